@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+
+#include "inferencesh/client_options.hpp"
+#include "inferencesh/tasks.hpp"
+
+namespace inferencesh {
+
+namespace detail {
+class ClientCore;
+}
+
+/// The inference.sh API client. Cheap to copy: copies share one configuration and one
+/// connection pool. Safe to use from several threads at once.
+///
+///     auto client = inf::inference({.api_key = "..."});
+///     inf::Task done = client.tasks.run({{"app", "infsh/echo"}, {"input", {{"x", 1}}}});
+class Client {
+  // Declared first: the resource members below are built from it.
+  std::shared_ptr<detail::ClientCore> core_;
+
+ public:
+  /// Resolves the options (explicit value, then environment, then default). Does not contact
+  /// the server; a missing API key is reported by the first call that needs it.
+  explicit Client(ClientOptions options = {});
+
+  Tasks tasks;
+
+  /// The API base URL in use, without a trailing slash.
+  const std::string& base_url() const noexcept;
+};
+
+/// Creates a client, as `inference(api_key=...)` does in the Python SDK.
+inline Client inference(ClientOptions options = {}) { return Client(std::move(options)); }
+
+}  // namespace inferencesh

@@ -1,0 +1,14 @@
+#pragma once
+
+/// Everything of the inferencesh client library.
+#include "inferencesh/cancellation.hpp"
+#include "inferencesh/client.hpp"
+#include "inferencesh/client_options.hpp"
+#include "inferencesh/errors.hpp"
+#include "inferencesh/run_params.hpp"
+#include "inferencesh/task.hpp"
+#include "inferencesh/task_status.hpp"
+#include "inferencesh/task_stream.hpp"
+#include "inferencesh/tasks.hpp"
+#include "inferencesh/transport.hpp"
+#include "inferencesh/version.hpp"

@@ -1,0 +1,12 @@
+#include "inferencesh/client.hpp"
+
+#include "client_core.hpp"
+
+namespace inferencesh {
+
+Client::Client(ClientOptions options)
+    : core_(std::make_shared<detail::ClientCore>(options)), tasks(core_) {}
+
+const std::string& Client::base_url() const noexcept { return core_->options().base_url; }
+
+}  // namespace inferencesh

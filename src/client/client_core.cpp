@@ -1,0 +1,105 @@
+#include "client_core.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include "inferencesh/errors.hpp"
+#include "retry_policy.hpp"
+#include "secret_redaction.hpp"
+
+namespace inferencesh::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long elapsed_ms(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+std::shared_ptr<Transport> default_transport(const ClientOptions& options) {
+  CurlTransportOptions transport;
+  transport.verify_tls = options.verify_tls;
+  transport.ca_bundle = options.ca_bundle;
+  transport.proxy = options.proxy;
+  transport.connect_timeout = options.connect_timeout;
+  return make_curl_transport(transport);
+}
+
+}  // namespace
+
+ClientCore::ClientCore(const ClientOptions& options)
+    : options_(resolve_options(options)),
+      transport_(options.transport ? options.transport : default_transport(options)) {}
+
+void ClientCore::log(LogLevel level, std::string message) const {
+  if (!options_.log) return;
+  options_.log(level, redact(std::move(message), options_.api_key));
+}
+
+ApiResult ClientCore::call(const ApiCall& call, const CancellationToken& cancel) const {
+  const HttpRequest request = build_request(options_, call);
+  const bool idempotent = is_idempotent(call);
+  const std::string& secret = options_.api_key;
+
+  for (int retry = 0;; ++retry) {
+    const auto start = Clock::now();
+    std::optional<std::chrono::milliseconds> delay;
+    std::string reason;
+    try {
+      HttpResponse response = transport_->send(request, cancel);
+      if (logging()) {
+        log(LogLevel::debug, request.method + " " + request.url + " -> " +
+                                 std::to_string(response.status) + " (" +
+                                 std::to_string(elapsed_ms(start)) + " ms)");
+      }
+      if (response.status >= 200 && response.status < 300) {
+        ApiResult result = decode_success(response, request.method, request.url, secret);
+        if (!result.messages.empty()) {
+          for (const auto& message : result.messages) {
+            log(LogLevel::info,
+                "server message [" + message.level + "] " + message.code + ": " + message.message);
+          }
+          if (options_.on_messages) options_.on_messages(result.messages);
+        }
+        return result;
+      }
+      if (!idempotent || !is_retryable_status(response.status)) {
+        throw_api_error(response, request.method, request.url, secret);
+      }
+      std::optional<std::chrono::seconds> retry_after;
+      if (auto header = response.header("Retry-After")) retry_after = parse_retry_after(*header);
+      delay = retry_delay(options_.retry, retry, retry_after, jitter_random());
+      if (!delay) throw_api_error(response, request.method, request.url, secret);
+      reason = "HTTP " + std::to_string(response.status);
+    } catch (const ConnectionError& e) {
+      // Also timeouts. A failure after the request went out may have had its effect, so only
+      // idempotent calls are repeated then; a refused connection sent nothing.
+      if (!idempotent && e.request_sent()) throw;
+      delay = retry_delay(options_.retry, retry, std::nullopt, jitter_random());
+      if (!delay) throw;
+      reason = e.what();
+    }
+    log(LogLevel::warning, request.method + " " + request.url + " failed (" + reason + "); retry " +
+                               std::to_string(retry + 1) + " of " +
+                               std::to_string(options_.retry.max_retries) + " in " +
+                               std::to_string(delay->count()) + " ms");
+    if (cancel.wait_for(*delay)) throw CancelledError("the call was cancelled");
+  }
+}
+
+std::unique_ptr<ResponseStream> ClientCore::open_stream(std::string_view path,
+                                                        std::string_view accept,
+                                                        const CancellationToken& cancel) const {
+  const HttpRequest request = build_stream_request(options_, path, accept);
+  auto stream = transport_->open(request, cancel);
+  if (stream->status() >= 200 && stream->status() < 300) return stream;
+  // Collect the (small) error body, then raise the typed error.
+  HttpResponse response;
+  response.status = stream->status();
+  response.headers = stream->headers();
+  std::string chunk;
+  while (response.body.size() < 65536 && stream->next(chunk)) response.body += chunk;
+  throw_api_error(response, request.method, request.url, options_.api_key);
+}
+
+}  // namespace inferencesh::detail

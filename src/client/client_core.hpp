@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api_request.hpp"
+#include "api_response.hpp"
+#include "inferencesh/cancellation.hpp"
+#include "inferencesh/client_options.hpp"
+#include "inferencesh/transport.hpp"
+
+namespace inferencesh::detail {
+
+/// What every resource of a Client shares: resolved options and the transport. Thread-safe.
+class ClientCore {
+ public:
+  explicit ClientCore(const ClientOptions& options);
+
+  const ResolvedOptions& options() const noexcept { return options_; }
+  Transport& transport() const noexcept { return *transport_; }
+
+  /// Performs one API call with retries and returns its decoded payload. Throws the typed
+  /// ApiError for error statuses, ConnectionError / TimeoutError when no response came,
+  /// CancelledError when `cancel` fired.
+  ApiResult call(const ApiCall& call, const CancellationToken& cancel = {}) const;
+
+  /// Opens an event stream at `path` (no retries: the caller decides about reconnecting).
+  /// Throws the typed ApiError when the server answers with an error status.
+  std::unique_ptr<ResponseStream> open_stream(std::string_view path, std::string_view accept,
+                                              const CancellationToken& cancel) const;
+
+  /// Sends a log line to the configured hook, with the API key removed.
+  void log(LogLevel level, std::string message) const;
+  bool logging() const noexcept { return static_cast<bool>(options_.log); }
+
+ private:
+  ResolvedOptions options_;
+  std::shared_ptr<Transport> transport_;
+};
+
+}  // namespace inferencesh::detail

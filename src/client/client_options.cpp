@@ -1,0 +1,19 @@
+#include "inferencesh/client_options.hpp"
+
+namespace inferencesh {
+
+std::string_view to_string(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
+  }
+  return "unknown";
+}
+
+}  // namespace inferencesh

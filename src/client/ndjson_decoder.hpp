@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "stream_event.hpp"
+
+namespace inferencesh::detail {
+
+/// Splits a byte stream into lines as they arrive. Lines end at LF, CRLF or CR (JSON text never
+/// contains a raw CR or LF, so all three are safe). Blank lines are dropped. Bytes of a line
+/// split across chunks are kept until the line ends; each byte is looked at a bounded number
+/// of times, so decoding is linear in the input.
+class NdjsonFramer {
+ public:
+  explicit NdjsonFramer(std::size_t max_line_bytes = kDefaultMaxEventBytes)
+      : max_line_bytes_(max_line_bytes) {}
+
+  /// Calls `on_line` for every complete, non-blank line in `bytes` (without its terminator).
+  /// Throws DecodeError when a line grows beyond the bound.
+  void feed(std::string_view bytes, const std::function<void(std::string_view line)>& on_line);
+
+  /// End of input: a last line without a terminator is delivered.
+  void finish(const std::function<void(std::string_view line)>& on_line);
+
+  /// Bytes held for an unfinished line.
+  std::size_t pending_bytes() const noexcept { return partial_.size(); }
+
+ private:
+  std::size_t max_line_bytes_;
+  std::string partial_;
+  bool after_cr_ = false;  // the previous chunk ended with CR: a leading LF belongs to it
+};
+
+/// NDJSON stream decoder: framing plus classification of each line into a StreamEvent.
+///
+///     NdjsonDecoder decoder;
+///     decoder.feed(chunk, [](StreamEvent&& e) { ... });   // as many times as chunks arrive
+///     decoder.finish([](StreamEvent&& e) { ... });        // at the end of the body
+class NdjsonDecoder {
+ public:
+  using Sink = std::function<void(StreamEvent&& event)>;
+
+  explicit NdjsonDecoder(std::size_t max_line_bytes = kDefaultMaxEventBytes)
+      : framer_(max_line_bytes) {}
+
+  /// Throws DecodeError on an oversized line or a line that is not a JSON object.
+  void feed(std::string_view bytes, const Sink& sink);
+  void finish(const Sink& sink);
+
+ private:
+  NdjsonFramer framer_;
+};
+
+}  // namespace inferencesh::detail

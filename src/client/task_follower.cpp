@@ -1,0 +1,205 @@
+#include "task_follower.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "inferencesh/errors.hpp"
+#include "retry_policy.hpp"
+#include "task_operations.hpp"
+
+namespace inferencesh::detail {
+
+TaskFollower::TaskFollower(std::shared_ptr<const ClientCore> core, std::string task_id,
+                           std::optional<Task> created, const WaitOptions& options)
+    : core_(std::move(core)),
+      task_id_(std::move(task_id)),
+      mode_(options.mode.value_or(core_->options().wait.mode)),
+      poll_interval_(options.poll_interval.value_or(core_->options().wait.poll_interval)),
+      max_reconnects_(
+          std::max(0, options.max_reconnects.value_or(core_->options().wait.max_reconnects))),
+      on_update_(options.on_update),
+      on_partial_update_(options.on_partial_update),
+      on_delta_(options.on_delta),
+      cancel_(options.cancel) {
+  require_task_id(task_id_);
+  if (created) {
+    state_ = created->raw.is_object() ? created->raw : nlohmann::json::object();
+    current_ = std::move(*created);
+  } else {
+    state_["id"] = task_id_;
+    current_ = Task::from_json(state_);
+  }
+}
+
+TaskFollower::~TaskFollower() = default;
+
+void TaskFollower::close() {
+  drop_stream();
+  pending_.clear();
+  finished_ = true;
+}
+
+const Task* TaskFollower::next() {
+  if (finished_) return nullptr;
+  return mode_ == WaitMode::poll ? next_polled() : next_streamed();
+}
+
+const Task* TaskFollower::publish(const std::vector<std::string>* fields) {
+  current_ = Task::from_json(state_);
+  if (on_update_) on_update_(current_);
+  if (fields != nullptr && on_partial_update_) on_partial_update_(current_, *fields);
+  if (!current_.is_terminal()) return &current_;
+  finished_ = true;
+  drop_stream();
+  if (current_.status == TaskStatus::failed) throw TaskFailedError(current_);
+  if (current_.status == TaskStatus::cancelled) throw CancelledError("task cancelled", current_);
+  return &current_;
+}
+
+const Task* TaskFollower::apply(StreamEvent&& event) {
+  if (event.kind == StreamEvent::Kind::heartbeat) return nullptr;
+  if (event.kind == StreamEvent::Kind::typed && event.event == "delta") {
+    if (on_delta_ && event.data.is_object()) {
+      TaskDelta delta;
+      if (auto it = event.data.find("delta"); it != event.data.end()) delta.delta = *it;
+      if (auto it = event.data.find("seq"); it != event.data.end() && it->is_number_integer()) {
+        delta.seq = it->get<std::int64_t>();
+      }
+      if (auto it = event.data.find("resource_id"); it != event.data.end() && it->is_string()) {
+        delta.resource_id = it->get<std::string>();
+      }
+      on_delta_(delta);
+    }
+    return nullptr;
+  }
+  if (!merge_task_event(state_, event)) {
+    // Nothing new, unless the state already is final (e.g. a task created as completed).
+    const auto status = state_.find("status");
+    if (status == state_.end() || !is_terminal(parse_task_status(*status))) return nullptr;
+  } else {
+    failures_ = 0;  // the state changed: the connection made progress
+  }
+  const bool partial = event.kind == StreamEvent::Kind::partial;
+  return publish(partial ? &event.fields : nullptr);
+}
+
+void TaskFollower::drop_stream() {
+  stream_.reset();
+  ndjson_.reset();
+  sse_.reset();
+}
+
+void TaskFollower::wait_or_cancel(std::chrono::milliseconds delay) {
+  if (cancel_.wait_for(delay)) throw CancelledError("the call was cancelled");
+}
+
+void TaskFollower::schedule_reconnect(const std::string& reason) {
+  drop_stream();
+  stream_ended_ = false;
+  ++failures_;
+  if (failures_ > max_reconnects_) {
+    throw StreamError("the update stream of task " + task_id_ + " " + reason + " " +
+                      std::to_string(failures_) + " time(s) in a row before a final status");
+  }
+  const auto& wait = core_->options().wait;
+  const double grown = static_cast<double>(wait.reconnect_backoff.count()) *
+                       std::pow(2.0, static_cast<double>(failures_ - 1));
+  const double capped = std::min(grown, static_cast<double>(wait.max_reconnect_backoff.count()));
+  const auto delay = std::chrono::milliseconds(
+      static_cast<long long>(capped / 2.0 + jitter_random() * capped / 2.0));
+  core_->log(LogLevel::warning, "task " + task_id_ + ": update stream " + reason +
+                                    "; reconnecting in " + std::to_string(delay.count()) +
+                                    " ms (attempt " + std::to_string(failures_) + " of " +
+                                    std::to_string(max_reconnects_) + ")");
+  wait_or_cancel(delay);
+}
+
+void TaskFollower::open_stream() {
+  stream_ = core_->open_stream(task_stream_path(task_id_), "application/x-ndjson", cancel_);
+  const auto type = find_header(stream_->headers(), "Content-Type").value_or("");
+  if (type.find("text/event-stream") != std::string::npos) {
+    sse_.emplace();
+  } else {
+    ndjson_.emplace();
+  }
+}
+
+const Task* TaskFollower::next_streamed() {
+  const auto sink = [this](StreamEvent&& event) { pending_.push_back(std::move(event)); };
+  for (;;) {
+    while (!pending_.empty()) {
+      StreamEvent event = std::move(pending_.front());
+      pending_.pop_front();
+      if (const Task* update = apply(std::move(event))) return update;
+    }
+    if (stream_ended_) {
+      stream_ended_ = false;
+      schedule_reconnect("ended");
+    }
+    if (!stream_) {
+      try {
+        open_stream();
+      } catch (const ApiError& e) {
+        // Server-side trouble may pass; a refused request (401, 404, ...) will not.
+        if (!is_retryable_status(e.status())) throw;
+        schedule_reconnect(std::string("could not be opened (") + e.what() + ")");
+        continue;
+      } catch (const CancelledError&) {
+        throw;
+      } catch (const ConnectionError& e) {
+        schedule_reconnect(std::string("could not be opened (") + e.what() + ")");
+        continue;
+      }
+    }
+    bool more = false;
+    try {
+      more = stream_->next(chunk_);
+    } catch (const CancelledError&) {
+      throw;
+    } catch (const ConnectionError& e) {
+      schedule_reconnect(std::string("broke (") + e.what() + ")");
+      continue;
+    }
+    if (more) {
+      if (ndjson_) {
+        ndjson_->feed(chunk_, sink);
+      } else {
+        sse_->feed(chunk_, sink);
+      }
+      continue;
+    }
+    // A clean end without a final status: hand out what the last bytes carried, then reconnect.
+    if (ndjson_) {
+      ndjson_->finish(sink);
+    } else {
+      sse_->finish(sink);
+    }
+    drop_stream();
+    stream_ended_ = true;
+  }
+}
+
+const Task* TaskFollower::next_polled() {
+  for (;;) {
+    if (!first_poll_) wait_or_cancel(poll_interval_);
+    first_poll_ = false;
+    const ApiResult status = core_->call(task_status_call(task_id_), cancel_);
+    TaskStatus polled = TaskStatus::unknown;
+    if (status.data.is_object()) {
+      if (auto it = status.data.find("status"); it != status.data.end()) {
+        polled = parse_task_status(*it);
+      }
+    }
+    if (last_polled_ && *last_polled_ == polled) continue;
+    last_polled_ = polled;
+    const ApiResult full = core_->call(get_task_call(task_id_), cancel_);
+    task_from_payload(full.data, "GET /tasks/" + task_id_);
+    StreamEvent event;
+    event.kind = StreamEvent::Kind::object;
+    event.data = full.data;
+    merge_task_event(state_, event);
+    return publish(nullptr);
+  }
+}
+
+}  // namespace inferencesh::detail
