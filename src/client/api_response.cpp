@@ -209,7 +209,7 @@ void throw_api_error(const HttpResponse& response, std::string_view method, std:
   details.code = redact(code_from(json), secret);
   details.detail = redact(detail_from(json, response.body), secret);
   details.body = redact(response.body, secret);
-  details.request_id = request_id_from(response.headers);
+  details.request_id = redact(request_id_from(response.headers), secret);
   details.method = std::string(method);
   details.url = redact(std::string(url), secret);
   if (auto retry_after = find_header(response.headers, "Retry-After")) {
