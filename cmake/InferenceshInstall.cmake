@@ -34,7 +34,11 @@ install(FILES
   ${PROJECT_BINARY_DIR}/inferenceshConfigVersion.cmake
   DESTINATION ${INFERENCESH_CMAKE_DIR})
 
-# pkg-config: absolute or relative install dirs both work.
+# pkg-config: the prefix is found relative to the .pc file, so an install moved elsewhere
+# (or made with `cmake --install --prefix`) still works; absolute install dirs are kept.
+file(RELATIVE_PATH INFERENCESH_PC_TO_PREFIX
+  "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+set(INFERENCESH_PC_PREFIX "\${pcfiledir}/${INFERENCESH_PC_TO_PREFIX}")
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(INFERENCESH_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 else()
@@ -44,6 +48,14 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   set(INFERENCESH_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(INFERENCESH_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+# A static archive needs libcurl on the user's link line (but not libcurl's own static
+# dependencies, which a shared libcurl brings itself).
+get_target_property(INFERENCESH_LIBRARY_TYPE inferencesh TYPE)
+if(INFERENCESH_LIBRARY_TYPE STREQUAL "STATIC_LIBRARY")
+  set(INFERENCESH_PC_LIBS "-linferencesh -lcurl -lpthread")
+else()
+  set(INFERENCESH_PC_LIBS "-linferencesh")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/inferencesh.pc.in
   ${PROJECT_BINARY_DIR}/inferencesh.pc @ONLY)

@@ -1,0 +1,12 @@
+# Fails when a public header includes a private dependency (curl, Boost, sqlite, ...).
+file(GLOB_RECURSE headers "${INCLUDE_DIR}/*.hpp")
+foreach(header IN LISTS headers)
+  file(STRINGS ${header} includes REGEX "^[ \t]*#[ \t]*include")
+  foreach(line IN LISTS includes)
+    if(line MATCHES "[<\"](curl/|boost/|sqlite3|openssl/)")
+      message(FATAL_ERROR "${header} includes a private dependency: ${line}")
+    endif()
+  endforeach()
+endforeach()
+list(LENGTH headers count)
+message(STATUS "${count} public headers include no private dependency")
