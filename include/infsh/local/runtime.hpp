@@ -1,0 +1,117 @@
+#pragma once
+
+// The local runtime: the inference.sh task API served over HTTP on loopback, running apps on
+// worker threads. Embed it in a program or a test, or run it as the `infsh-local` program.
+//
+//   infsh::local::Runtime runtime({.port = 0});
+//   runtime.start();
+//   auto client = inferencesh::inference({.api_key = "k", .base_url = runtime.url()});
+//   ...
+//   runtime.stop();   // or let the destructor do it
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "infsh/local/app.hpp"
+
+namespace infsh::local {
+
+enum class LogLevel { debug, info, warning, error, off };
+
+/// Parses "debug", "info", "warning" (or "warn"), "error", "off"; throws std::invalid_argument.
+LogLevel parse_log_level(std::string_view text);
+std::string_view to_string(LogLevel level) noexcept;
+
+/// Receives the runtime's log lines. Called from the event loop and worker threads, possibly at
+/// the same time. Never given the API key.
+using LogSink = std::function<void(LogLevel level, std::string_view message)>;
+
+/// Configuration of a Runtime. Aggregate: set what you need.
+struct RuntimeOptions {
+  std::string host = "127.0.0.1";  ///< address to bind; loopback by default
+  std::uint16_t port = 0;          ///< 0 picks a free port (see Runtime::port())
+  /// When set, API requests must carry `Authorization: Bearer <api_key>` or get 401.
+  std::string api_key;
+  std::size_t workers = 4;  ///< worker threads running app code (at least 1)
+  /// Idle interval after which a task stream gets a heartbeat line.
+  std::chrono::milliseconds heartbeat_interval{15000};
+
+  LogLevel log_level = LogLevel::warning;
+  /// Where log lines go; stderr when empty.
+  LogSink log_sink;
+
+  std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< larger request bodies get 413
+  std::size_t max_header_bytes = 16 * 1024;      ///< larger request heads get 431
+  std::size_t max_connections = 20000;           ///< connections beyond it are closed at once
+  /// A request head or body that does not arrive within this time closes the connection; it is
+  /// also how long an idle keep-alive connection is kept.
+  std::chrono::milliseconds request_timeout{30000};
+  /// A stream whose client has not taken its bytes for this long (or lets more than
+  /// max_stream_backlog_bytes pile up) is closed; the client can reconnect.
+  std::chrono::milliseconds write_timeout{30000};
+  std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
+  /// How long stop() waits for running tasks to honour their cancellation and for streams to
+  /// flush their final line.
+  std::chrono::milliseconds shutdown_grace{5000};
+
+  /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter).
+  bool demo_apps = true;
+};
+
+/// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
+struct RuntimeStats {
+  std::size_t open_connections = 0;
+  std::size_t open_streams = 0;        ///< task streams currently attached to a client
+  std::uint64_t streams_opened = 0;    ///< task streams opened since start
+  std::uint64_t requests = 0;          ///< requests answered since start
+  std::size_t tasks = 0;               ///< tasks held by the store
+  std::size_t active_tasks = 0;        ///< tasks not yet completed, failed or cancelled
+  std::size_t warm_instances = 0;      ///< idle app instances kept for reuse
+};
+
+/// A running local runtime. Start it, point clients at url(), stop it (or destroy it).
+/// Its methods are safe to call from any thread.
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options = {});
+  /// Stops the runtime (see stop()).
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  /// The apps served. Add your own before or after start().
+  AppRegistry& apps() noexcept;
+
+  /// Binds the address and starts serving. Throws std::runtime_error when the address cannot
+  /// be bound (the message says why).
+  void start();
+
+  /// "http://<host>:<port>", valid after start().
+  std::string url() const;
+  /// The bound port, valid after start().
+  std::uint16_t port() const;
+
+  /// Graceful shutdown: stops accepting connections, refuses new tasks, cancels running ones,
+  /// lets every task stream send its final state, then closes everything. Idempotent.
+  void stop();
+
+  /// Blocks until stop() has finished (from another thread or a signal handler thread).
+  void wait();
+
+  /// Closes every open task stream abruptly, without a final line, as a network failure
+  /// would. For testing how clients reconnect.
+  void drop_streams();
+
+  RuntimeStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace infsh::local

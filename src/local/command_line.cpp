@@ -1,0 +1,110 @@
+#include "command_line.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace infsh::local {
+
+namespace {
+
+std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t max) {
+  std::uint64_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || value > max) {
+    throw std::invalid_argument(option + " expects a whole number up to " + std::to_string(max) +
+                                ", not '" + text + "'");
+  }
+  return value;
+}
+
+// "15", "0.5", "2s" or "250ms" → milliseconds.
+std::chrono::milliseconds parse_duration(const std::string& option, const std::string& text) {
+  std::string number = text;
+  double scale = 1000.0;
+  if (number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) {
+    number.resize(number.size() - 2);
+    scale = 1.0;
+  } else if (number.size() > 1 && number.back() == 's') {
+    number.pop_back();
+  }
+  char* end = nullptr;
+  const double value = std::strtod(number.c_str(), &end);
+  if (number.empty() || end != number.c_str() + number.size() || !(value > 0.0) ||
+      value * scale > 86400000.0) {
+    throw std::invalid_argument(option + " expects a positive duration in seconds (e.g. 15, 0.5, "
+                                         "250ms), not '" + text + "'");
+  }
+  return std::chrono::milliseconds(static_cast<long long>(value * scale + 0.5));
+}
+
+}  // namespace
+
+std::string usage_text() {
+  return "Usage: infsh-local [options]\n"
+         "\n"
+         "Serves the inference.sh task API on this machine, with built-in demo apps\n"
+         "(infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter).\n"
+         "Prints the URL it listens on as its first line of output.\n"
+         "\n"
+         "Options:\n"
+         "  --host ADDRESS       address to bind (default 127.0.0.1)\n"
+         "  --port PORT          port to bind; 0 picks a free one (default 0)\n"
+         "  --api-key KEY        require 'Authorization: Bearer KEY' on API requests\n"
+         "                       (default: $INFSH_LOCAL_API_KEY; none when unset)\n"
+         "  --workers N          threads running app code (default 4)\n"
+         "  --heartbeat SECONDS  idle interval of stream heartbeats (default 15; 250ms works)\n"
+         "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
+         "  --help               show this text\n"
+         "  --version            show the version\n"
+         "\n"
+         "SIGINT or SIGTERM: stops accepting, cancels running tasks, sends every open stream\n"
+         "its final state, and exits with status 0.\n";
+}
+
+CommandLine parse_command_line(const std::vector<std::string>& args) {
+  CommandLine line;
+  if (const char* key = std::getenv("INFSH_LOCAL_API_KEY"); key != nullptr) {
+    line.options.api_key = key;
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string option = args[i];
+    std::string value;
+    bool has_value = false;
+    if (const auto equals = option.find('='); option.rfind("--", 0) == 0 && equals != std::string::npos) {
+      value = option.substr(equals + 1);
+      option.resize(equals);
+      has_value = true;
+    }
+    const auto take = [&]() -> std::string {
+      if (has_value) return value;
+      if (i + 1 >= args.size()) throw std::invalid_argument(option + " needs a value");
+      return args[++i];
+    };
+    if (option == "--help" || option == "-h") {
+      line.help = true;
+    } else if (option == "--version") {
+      line.version = true;
+    } else if (option == "--host") {
+      line.options.host = take();
+      if (line.options.host.empty()) throw std::invalid_argument("--host needs an address");
+    } else if (option == "--port") {
+      line.options.port = static_cast<std::uint16_t>(parse_count(option, take(), 65535));
+    } else if (option == "--api-key") {
+      line.options.api_key = take();
+    } else if (option == "--workers") {
+      line.options.workers = static_cast<std::size_t>(parse_count(option, take(), 1024));
+      if (line.options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
+    } else if (option == "--heartbeat") {
+      line.options.heartbeat_interval = parse_duration(option, take());
+    } else if (option == "--log-level") {
+      line.options.log_level = parse_log_level(take());
+    } else {
+      throw std::invalid_argument("unknown option '" + option + "' (see --help)");
+    }
+  }
+  return line;
+}
+
+}  // namespace infsh::local

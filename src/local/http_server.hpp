@@ -1,0 +1,71 @@
+#pragma once
+
+// The event-driven HTTP/1.1 server: one event-loop thread holds every connection; handlers run
+// on that thread and must not block. Boost stays behind the pimpl.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http_message.hpp"
+#include "logger.hpp"
+
+namespace infsh::local {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_connections = 20000;
+  std::chrono::milliseconds request_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
+};
+
+struct HttpServerStats {
+  std::size_t open_connections = 0;
+  std::size_t open_streams = 0;
+  std::uint64_t streams_opened = 0;
+  std::uint64_t requests = 0;
+};
+
+/// Builds the error response the server itself sends (malformed request, too large, ...), so
+/// it has the same body as the API's own errors.
+using ErrorResponder = std::function<Response(int status, const std::string& message)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler handler, ErrorResponder errors,
+             const Logger& log);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds and starts the event-loop thread. Throws std::runtime_error naming the address.
+  void start();
+  std::uint16_t port() const noexcept;
+
+  /// Runs `task` on the event loop. Dropped once the server stopped.
+  void post(std::function<void()> task);
+
+  /// Closes the listening socket; open connections stay, but answer with Connection: close.
+  void stop_accepting();
+  /// Closes every open stream abruptly (no final chunk).
+  void drop_streams();
+  /// Waits until no stream is open, or `timeout` passes; returns whether none is open.
+  bool wait_for_streams_closed(std::chrono::milliseconds timeout);
+  /// Closes every connection, stops the loop and joins its thread. Idempotent.
+  void stop();
+
+  HttpServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace infsh::local

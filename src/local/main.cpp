@@ -1,0 +1,63 @@
+// infsh-local: the local runtime as a program. Prints its URL as the first line, serves until
+// SIGINT or SIGTERM, then shuts down gracefully and exits 0.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "command_line.hpp"
+#include "infsh/local/runtime.hpp"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  infsh::local::CommandLine line;
+  try {
+    line = infsh::local::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << "infsh-local: " << e.what() << "\n\n" << infsh::local::usage_text();
+    return 2;
+  }
+  if (line.help) {
+    std::cout << infsh::local::usage_text();
+    return 0;
+  }
+  if (line.version) {
+    std::cout << "infsh-local " << kVersion << "\n";
+    return 0;
+  }
+
+  // Signals are taken by sigwait() below, never by a handler: block them before any thread
+  // starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  try {
+    infsh::local::Runtime runtime(line.options);
+    runtime.start();
+    std::cout << runtime.url() << std::endl;  // the first line: tools wait for it
+
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    std::fprintf(stderr, "infsh-local: %s received, shutting down\n",
+                 received == SIGINT ? "SIGINT" : "SIGTERM");
+    runtime.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "infsh-local: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,21 @@
+#pragma once
+
+// The task endpoint group: POST /apps/run, GET /tasks/{id}, GET /tasks/{id}/status,
+// GET /tasks/{id}/stream, POST /tasks/{id}/cancel.
+
+#include <chrono>
+
+#include "infsh/local/app.hpp"
+#include "router.hpp"
+#include "task_engine.hpp"
+
+namespace infsh::local {
+
+struct TaskApiSettings {
+  std::chrono::milliseconds heartbeat_interval{15000};
+};
+
+void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,
+                          TaskApiSettings settings);
+
+}  // namespace infsh::local

@@ -1,0 +1,336 @@
+#include "task_engine.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "api_envelope.hpp"
+#include "id_generator.hpp"
+#include "time_format.hpp"
+
+namespace infsh::local {
+
+namespace {
+
+std::string now_text() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+// ---- CancelSignal -----------------------------------------------------------------------------
+
+void CancelSignal::raise() {
+  {
+    std::lock_guard lock(mutex_);
+    raised_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool CancelSignal::raised() const {
+  std::lock_guard lock(mutex_);
+  return raised_;
+}
+
+bool CancelSignal::wait_for(std::chrono::milliseconds duration) {
+  std::unique_lock lock(mutex_);
+  return !changed_.wait_for(lock, duration, [this] { return raised_; });
+}
+
+// ---- the context app code sees ------------------------------------------------------------------
+
+class TaskEngine::Context final : public AppContext {
+ public:
+  Context(TaskEngine& engine, std::string id, std::shared_ptr<CancelSignal> cancel,
+          LogType log_type)
+      : engine_(engine), id_(std::move(id)), cancel_(std::move(cancel)), log_type_(log_type) {}
+
+  const std::string& task_id() const noexcept override { return id_; }
+  bool cancelled() const noexcept override { return cancel_->raised(); }
+  bool wait_for(std::chrono::milliseconds duration) override {
+    return cancel_->wait_for(duration);
+  }
+  void log(std::string_view line) override {
+    engine_.append_log(id_, log_type_, std::string(line));
+  }
+  void partial_output(nlohmann::json output) override {
+    engine_.set_output(id_, std::move(output));
+  }
+
+ private:
+  TaskEngine& engine_;
+  std::string id_;
+  std::shared_ptr<CancelSignal> cancel_;
+  LogType log_type_;
+};
+
+// ---- TaskEngine ---------------------------------------------------------------------------------
+
+TaskEngine::TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers,
+                       const Logger& log)
+    : store_(store), instances_(instances), workers_(workers), log_(log) {}
+
+TaskEngine::~TaskEngine() = default;
+
+nlohmann::json TaskEngine::create(RunRequest request) {
+  TaskRecord task;
+  task.id = new_id("task");
+  task.app_name = request.app_name;
+  task.app_ref = request.app_ref;
+  task.version = request.version;
+  task.function = request.function;
+  task.input = request.input;
+  task.setup = request.setup;
+  task.request_extras = request.extras;
+  task.created_at = now_text();
+  task.updated_at = task.created_at;
+  set_status_locked(task, TaskStatus::received);
+  set_status_locked(task, TaskStatus::queued);
+  const std::string id = task.id;
+  nlohmann::json dto = to_task_dto(task);
+
+  auto shared_request = std::make_shared<RunRequest>(std::move(request));
+  std::lock_guard lock(mutex_);
+  if (shutting_down_) {
+    throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
+  }
+  store_.insert(std::move(task));
+  live_.emplace(id, Live{std::make_shared<CancelSignal>(), {}});
+  const bool queued = workers_.submit([this, id, shared_request] { execute(id, *shared_request); });
+  if (!queued) {
+    live_.erase(id);
+    throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
+  }
+  log_.debug("task " + id + " (" + shared_request->app_ref + ") queued");
+  return dto;
+}
+
+std::optional<nlohmann::json> TaskEngine::task(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  std::optional<nlohmann::json> dto;
+  store_.read(id, [&](const TaskRecord& task) { dto = to_task_dto(task); });
+  return dto;
+}
+
+std::optional<nlohmann::json> TaskEngine::status(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  std::optional<nlohmann::json> dto;
+  store_.read(id, [&](const TaskRecord& task) { dto = to_status_dto(task); });
+  return dto;
+}
+
+bool TaskEngine::cancel(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const auto it = live_.find(id);
+  if (it == live_.end()) {
+    return store_.read(id, [](const TaskRecord&) {});  // finished: nothing to do
+  }
+  cancel_locked(id, *it->second.cancel);
+  return true;
+}
+
+void TaskEngine::cancel_locked(const std::string& id, CancelSignal& signal) {
+  TaskStatus current = TaskStatus::unknown;
+  store_.read(id, [&](const TaskRecord& task) { current = task.status; });
+  signal.raise();
+  if (current == TaskStatus::received || current == TaskStatus::queued) {
+    // Not started: nothing to wait for. The queued job finds the task finished and skips it.
+    change_locked(id, [this](TaskRecord& task) {
+      set_status_locked(task, TaskStatus::cancelling);
+      set_status_locked(task, TaskStatus::cancelled);
+    });
+  } else if (current != TaskStatus::cancelling) {
+    change_locked(id, [this](TaskRecord& task) { set_status_locked(task, TaskStatus::cancelling); });
+  }
+}
+
+std::optional<std::uint64_t> TaskEngine::subscribe(const std::string& id, Observer observer) {
+  std::lock_guard lock(mutex_);
+  std::string text;
+  bool terminal = false;
+  const bool known = store_.read(id, [&](const TaskRecord& task) {
+    text = dump(to_task_dto(task));
+    terminal = is_terminal(task.status);
+  });
+  if (!known) return std::nullopt;
+  observer(text, terminal);
+  const auto it = live_.find(id);
+  if (terminal || it == live_.end()) return 0;
+  const std::uint64_t subscription = next_subscription_++;
+  it->second.observers.emplace_back(subscription, std::move(observer));
+  return subscription;
+}
+
+void TaskEngine::unsubscribe(const std::string& id, std::uint64_t subscription) {
+  std::lock_guard lock(mutex_);
+  const auto it = live_.find(id);
+  if (it == live_.end()) return;
+  auto& observers = it->second.observers;
+  for (auto o = observers.begin(); o != observers.end(); ++o) {
+    if (o->first == subscription) {
+      observers.erase(o);
+      return;
+    }
+  }
+}
+
+void TaskEngine::begin_shutdown() {
+  std::lock_guard lock(mutex_);
+  shutting_down_ = true;
+  std::vector<std::pair<std::string, std::shared_ptr<CancelSignal>>> unfinished;
+  unfinished.reserve(live_.size());
+  for (const auto& [id, live] : live_) unfinished.emplace_back(id, live.cancel);
+  for (const auto& [id, signal] : unfinished) cancel_locked(id, *signal);
+  if (!unfinished.empty()) {
+    log_.info("shutting down: cancelled " + std::to_string(unfinished.size()) +
+              " unfinished task(s)");
+  }
+}
+
+bool TaskEngine::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [this] { return live_.empty(); });
+}
+
+std::size_t TaskEngine::task_count() const {
+  std::lock_guard lock(mutex_);
+  return store_.size();
+}
+
+std::size_t TaskEngine::active_count() const {
+  std::lock_guard lock(mutex_);
+  return live_.size();
+}
+
+// ---- running a task (worker thread) -----------------------------------------------------------
+
+void TaskEngine::execute(const std::string& id, const RunRequest& request) {
+  std::shared_ptr<CancelSignal> cancel;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = live_.find(id);
+    if (it == live_.end()) return;  // cancelled while queued
+    cancel = it->second.cancel;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const std::string key = InstancePool::key_of(*request.app, request.setup);
+  std::unique_ptr<AppInstance> instance = instances_.take(key);
+  try {
+    if (!instance) {
+      if (!advance(id, TaskStatus::setting_up)) {
+        finish(id, TaskStatus::cancelled, std::nullopt, {});
+        return;
+      }
+      Context setup_context(*this, id, cancel, LogType::setup);
+      instance = request.app->setup(request.setup, setup_context);
+      if (!instance) throw std::runtime_error("the app's setup produced no instance");
+    }
+    if (cancel->raised() || !advance(id, TaskStatus::running)) {
+      instances_.give_back(key, std::move(instance));
+      finish(id, TaskStatus::cancelled, std::nullopt, {});
+      return;
+    }
+    Context context(*this, id, cancel, LogType::task);
+    nlohmann::json output = instance->run(request.function, request.input, context);
+    instances_.give_back(key, std::move(instance));
+    if (cancel->raised()) {
+      finish(id, TaskStatus::cancelled, std::nullopt, {});
+    } else {
+      finish(id, TaskStatus::completed, std::move(output), {});
+    }
+  } catch (const std::exception& e) {
+    // The instance is dropped: after a failure its state is not to be trusted.
+    if (cancel->raised()) {
+      finish(id, TaskStatus::cancelled, std::nullopt, {});
+    } else {
+      finish(id, TaskStatus::failed, std::nullopt, e.what()[0] != '\0' ? e.what() : "task failed");
+    }
+  } catch (...) {
+    finish(id, TaskStatus::failed, std::nullopt, "the app failed with an unknown exception");
+  }
+  if (log_.enabled(LogLevel::debug)) {
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    log_.debug("task " + id + " (" + request.app_ref + ") ended after " +
+               std::to_string(millis) + " ms");
+  }
+}
+
+bool TaskEngine::advance(const std::string& id, TaskStatus status) {
+  std::lock_guard lock(mutex_);
+  if (live_.find(id) == live_.end()) return false;
+  bool cancelling = false;
+  change_locked(id, [&](TaskRecord& task) {
+    if (task.status == TaskStatus::cancelling) {
+      cancelling = true;  // keep showing the cancel in progress
+      return;
+    }
+    set_status_locked(task, status);
+  });
+  return !cancelling;
+}
+
+void TaskEngine::finish(const std::string& id, TaskStatus status,
+                        std::optional<nlohmann::json> output, std::string error) {
+  std::lock_guard lock(mutex_);
+  if (live_.find(id) == live_.end()) return;  // already ended (cancelled while queued)
+  change_locked(id, [&](TaskRecord& task) {
+    if (output) task.output = std::move(*output);
+    task.error = std::move(error);
+    if (status == TaskStatus::cancelled && task.status != TaskStatus::cancelling) {
+      set_status_locked(task, TaskStatus::cancelling);
+    }
+    set_status_locked(task, status);
+  });
+}
+
+void TaskEngine::append_log(const std::string& id, LogType type, std::string line) {
+  std::lock_guard lock(mutex_);
+  if (live_.find(id) == live_.end()) return;
+  change_locked(id, [&](TaskRecord& task) {
+    task.logs.push_back({new_id("log"), now_text(), type, std::move(line)});
+  });
+}
+
+void TaskEngine::set_output(const std::string& id, nlohmann::json output) {
+  std::lock_guard lock(mutex_);
+  if (live_.find(id) == live_.end()) return;
+  change_locked(id, [&](TaskRecord& task) { task.output = std::move(output); });
+}
+
+void TaskEngine::set_status_locked(TaskRecord& task, TaskStatus status) {
+  task.status = status;
+  task.updated_at = now_text();
+  task.events.push_back({new_id("tev"), task.updated_at, status});
+}
+
+void TaskEngine::change_locked(const std::string& id,
+                               const std::function<void(TaskRecord&)>& change) {
+  const auto live = live_.find(id);
+  const bool watched = live != live_.end() && !live->second.observers.empty();
+  std::string text;
+  bool terminal = false;
+  store_.update(id, [&](TaskRecord& task) {
+    change(task);
+    task.updated_at = now_text();
+    terminal = is_terminal(task.status);
+    if (watched) text = dump(to_task_dto(task));
+  });
+  if (live == live_.end()) return;
+  for (const auto& [subscription, observer] : live->second.observers) {
+    try {
+      observer(text, terminal);
+    } catch (const std::exception& e) {
+      log_.error(std::string("task observer failed: ") + e.what());
+    }
+  }
+  if (terminal) {
+    live_.erase(live);
+    idle_.notify_all();
+  }
+}
+
+}  // namespace infsh::local

@@ -1,0 +1,124 @@
+#pragma once
+
+// The life of tasks: creates them, runs them on the worker pool with warm app instances,
+// records logs, outputs and status changes, cancels them cooperatively, and tells watchers
+// about every change. One lock orders all changes, so every watcher sees them in the same order.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "infsh/local/app.hpp"
+#include "instance_pool.hpp"
+#include "logger.hpp"
+#include "task_record.hpp"
+#include "task_store.hpp"
+#include "worker_pool.hpp"
+
+namespace infsh::local {
+
+/// A validated POST /apps/run request.
+struct RunRequest {
+  std::shared_ptr<App> app;
+  std::string app_name;
+  std::string app_ref;
+  std::string version;
+  std::string function;
+  nlohmann::json input = nlohmann::json::object();
+  nlohmann::json setup;
+  nlohmann::json extras = nlohmann::json::object();
+};
+
+/// The cancellation flag of one task, shared with the code running it.
+class CancelSignal {
+ public:
+  void raise();
+  bool raised() const;
+  /// Waits up to `duration`; returns false if the signal was (or got) raised.
+  bool wait_for(std::chrono::milliseconds duration);
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool raised_ = false;
+};
+
+class TaskEngine {
+ public:
+  /// Called with a task's full DTO, serialised, after each change; `terminal` on the last call.
+  /// Runs under the engine lock: must not block and must not call back into the engine.
+  using Observer = std::function<void(const std::string& task_json, bool terminal)>;
+
+  TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers, const Logger& log);
+  ~TaskEngine();
+  TaskEngine(const TaskEngine&) = delete;
+  TaskEngine& operator=(const TaskEngine&) = delete;
+
+  /// Creates a task, queues it and returns its DTO (status queued). Throws ApiProblem 503 once
+  /// shutting down.
+  nlohmann::json create(RunRequest request);
+
+  std::optional<nlohmann::json> task(const std::string& id) const;
+  std::optional<nlohmann::json> status(const std::string& id) const;
+
+  /// Asks a task to stop: a queued task is cancelled at once; a running one goes to
+  /// cancelling, then cancelled when its app returns. False for an unknown id; a finished task
+  /// is left as it is.
+  bool cancel(const std::string& id);
+
+  /// Calls `observer` at once with the current state, then after every change until the task
+  /// ends. Returns the subscription id, 0 when the task had already ended (observer called once,
+  /// not kept), or nullopt for an unknown id (observer not called).
+  std::optional<std::uint64_t> subscribe(const std::string& id, Observer observer);
+  void unsubscribe(const std::string& id, std::uint64_t subscription);
+
+  /// Refuses new tasks and cancels every unfinished one. Running apps get their cancellation.
+  void begin_shutdown();
+
+  /// Waits until no task is unfinished, or `timeout` passes; returns whether none is.
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+  std::size_t task_count() const;
+  std::size_t active_count() const;
+
+ private:
+  class Context;
+  struct Live {
+    std::shared_ptr<CancelSignal> cancel;
+    std::vector<std::pair<std::uint64_t, Observer>> observers;
+  };
+
+  void execute(const std::string& id, const RunRequest& request);
+  // Applies a change, stamps updated_at, and notifies observers. Lock held by the caller.
+  void change_locked(const std::string& id, const std::function<void(TaskRecord&)>& change);
+  void set_status_locked(TaskRecord& task, TaskStatus status);
+  void cancel_locked(const std::string& id, CancelSignal& signal);
+  // Moves a started task on (setting_up, running); false when it ended or is being cancelled.
+  bool advance(const std::string& id, TaskStatus status);
+  void finish(const std::string& id, TaskStatus status, std::optional<nlohmann::json> output,
+              std::string error);
+  void append_log(const std::string& id, LogType type, std::string line);
+  void set_output(const std::string& id, nlohmann::json output);
+
+  TaskStore& store_;
+  InstancePool& instances_;
+  WorkerPool& workers_;
+  const Logger& log_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  std::unordered_map<std::string, Live> live_;  // unfinished tasks
+  std::uint64_t next_subscription_ = 1;
+  bool shutting_down_ = false;
+};
+
+}  // namespace infsh::local
