@@ -39,17 +39,18 @@ class SseFramer {
                     const std::function<void(std::string_view comment)>& on_comment);
 
   std::size_t max_event_bytes_;
-  std::string line_;        // an unfinished line carried across chunks
+  std::string line_;  // an unfinished line carried across chunks
   bool after_cr_ = false;
   bool bom_checked_ = false;
-  SseMessage current_;      // fields of the event being assembled
+  SseMessage current_;  // fields of the event being assembled
   bool has_data_ = false;
   std::string last_id_;
 };
 
 /// SSE stream decoder: framing plus classification. An event's data is a JSON payload (classified
 /// as for NDJSON); a named event other than "message" becomes a typed event; comments become
-/// heartbeats.
+/// heartbeats; events whose data is empty or only whitespace are skipped. After a DecodeError
+/// the decoder should not be fed again.
 class SseDecoder {
  public:
   using Sink = std::function<void(StreamEvent&& event)>;
