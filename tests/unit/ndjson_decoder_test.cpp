@@ -311,17 +311,15 @@ TEST_CASE("complete lines inside a chunk are not buffered") {
   CHECK(framer.pending_bytes() == 5);
 }
 
-TEST_CASE("a chunk of many CR-terminated lines is framed in linear time") {
-  // A framer that searched for LF from every line start would scan ~10^12 bytes here.
+TEST_CASE("a chunk of many CR-terminated lines is framed in one pass") {
+  // A framer that searched for LF from every line start would scan ~10^12 bytes here and never
+  // finish within the test timeout; the throughput itself is measured in bench/decoder_bench.
   std::string input;
   for (int i = 0; i < 1000000; ++i) input += "{}\r";
   std::size_t lines = 0;
-  const auto start = std::chrono::steady_clock::now();
   NdjsonFramer framer;
   framer.feed(input, [&](std::string_view) { ++lines; });
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(lines == 1000000);
-  CHECK(elapsed < std::chrono::seconds(3));
 }
 
 TEST_CASE("an empty chunk, even with a null data pointer, changes nothing") {

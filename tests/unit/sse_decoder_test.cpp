@@ -361,17 +361,15 @@ TEST_CASE("an endless SSE line in small chunks fails once it passes the bound") 
   CHECK(fed == 994);
 }
 
-TEST_CASE("a chunk of many CR-terminated SSE lines is framed in linear time") {
+TEST_CASE("a chunk of many CR-terminated SSE lines is framed in one pass") {
+  // A quadratic framer would not finish within the test timeout (see bench/ for throughput).
   std::string input;
   for (int i = 0; i < 500000; ++i) input += "data: 1\r\r";
   std::size_t messages = 0;
-  const auto start = std::chrono::steady_clock::now();
   SseFramer framer;
   framer.feed(
       input, [&](SseMessage&&) { ++messages; }, [](std::string_view) {});
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(messages == 500000);
-  CHECK(elapsed < std::chrono::seconds(3));
 }
 
 TEST_CASE("an empty SSE chunk, even with a null data pointer, changes nothing") {
