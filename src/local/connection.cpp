@@ -128,8 +128,7 @@ class Connection final : public ConnectionControl,
     read_deadline_.cancel();
     write_deadline_.cancel();
     heartbeat_timer_.cancel();
-    queue_.clear();
-    queued_bytes_ = 0;
+    // queue_ stays: a cancelled write may still refer to its front until its handler runs.
     end_stream();
     shared_->connections.erase(this);
   }
@@ -250,7 +249,9 @@ class Connection final : public ConnectionControl,
       request.headers.emplace_back(to_std(field.name_string()), to_std(field.value()));
     }
     request.body = std::move(message.body());
-    request.keep_alive = message.keep_alive() && !shared_->draining.load();
+    // HEAD is not routed; its error answer has a body, so the connection cannot be reused.
+    request.keep_alive =
+        message.keep_alive() && !shared_->draining.load() && request.method != "HEAD";
     const bool http11 = message.version() >= 11;
     parser_.reset();
     ++shared_->requests;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api_envelope.hpp"
+#include "json_body.hpp"
 
 namespace infsh::local {
 
@@ -66,20 +67,7 @@ AppRef parse_app_ref(std::string_view ref) {
 }
 
 RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps) {
-  nlohmann::json body;
-  if (body_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    body = nlohmann::json::object();
-  } else {
-    try {
-      body = nlohmann::json::parse(body_text);
-    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range (1e400)
-      std::string message = e.what();
-      if (const auto bracket = message.find("] "); bracket != std::string::npos) {
-        message = message.substr(bracket + 2);
-      }
-      throw ApiProblem(400, "request body is not valid JSON: " + message);
-    }
-  }
+  const nlohmann::json body = parse_json_body(body_text);
   if (!body.is_object()) {
     throw ApiProblem(400, std::string("request body must be a JSON object, not ") +
                               type_name(body));

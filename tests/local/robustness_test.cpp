@@ -108,6 +108,7 @@ TEST_CASE("wrong JSON types in every field are refused without harm") {
       "{\"app\":\"infsh/progress\",\"input\":{\"steps\":2.5}}",
       std::string("{\"app\":\"infsh/echo\",\"input\":\"\xff\xfe\"}"),
       "{\"app\":\"" + std::string(10000, 'a') + "\"}",
+      "{\"app\":\"infsh/echo\",\"input\":" + std::string(200000, '[') + "}",
   };
   for (const auto& body : bodies) {
     INFO(body.substr(0, 80));
