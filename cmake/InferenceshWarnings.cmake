@@ -5,7 +5,7 @@ function(inferencesh_set_warnings target)
     target_compile_options(${target} PRIVATE
       -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow
       -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-      -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+      -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
     if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 14)
       # GCC before 14 warns about members left out of designated initializers
       # ({.wait = false}), which is how the SDK's option structs are meant to be used.

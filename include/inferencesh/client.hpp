@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "inferencesh/client_options.hpp"
+#include "inferencesh/files.hpp"
+#include "inferencesh/sessions.hpp"
 #include "inferencesh/tasks.hpp"
 
 namespace inferencesh {
@@ -25,7 +27,9 @@ class Client {
   /// the server; a missing API key is reported by the first call that needs it.
   explicit Client(ClientOptions options = {});
 
-  Tasks tasks;
+  Tasks tasks;        ///< run apps and follow their tasks
+  Files files;        ///< upload and download files
+  Sessions sessions;  ///< warm app instances kept across calls
 
   /// The API base URL in use, without a trailing slash.
   const std::string& base_url() const noexcept;

@@ -85,6 +85,11 @@ struct ClientOptions {
   /// connect_timeout are for you to apply).
   std::shared_ptr<Transport> transport;
 
+  /// Also upload plain strings in task input that name an existing file or look like base64
+  /// (16+ characters), as the Python SDK does. Off: only data URIs, file_path()/file_bytes()
+  /// values and File-shaped objects are uploaded, so no string is mistaken for a file.
+  bool upload_file_like_strings = false;
+
   LogHook log;
   /// Called with the `messages` a response carried, when there are any.
   std::function<void(const std::vector<ResponseMessage>& messages)> on_messages;

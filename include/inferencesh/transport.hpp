@@ -39,7 +39,8 @@ struct HttpRequest {
   std::chrono::milliseconds connect_timeout{0};
   /// Limit on the whole exchange for send(). Zero means none.
   std::chrono::milliseconds timeout{0};
-  /// For open(): fail when no byte arrives for this long. Zero means none.
+  /// Fail when no byte moves (in either direction) for this long. Zero means none. For streams
+  /// and long uploads, which have no total timeout.
   std::chrono::milliseconds idle_timeout{0};
 };
 

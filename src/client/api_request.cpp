@@ -57,6 +57,7 @@ ResolvedOptions resolve_options(const ClientOptions& options,
   resolved.request_timeout = options.request_timeout;
   resolved.retry = options.retry;
   resolved.wait = options.wait;
+  resolved.upload_file_like_strings = options.upload_file_like_strings;
   resolved.log = options.log;
   resolved.on_messages = options.on_messages;
   return resolved;

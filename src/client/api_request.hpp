@@ -22,6 +22,7 @@ struct ResolvedOptions {
   std::chrono::milliseconds request_timeout{0};
   RetryOptions retry;
   WaitDefaults wait;
+  bool upload_file_like_strings = false;
   LogHook log;
   std::function<void(const std::vector<ResponseMessage>&)> on_messages;
 };

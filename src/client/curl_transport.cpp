@@ -246,8 +246,10 @@ void Transfer::configure(const HttpRequest& request, bool streaming) {
   if (connect_timeout.count() > 0) {
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
   }
+  // The idle timeout applies to both kinds of call: it is what guards a long upload, which has
+  // no total timeout.
+  idle_timeout_ = request.idle_timeout;
   if (streaming) {
-    idle_timeout_ = request.idle_timeout;
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   } else if (request.timeout.count() > 0) {
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
@@ -420,6 +422,7 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
 
 std::size_t Transfer::on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto* self = static_cast<Transfer*>(user);
+  self->last_activity_ = Clock::now();
   try {
     return self->request_.body_reader(buffer, size * count);
   } catch (...) {

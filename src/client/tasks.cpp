@@ -2,6 +2,7 @@
 
 #include "client_core.hpp"
 #include "inferencesh/errors.hpp"
+#include "input_files.hpp"
 #include "task_follower.hpp"
 #include "task_operations.hpp"
 
@@ -30,6 +31,8 @@ WaitOptions RunOptions::waiting() const {
 
 Task Tasks::run(const nlohmann::json& params, const RunOptions& options) const {
   auto body = detail::prepare_run_body(params);
+  detail::upload_input_files(*core_, body["input"], core_->options().upload_file_like_strings,
+                             options.cancel);
   const auto result =
       core_->call(detail::run_task_call(std::move(body), options.idempotency_key), options.cancel);
   Task created = detail::task_from_payload(result.data, "POST /apps/run");
@@ -41,6 +44,8 @@ Task Tasks::run(const nlohmann::json& params, const RunOptions& options) const {
 
 TaskStream Tasks::run(const nlohmann::json& params, stream_t, const WaitOptions& options) const {
   auto body = detail::prepare_run_body(params);
+  detail::upload_input_files(*core_, body["input"], core_->options().upload_file_like_strings,
+                             options.cancel);
   const auto result = core_->call(detail::run_task_call(std::move(body), {}), options.cancel);
   Task created = detail::task_from_payload(result.data, "POST /apps/run");
   std::string id = created.id;

@@ -1,0 +1,190 @@
+#include "file_operations.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "inferencesh/errors.hpp"
+#include "mime_types.hpp"
+
+namespace inferencesh::detail {
+namespace {
+
+struct Origin {
+  std::string scheme;
+  std::string host;
+  std::string port;
+};
+
+std::optional<Origin> origin_of(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  Origin origin;
+  origin.scheme = std::string(url.substr(0, scheme_end));
+  std::transform(origin.scheme.begin(), origin.scheme.end(), origin.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);  // user:password@ never counts
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
+    const auto close = authority.find(']');
+    host = authority.substr(0, close == std::string_view::npos ? authority.size() : close + 1);
+    if (close != std::string_view::npos && close + 1 < authority.size() &&
+        authority[close + 1] == ':') {
+      port = authority.substr(close + 2);
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  origin.host = std::string(host);
+  std::transform(origin.host.begin(), origin.host.end(), origin.host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  origin.port = port.empty() ? (origin.scheme == "https" ? "443" : "80") : std::string(port);
+  return origin;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+        hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string choose_content_type(std::string_view option, std::string_view data_uri_type,
+                                std::string_view file_name) {
+  if (!option.empty()) return std::string(option);
+  if (!data_uri_type.empty()) return std::string(data_uri_type);
+  if (!file_name.empty()) {
+    if (auto type = content_type_for(file_name); !type.empty()) return type;
+  }
+  return "application/octet-stream";
+}
+
+ApiCall create_file_call(const UploadMetadata& metadata) {
+  nlohmann::json slot = {
+      {"uri", ""}, {"content_type", metadata.content_type}, {"size", metadata.size}};
+  if (!metadata.filename.empty()) slot["filename"] = metadata.filename;
+  if (!metadata.path.empty()) slot["path"] = metadata.path;
+  if (metadata.is_public) slot["public"] = true;
+  ApiCall call;
+  call.method = "POST";
+  call.path = "/files";
+  call.body = nlohmann::json{{"files", nlohmann::json::array({slot})}};
+  return call;
+}
+
+CreatedFile created_file(const nlohmann::json& data) {
+  const nlohmann::json* dto = &data;
+  if (data.is_array()) {
+    if (data.empty()) throw DecodeError("POST /files: the server created no file");
+    dto = &data.front();
+  }
+  if (!dto->is_object()) throw DecodeError("POST /files: expected a file object");
+  CreatedFile created;
+  created.file = FileRef::from_json(*dto);
+  const auto url = dto->find("upload_url");
+  if (url == dto->end() || !url->is_string() || url->get_ref<const std::string&>().empty()) {
+    throw DecodeError("POST /files: no upload URL provided by the server");
+  }
+  created.upload_url = url->get<std::string>();
+  return created;
+}
+
+std::string safe_file_name(std::string_view candidate) {
+  std::string name = percent_decode(candidate);
+  const auto slash = name.find_last_of("/\\");
+  if (slash != std::string::npos) name.erase(0, slash + 1);
+  std::string clean;
+  clean.reserve(name.size());
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' ||
+        c == '>' || c == '|') {
+      clean.push_back('_');
+    } else {
+      clean.push_back(c);
+    }
+  }
+  const auto first = clean.find_first_not_of(". ");
+  clean.erase(0, first == std::string::npos ? clean.size() : first);
+  while (!clean.empty() && (clean.back() == ' ' || clean.back() == '.')) clean.pop_back();
+  if (clean.size() > 200) {
+    clean.resize(200);
+    // Do not leave half a UTF-8 sequence at the end.
+    while (!clean.empty() && (static_cast<unsigned char>(clean.back()) & 0xC0U) == 0x80U) {
+      clean.pop_back();
+    }
+    if (!clean.empty() && (static_cast<unsigned char>(clean.back()) & 0x80U) != 0) clean.pop_back();
+  }
+  return clean.empty() ? std::string("download") : clean;
+}
+
+std::string url_file_name(std::string_view url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  if (const auto scheme = url.find("://"); scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+    const auto path = url.find('/');
+    url = path == std::string_view::npos ? std::string_view() : url.substr(path);
+  }
+  const auto slash = url.rfind('/');
+  return std::string(slash == std::string_view::npos ? url : url.substr(slash + 1));
+}
+
+std::optional<std::string> content_disposition_file_name(std::string_view header) {
+  // filename*=UTF-8''name%20x wins over filename="name x".
+  std::optional<std::string> plain;
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto end = header.find(';', pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view part = header.substr(pos, end - pos);
+    pos = end + 1;
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const auto eq = part.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string key(part.substr(0, eq));
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string_view value = part.substr(eq + 1);
+    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+    if (key == "filename*") {
+      const auto quote = value.find("''");
+      if (quote != std::string_view::npos) return percent_decode(value.substr(quote + 2));
+    } else if (key == "filename") {
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      plain = std::string(value);
+    }
+  }
+  return plain;
+}
+
+bool same_origin(std::string_view url, std::string_view base_url) {
+  const auto a = origin_of(url);
+  const auto b = origin_of(base_url);
+  return a && b && a->scheme == b->scheme && a->host == b->host && a->port == b->port;
+}
+
+}  // namespace inferencesh::detail

@@ -1,0 +1,243 @@
+#include "file_transfer.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <system_error>
+
+#include "api_response.hpp"
+#include "data_uri.hpp"
+#include "file_operations.hpp"
+#include "inferencesh/errors.hpp"
+#include "retry_policy.hpp"
+
+namespace inferencesh::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FileCloser {
+  void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+std::string preview(std::string_view text) {
+  constexpr std::size_t kMax = 60;
+  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
+}
+
+/// One PUT of the content; the body is re-read from the start on every attempt.
+HttpResponse put_content(const ClientCore& core, const UploadSource& source, const std::string& url,
+                         const std::string& content_type, const UploadFileOptions& options) {
+  HttpRequest request;
+  request.method = "PUT";
+  request.url = url;
+  // Only the content type: the upload URL is signed, and the API key must not leave with it.
+  request.headers = {{"Content-Type", content_type}};
+  request.connect_timeout = core.options().connect_timeout;
+  request.idle_timeout = core.options().wait.stream_idle_timeout;
+  request.upload_progress = options.on_progress;
+  request.body_size = source.size;
+
+  FilePtr file;
+  std::size_t offset = 0;
+  if (source.kind == UploadSource::Kind::path) {
+    file.reset(std::fopen(source.path.c_str(), "rb"));
+    if (!file) {
+      throw InvalidArgumentError("cannot read " + source.path.string() + ": " +
+                                 std::error_code(errno, std::generic_category()).message());
+    }
+    request.body_reader = [&file](char* buffer, std::size_t capacity) -> std::size_t {
+      const std::size_t n = std::fread(buffer, 1, capacity, file.get());
+      if (n == 0 && std::ferror(file.get()) != 0) throw Error("reading the file to upload failed");
+      return n;
+    };
+  } else {
+    request.body_reader = [&source, &offset](char* buffer, std::size_t capacity) {
+      const std::size_t n = std::min(capacity, source.bytes.size() - offset);
+      std::copy_n(source.bytes.data() + offset, n, buffer);
+      offset += n;
+      return n;
+    };
+  }
+  return core.transport().send(request, options.cancel);
+}
+
+std::string random_suffix() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string suffix;
+  for (int i = 0; i < 10; ++i) suffix.push_back(kDigits[generator() % 36]);
+  return suffix;
+}
+
+}  // namespace
+
+UploadSource source_from_path(const fs::path& path) {
+  std::error_code error;
+  const auto status = fs::status(path, error);
+  if (error || !fs::exists(status)) {
+    throw InvalidArgumentError("no such file: " + path.string());
+  }
+  if (!fs::is_regular_file(status)) {
+    throw InvalidArgumentError("not a regular file: " + path.string());
+  }
+  UploadSource source;
+  source.kind = UploadSource::Kind::path;
+  source.path = path;
+  source.size = fs::file_size(path, error);
+  if (error) throw InvalidArgumentError("cannot read the size of " + path.string());
+  source.default_filename = path.filename().string();
+  return source;
+}
+
+UploadSource source_from_bytes(std::string bytes) {
+  UploadSource source;
+  source.kind = UploadSource::Kind::bytes;
+  source.size = bytes.size();
+  source.bytes = std::move(bytes);
+  return source;
+}
+
+UploadSource source_from_string(std::string_view text) {
+  if (text.substr(0, 5) == "data:") {
+    DataUri uri = parse_data_uri(text);
+    UploadSource source = source_from_bytes(std::move(uri.bytes));
+    source.data_uri_type = std::move(uri.media_type);
+    return source;
+  }
+  std::error_code error;
+  if (!text.empty() && fs::exists(fs::path(text), error)) return source_from_path(fs::path(text));
+  if (is_strict_base64(text, 1)) return source_from_bytes(*decode_base64(text));
+  if (text.find_first_of("/\\.") != std::string_view::npos) {
+    throw InvalidArgumentError("no such file: " + std::string(text));
+  }
+  throw InvalidArgumentError("files.upload: \"" + preview(text) +
+                             "\" is not an existing file, a data: URI or base64 text");
+}
+
+FileRef upload_file(const ClientCore& core, const UploadSource& source,
+                    const UploadFileOptions& options) {
+  UploadMetadata metadata;
+  metadata.filename = options.filename.empty() ? source.default_filename : options.filename;
+  metadata.content_type =
+      choose_content_type(options.content_type, source.data_uri_type,
+                          metadata.filename.empty() ? source.path.string() : metadata.filename);
+  metadata.size = source.size;
+  metadata.path = options.path;
+  metadata.is_public = options.is_public;
+
+  const ApiResult result = core.call(create_file_call(metadata), options.cancel);
+  CreatedFile created = created_file(result.data);
+
+  for (int retry = 0;; ++retry) {
+    std::optional<std::chrono::milliseconds> delay;
+    std::string reason;
+    try {
+      const HttpResponse response =
+          put_content(core, source, created.upload_url, metadata.content_type, options);
+      if (response.status >= 200 && response.status < 300) break;
+      if (!is_retryable_status(response.status)) {
+        throw_api_error(response, "PUT", created.upload_url, core.options().api_key);
+      }
+      delay = retry_delay(core.options().retry, retry, std::nullopt, jitter_random());
+      if (!delay) throw_api_error(response, "PUT", created.upload_url, core.options().api_key);
+      reason = "HTTP " + std::to_string(response.status);
+    } catch (const ConnectionError& e) {
+      delay = retry_delay(core.options().retry, retry, std::nullopt, jitter_random());
+      if (!delay) throw;
+      reason = e.what();
+    }
+    core.log(LogLevel::warning, "uploading file content failed (" + reason + "); retrying in " +
+                                    std::to_string(delay->count()) + " ms");
+    if (options.cancel.wait_for(*delay)) throw CancelledError("the upload was cancelled");
+  }
+
+  FileRef file = std::move(created.file);
+  if (file.filename.empty()) file.filename = metadata.filename;
+  if (file.content_type.empty()) file.content_type = metadata.content_type;
+  if (file.size == 0) file.size = metadata.size;
+  return file;
+}
+
+fs::path download_file(const ClientCore& core, const std::string& uri, const std::string& name_hint,
+                       const fs::path& destination, const DownloadOptions& options) {
+  if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
+    throw InvalidArgumentError("files.download: \"" + preview(uri) + "\" is not an http(s) URL");
+  }
+  HttpRequest request;
+  request.url = uri;
+  request.connect_timeout = core.options().connect_timeout;
+  request.idle_timeout = core.options().wait.stream_idle_timeout;
+  request.headers.emplace_back("User-Agent", core.options().user_agent);
+  if (same_origin(uri, core.options().base_url) && !core.options().api_key.empty()) {
+    request.headers.emplace_back("Authorization", "Bearer " + core.options().api_key);
+  }
+
+  auto stream = core.transport().open(request, options.cancel);
+  if (stream->status() < 200 || stream->status() >= 300) {
+    HttpResponse response;
+    response.status = stream->status();
+    response.headers = stream->headers();
+    std::string chunk;
+    while (response.body.size() < 65536 && stream->next(chunk)) response.body += chunk;
+    throw_api_error(response, "GET", uri, core.options().api_key);
+  }
+
+  std::error_code error;
+  fs::path target = destination;
+  const bool into_directory = fs::is_directory(destination, error) ||
+                              (!destination.empty() && destination.string().back() == '/');
+  if (into_directory) {
+    fs::create_directories(destination, error);
+    std::string name = name_hint;
+    if (auto header = find_header(stream->headers(), "Content-Disposition")) {
+      if (auto from_header = content_disposition_file_name(*header)) name = *from_header;
+    }
+    if (name.empty()) name = url_file_name(uri);
+    target = destination / safe_file_name(name);
+  } else if (!target.parent_path().empty() && !fs::is_directory(target.parent_path(), error)) {
+    throw InvalidArgumentError("files.download: the directory " + target.parent_path().string() +
+                               " does not exist");
+  }
+  if (!options.overwrite && fs::exists(target, error)) {
+    throw InvalidArgumentError("files.download: " + target.string() + " already exists");
+  }
+
+  const fs::path partial = target.string() + ".part-" + random_suffix();
+  std::uint64_t total = 0;
+  if (auto length = find_header(stream->headers(), "Content-Length")) {
+    try {
+      total = std::stoull(*length);
+    } catch (const std::exception&) {
+      total = 0;
+    }
+  }
+  try {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("files.download: cannot create " + partial.string());
+    std::uint64_t written = 0;
+    std::string chunk;
+    while (stream->next(chunk)) {
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      if (!out) throw Error("files.download: writing " + partial.string() + " failed");
+      written += chunk.size();
+      if (options.on_progress) options.on_progress(written, total);
+    }
+    out.close();
+    if (!out) throw Error("files.download: writing " + partial.string() + " failed");
+    if (total != 0 && written != total) {
+      throw ConnectionError("files.download: received " + std::to_string(written) + " of " +
+                                std::to_string(total) + " bytes",
+                            true);
+    }
+    fs::rename(partial, target);
+  } catch (...) {
+    fs::remove(partial, error);
+    throw;
+  }
+  return target;
+}
+
+}  // namespace inferencesh::detail

@@ -1,0 +1,160 @@
+#include "input_files.hpp"
+
+#include <filesystem>
+#include <future>
+#include <vector>
+
+#include "data_uri.hpp"
+#include "file_transfer.hpp"
+#include "inferencesh/errors.hpp"
+
+namespace inferencesh::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PendingUpload {
+  nlohmann::json* slot;  // replaced by the uri
+  UploadSource source;
+  UploadFileOptions options;
+};
+
+bool is_file_shaped(const nlohmann::json& value) {
+  if (!value.is_object() || value.empty()) return false;
+  const auto path = value.find("path");
+  if (path == value.end() || !path->is_string() || path->get_ref<const std::string&>().empty()) {
+    return false;
+  }
+  for (const auto& [key, _] : value.items()) {
+    if (key != "uri" && key != "path" && key != "filename" && key != "content_type" &&
+        key != "size") {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string string_or_empty(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+class Collector {
+ public:
+  explicit Collector(bool guess) : guess_(guess) {}
+
+  void walk(nlohmann::json& value, const std::string& where) {
+    if (value.is_string()) {
+      visit_string(value, where);
+    } else if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i)
+        walk(value[i], where + "/" + std::to_string(i));
+    } else if (value.is_object()) {
+      visit_object(value, where);
+    }
+  }
+
+  std::vector<PendingUpload> take() { return std::move(pending_); }
+
+ private:
+  void add(nlohmann::json& slot, UploadSource source, UploadFileOptions options = {}) {
+    pending_.push_back(PendingUpload{&slot, std::move(source), std::move(options)});
+  }
+
+  template <typename Make>
+  UploadSource checked(const std::string& where, Make make) {
+    try {
+      return make();
+    } catch (const InvalidArgumentError& e) {
+      throw InvalidArgumentError(where + ": " + e.what());
+    }
+  }
+
+  void visit_string(nlohmann::json& value, const std::string& where) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.rfind("data:", 0) == 0) {
+      add(value, checked(where, [&] { return source_from_string(text); }));
+      return;
+    }
+    if (!guess_) return;
+    std::error_code error;
+    if (fs::is_regular_file(fs::path(text), error)) {
+      add(value, checked(where, [&] { return source_from_path(text); }));
+    } else if (is_strict_base64(text, 16)) {
+      add(value, source_from_bytes(*decode_base64(text)));
+    }
+  }
+
+  void visit_object(nlohmann::json& value, const std::string& where) {
+    if (value.size() == 1 && value.contains(kFileValueKey)) {
+      const auto& spec = value[kFileValueKey];
+      UploadFileOptions options;
+      options.filename = string_or_empty(spec, "filename");
+      options.content_type = string_or_empty(spec, "content_type");
+      const std::string kind = string_or_empty(spec, "source");
+      if (kind == "path") {
+        const std::string path = string_or_empty(spec, "path");
+        add(value, checked(where, [&] { return source_from_path(path); }), options);
+      } else if (kind == "bytes" && spec.contains("bytes") && spec["bytes"].is_binary()) {
+        const auto& bytes = spec["bytes"].get_binary();
+        add(value, source_from_bytes(std::string(bytes.begin(), bytes.end())), options);
+      } else {
+        throw InvalidArgumentError(where + ": malformed file value");
+      }
+      return;
+    }
+    if (is_file_shaped(value)) {
+      const std::string path = string_or_empty(value, "path");
+      const std::string uri = string_or_empty(value, "uri");
+      if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
+        value = uri;  // already stored somewhere reachable
+        return;
+      }
+      std::error_code error;
+      if (fs::exists(fs::path(path), error) || value.size() > 1) {
+        UploadFileOptions options;
+        options.filename = string_or_empty(value, "filename");
+        options.content_type = string_or_empty(value, "content_type");
+        add(value, checked(where, [&] { return source_from_path(path); }), options);
+        return;
+      }
+    }
+    for (auto& [key, member] : value.items()) walk(member, where + "/" + key);
+  }
+
+  bool guess_;
+  std::vector<PendingUpload> pending_;
+};
+
+}  // namespace
+
+void upload_input_files(const ClientCore& core, nlohmann::json& input, bool guess,
+                        const CancellationToken& cancel) {
+  Collector collector(guess);
+  collector.walk(input, "input");
+  std::vector<PendingUpload> pending = collector.take();
+  if (pending.empty()) return;
+
+  constexpr std::size_t kParallel = 4;
+  for (std::size_t start = 0; start < pending.size(); start += kParallel) {
+    const std::size_t end = std::min(pending.size(), start + kParallel);
+    std::vector<std::future<FileRef>> uploads;
+    for (std::size_t i = start; i < end; ++i) {
+      pending[i].options.cancel = cancel;
+      uploads.push_back(std::async(std::launch::async, [&core, &upload = pending[i]] {
+        return upload_file(core, upload.source, upload.options);
+      }));
+    }
+    std::exception_ptr failure;
+    for (std::size_t i = start; i < end; ++i) {
+      try {
+        *pending[i].slot = uploads[i - start].get().uri;
+      } catch (...) {
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  }
+}
+
+}  // namespace inferencesh::detail
