@@ -88,3 +88,10 @@ TEST_CASE("SIGTERM under load cancels tasks, ends streams with their final state
   }
   CHECK(child.wait_exit() == 0);
 }
+
+TEST_CASE("infsh-local exits 1 with a message when its port is taken") {
+  LocalRuntime taken;
+  ChildRuntime child({"--port", std::to_string(taken.port())});
+  CHECK(child.first_line().empty());
+  CHECK(child.wait_exit() == 1);
+}
