@@ -1,0 +1,147 @@
+#include "file_cache.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+
+#include "data_uri.hpp"
+#include "http_download.hpp"
+#include "infsh/errors.hpp"
+#include "sha256.hpp"
+
+namespace infsh {
+namespace detail {
+namespace {
+
+struct UrlParts {
+  std::string netloc;
+  std::string path;
+  std::string query;
+};
+
+// Splits "scheme://netloc/path?query#fragment" as Python's urlparse does for http(s).
+UrlParts split_url(const std::string& url) {
+  UrlParts parts;
+  const auto scheme_end = url.find("://");
+  std::size_t at = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const auto netloc_end = url.find_first_of("/?#", at);
+  parts.netloc =
+      url.substr(at, netloc_end == std::string::npos ? std::string::npos : netloc_end - at);
+  if (netloc_end == std::string::npos) return parts;
+  at = netloc_end;
+  const auto path_end = url.find_first_of("?#", at);
+  parts.path = url.substr(at, path_end == std::string::npos ? std::string::npos : path_end - at);
+  if (path_end == std::string::npos || url[path_end] == '#') return parts;
+  const auto query_end = url.find('#', path_end + 1);
+  parts.query = url.substr(
+      path_end + 1, query_end == std::string::npos ? std::string::npos : query_end - path_end - 1);
+  return parts;
+}
+
+std::filesystem::path cache_root(const FileResolveOptions& options) {
+  if (options.cache_dir.empty()) return File::cache_dir();
+  std::error_code error;
+  std::filesystem::create_directories(options.cache_dir, error);
+  return options.cache_dir;
+}
+
+void make_directories(const std::filesystem::path& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error)
+    throw FileError("cannot create the cache directory " + dir.string() + ": " + error.message());
+}
+
+bool is_temporary(const std::filesystem::path& path) { return path.extension() == ".tmp"; }
+
+}  // namespace
+
+std::filesystem::path url_cache_path(const std::string& url, const std::filesystem::path& root) {
+  const UrlParts parts = split_url(url);
+  std::string key = parts.netloc + parts.path;
+  if (!parts.query.empty()) key += "?" + parts.query;
+  std::string name = parts.path.substr(parts.path.rfind('/') + 1);
+  if (name.empty() || name == "." || name == "..") name = "download";
+  return root / sha256_hex(key).substr(0, 12) / name;
+}
+
+std::filesystem::path data_uri_cache_dir(const std::string& uri,
+                                         const std::filesystem::path& root) {
+  return root / "data_uri" / sha256_hex(uri).substr(0, 16);
+}
+
+std::filesystem::path resolve_url(const std::string& url, const FileResolveOptions& options) {
+  const auto destination = url_cache_path(url, cache_root(options));
+  std::error_code error;
+  if (std::filesystem::is_regular_file(destination, error)) return destination;
+  make_directories(destination.parent_path());
+  download_to(url, destination, options);
+  return destination;
+}
+
+std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolveOptions& options,
+                                       std::string& content_type) {
+  const auto dir = data_uri_cache_dir(uri, cache_root(options));
+  // The media type is read without decoding the payload, so a cache hit costs no decoding.
+  const auto comma = uri.find(',');
+  const std::string header = uri.substr(5, comma == std::string::npos ? 0 : comma - 5);
+  std::string media = header.substr(0, header.find(';'));
+  content_type = media.find('/') != std::string::npos ? media : "text/plain";
+
+  std::error_code error;
+  if (std::filesystem::is_directory(dir, error)) {
+    std::filesystem::path first;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+      if (!entry.is_regular_file(error) || is_temporary(entry.path())) continue;
+      if (first.empty() || entry.path() < first) first = entry.path();
+    }
+    if (!first.empty()) return first;
+  }
+  const DataUri decoded = decode_data_uri(uri, options.max_bytes);
+  content_type = decoded.content_type;
+  std::string extension = guess_extension(decoded.content_type);
+  if (extension == ".jpe") extension = ".jpg";
+  make_directories(dir);
+  const auto destination = dir / ("file" + extension);
+  static std::atomic<unsigned> counter{0};
+  const std::filesystem::path temporary = destination.string() + "." + std::to_string(::getpid()) +
+                                          "." + std::to_string(counter.fetch_add(1)) + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(decoded.bytes.data(), static_cast<std::streamsize>(decoded.bytes.size()));
+    if (!out) {
+      std::filesystem::remove(temporary, error);
+      throw FileError("cannot write " + temporary.string());
+    }
+  }
+  std::filesystem::rename(temporary, destination, error);
+  if (error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw FileError("cannot move " + temporary.string() + " into place: " + error.message());
+  }
+  return destination;
+}
+
+}  // namespace detail
+
+std::filesystem::path File::cache_dir() {
+  std::filesystem::path root;
+  if (const char* env = std::getenv("FILE_CACHE_DIR"); env != nullptr && *env != '\0') {
+    root = env;
+  } else {
+    const char* home = std::getenv("HOME");
+    if (home == nullptr || *home == '\0') {
+      const passwd* entry = ::getpwuid(::getuid());
+      home = entry != nullptr ? entry->pw_dir : "/tmp";
+    }
+    root = std::filesystem::path(home) / ".cache" / "inferencesh" / "files";
+  }
+  detail::make_directories(root);
+  return root;
+}
+
+}  // namespace infsh
