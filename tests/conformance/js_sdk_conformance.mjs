@@ -82,7 +82,7 @@ async function startRuntime() {
 const requests = [];
 const realFetch = globalThis.fetch;
 globalThis.fetch = (input, init = {}) => {
-  const url = new URL(typeof input === 'string' ? input : input.url);
+  const url = new URL(input instanceof Request ? input.url : String(input));  // string or URL
   requests.push({method: (init.method || 'GET').toUpperCase(), path: url.pathname,
                  headers: new Headers(init.headers)});
   return realFetch(input, init);
@@ -176,6 +176,14 @@ test('wait:false returns the queued task; tasks.get returns {data, messages}', {
        for (const line of ['step 1/3', 'step 2/3', 'step 3/3']) {
          assert.ok(logText.includes(line), `logs carry "${line}": ${logText}`);
        }
+
+       // Following a task that has already ended settles at once: the stream starts with the
+       // current (terminal) state, and the first poll sees a status other than the stale one.
+       const stale = {id: created.id, status: created.status};
+       assert.deepEqual((await client.tasks.watch(stale).done).output, {steps_done: 3});
+       assert.deepEqual(
+           (await client.tasks.watch(stale, {stream: false, pollIntervalMs: 40}).done).output,
+           {steps_done: 3});
      });
 
 test('stream: onUpdate sees statuses rise through running to completed, with partial output',
@@ -198,6 +206,33 @@ test('stream: onUpdate sees statuses rise through running to completed, with par
        assert.ok(steps.length >= 1, 'partial outputs {step: i} reach onUpdate');
        assertNonDecreasing(steps);
        assert.deepEqual(updates.at(-1), task, 'the resolved task is the last update');
+     });
+
+test('the deprecated tasks.stream(id) EventSource (SSE) delivers updates up to completed',
+     {timeout: 30000}, async () => {
+       const created = await client.run(
+           {app: 'infsh/progress', input: {steps: 2, delay_ms: 2 * HEARTBEAT_MS}}, {wait: false});
+       const source = await client.tasks.stream(created.id);
+       const updates = [];
+       await new Promise((resolve, reject) => {
+         const timer = setTimeout(() => reject(new Error(`no final event: ${
+                                      JSON.stringify(updates)}`)), 10000);
+         source.onmessage = (event) => {
+           const update = JSON.parse(event.data);
+           updates.push(update);
+           if (isTerminalStatus(update.status)) {
+             clearTimeout(timer);
+             resolve();
+           }
+         };
+       }).finally(() => source.close());
+       const statuses = updates.map((u) => parseStatus(u.status));
+       assertNonDecreasing(statuses);
+       assert.equal(statuses.at(-1), TaskStatusCompleted);
+       assert.deepEqual(updates.at(-1).output, {steps_done: 2});
+       const sse = requestsFor(created.id).find((r) => r.path === `/tasks/${created.id}/stream`);
+       assert.ok(sse, 'EventSource requested /tasks/{id}/stream');
+       assert.match(sse.headers.get('accept') ?? '', /text\/event-stream/);
      });
 
 test('cancel: tasks.cancel resolves {data: null}; the waiting run rejects "task cancelled"',
