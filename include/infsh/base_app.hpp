@@ -161,8 +161,8 @@ class Function {
     definition_.input_schema = json_schema<Input>();
     definition_.output_schema = json_schema<Output>();
     definition_.input_files = file_locations<Input>();
-    definition_.decode_input = [](const nlohmann::json& json, const FileResolveOptions& files) {
-      auto value = std::make_shared<Input>(decode<Input>(json, "input"));
+    definition_.decode_input = [](const nlohmann::json& document, const FileResolveOptions& files) {
+      auto value = std::make_shared<Input>(decode<Input>(document, "input"));
       detail::resolve_input_files(*value, "input", files);
       return std::shared_ptr<void>(std::move(value));
     };
@@ -223,10 +223,10 @@ AppDefinition define_app() {
                     "the setup type must be declared with INFSH_MODEL");
       app.setup_schema = json_schema<Setup>();
       app.setup_files = file_locations<Setup>();
-      app.decode_setup = [](const nlohmann::json& json, const FileResolveOptions& files) {
-        auto value = std::make_shared<Setup>(json.is_null()
+      app.decode_setup = [](const nlohmann::json& document, const FileResolveOptions& files) {
+        auto value = std::make_shared<Setup>(document.is_null()
                                                  ? decode<Setup>(nlohmann::json::object(), "setup")
-                                                 : decode<Setup>(json, "setup"));
+                                                 : decode<Setup>(document, "setup"));
         detail::resolve_input_files(*value, "setup", files);
         return std::shared_ptr<void>(std::move(value));
       };

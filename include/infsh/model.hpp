@@ -360,14 +360,15 @@ struct ModelInfo {
     return result;
   }
 
-  void decode(const nlohmann::json& json, Model& out, const Location& where, Issues& issues) const {
-    if (!json.is_object()) {
-      issues.push_back({where.path(), "expected object, got " + detail::json_type_name(json)});
+  void decode(const nlohmann::json& document, Model& out, const Location& where,
+              Issues& issues) const {
+    if (!document.is_object()) {
+      issues.push_back({where.path(), "expected object, got " + detail::json_type_name(document)});
       return;
     }
-    for (const auto& f : fields) f.decode(json, out, where, issues);
+    for (const auto& f : fields) f.decode(document, out, where, issues);
     if (forbid_extra) {
-      for (const auto& item : json.items()) {
+      for (const auto& item : document.items()) {
         bool known = false;
         for (const auto& f : fields) known = known || f.name == item.key();
         if (!known) issues.push_back({where.child(item.key()).path(), "is not a field of " + name});
@@ -943,10 +944,10 @@ FieldInfo<Model> make_field_info(const Field<Owner, T>& declared) {
     return s;
   };
   info.encode = [member](const Model& value) { return C::encode(value.*member); };
-  info.decode = [options, member, defaulted](const nlohmann::json& json, Model& out,
+  info.decode = [options, member, defaulted](const nlohmann::json& document, Model& out,
                                              const Location& where, Issues& issues) {
-    const auto found = json.find(options->name);
-    if (found == json.end()) {
+    const auto found = document.find(options->name);
+    if (found == document.end()) {
       if (!defaulted) issues.push_back({where.child(options->name).path(), "field required"});
       return;
     }
@@ -1031,15 +1032,15 @@ nlohmann::ordered_json encode(const T& value) {
   return detail::Codec<T>::encode(value);
 }
 
-/// Decodes and validates `json` as a T; `root` names the document in issue paths ("input",
+/// Decodes and validates `document` as a T; `root` names the document in issue paths ("input",
 /// "setup"). Throws ValidationError listing every issue. Files are read, not resolved.
 template <class T>
-T decode(const nlohmann::json& json, const std::string& root = "input") {
+T decode(const nlohmann::json& document, const std::string& root = "input") {
   static_assert(detail::is_supported<T>::value, "unsupported type");
   static_assert(std::is_default_constructible_v<T>, "decoded types must be default-constructible");
   T value{};
   Issues issues;
-  detail::Codec<T>::decode(json, value, Location(root), issues, nullptr);
+  detail::Codec<T>::decode(document, value, Location(root), issues, nullptr);
   if (!issues.empty()) throw ValidationError(std::move(issues));
   return value;
 }
@@ -1067,26 +1068,33 @@ std::vector<std::string> file_locations() {
 
 }  // namespace infsh
 
+#if __cplusplus >= 202002L
+#define INFSH_DETAIL_MORE_ARGUMENTS(...) __VA_OPT__(, ) __VA_ARGS__
+#else
+#define INFSH_DETAIL_MORE_ARGUMENTS(...) , __VA_ARGS__
+#endif
+
 /// Declares a model: the type, then (in any order) field declarations and model options.
 /// Inside, `field(&Type::member, "name")`, INFSH_FIELD(member), description("..."),
 /// title("...") and forbid_extra() are available. Use at namespace scope, in the type's
-/// namespace. Also defines to_json/from_json for nlohmann::json.
-#define INFSH_MODEL(Type, ...)                                                              \
-  inline const ::infsh::ModelInfo<Type>& infsh_model_info(::infsh::type_tag<Type>) {        \
-    using Self [[maybe_unused]] = Type;                                                     \
-    using namespace ::infsh::model_dsl;                                                     \
-    static const ::infsh::ModelInfo<Type> info =                                            \
-        ::infsh::detail::make_model<Type>(#Type, __VA_ARGS__);                              \
-    return info;                                                                            \
-  }                                                                                         \
-  [[maybe_unused]] inline void to_json(::nlohmann::json& json, const Type& value) {         \
-    json = ::nlohmann::json(::infsh::encode(value));                                        \
-  }                                                                                         \
-  [[maybe_unused]] inline void to_json(::nlohmann::ordered_json& json, const Type& value) { \
-    json = ::infsh::encode(value);                                                          \
-  }                                                                                         \
-  [[maybe_unused]] inline void from_json(const ::nlohmann::json& json, Type& value) {       \
-    value = ::infsh::decode<Type>(json, "value");                                           \
+/// namespace. Also defines to_json/from_json for nlohmann::json. A model without fields is
+/// INFSH_MODEL(Type) in C++20; C++17 needs one argument, e.g. description("...").
+#define INFSH_MODEL(Type, ...)                                                                  \
+  inline const ::infsh::ModelInfo<Type>& infsh_model_info(::infsh::type_tag<Type>) {            \
+    using Self [[maybe_unused]] = Type;                                                         \
+    using namespace ::infsh::model_dsl;                                                         \
+    static const ::infsh::ModelInfo<Type> info =                                                \
+        ::infsh::detail::make_model<Type>(#Type INFSH_DETAIL_MORE_ARGUMENTS(__VA_ARGS__));      \
+    return info;                                                                                \
+  }                                                                                             \
+  [[maybe_unused]] inline void to_json(::nlohmann::json& document, const Type& value) {         \
+    document = ::nlohmann::json(::infsh::encode(value));                                        \
+  }                                                                                             \
+  [[maybe_unused]] inline void to_json(::nlohmann::ordered_json& document, const Type& value) { \
+    document = ::infsh::encode(value);                                                          \
+  }                                                                                             \
+  [[maybe_unused]] inline void from_json(const ::nlohmann::json& document, Type& value) {       \
+    value = ::infsh::decode<Type>(document, "value");                                           \
   }
 
 /// Inside INFSH_MODEL: declares the member `member` under its own name as the JSON name.
@@ -1094,14 +1102,14 @@ std::vector<std::string> file_locations() {
 
 /// Declares an enum's JSON strings: INFSH_ENUM(Palette, {Palette::sunset, "sunset"}, ...).
 /// The schema puts it in $defs as {"enum": [...], "title": "Palette", "type": "string"}.
-#define INFSH_ENUM(Type, ...)                                                         \
-  inline const ::infsh::EnumInfo<Type>& infsh_enum_info(::infsh::type_tag<Type>) {    \
-    static const ::infsh::EnumInfo<Type> info(#Type, {__VA_ARGS__});                  \
-    return info;                                                                      \
-  }                                                                                   \
-  [[maybe_unused]] inline void to_json(::nlohmann::json& json, const Type& value) {   \
-    json = ::infsh::enum_info<Type>().to_string(value);                               \
-  }                                                                                   \
-  [[maybe_unused]] inline void from_json(const ::nlohmann::json& json, Type& value) { \
-    value = ::infsh::decode<Type>(json, "value");                                     \
+#define INFSH_ENUM(Type, ...)                                                             \
+  inline const ::infsh::EnumInfo<Type>& infsh_enum_info(::infsh::type_tag<Type>) {        \
+    static const ::infsh::EnumInfo<Type> info(#Type, {__VA_ARGS__});                      \
+    return info;                                                                          \
+  }                                                                                       \
+  [[maybe_unused]] inline void to_json(::nlohmann::json& document, const Type& value) {   \
+    document = ::infsh::enum_info<Type>().to_string(value);                               \
+  }                                                                                       \
+  [[maybe_unused]] inline void from_json(const ::nlohmann::json& document, Type& value) { \
+    value = ::infsh::decode<Type>(document, "value");                                     \
   }

@@ -2,10 +2,21 @@
 
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdint>
+
 #include "infsh/version.hpp"
 
 namespace infsh::detail::protocol {
 namespace {
+
+// Whole numbers go out as integers (3, not 3.0): progress is mostly counted in steps.
+nlohmann::ordered_json number_value(double value) {
+  if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 9e15) {
+    return static_cast<std::int64_t>(value);
+  }
+  return value;
+}
 
 nlohmann::ordered_json task_id_value(const std::string& task_id) {
   return task_id.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(task_id);
@@ -122,8 +133,8 @@ nlohmann::ordered_json progress_message(const std::string& task_id, double curre
                                         const std::string& message) {
   return {{"type", "progress"},
           {"task_id", task_id_value(task_id)},
-          {"current", current},
-          {"total", total},
+          {"current", number_value(current)},
+          {"total", number_value(total)},
           {"message", message}};
 }
 

@@ -1,0 +1,159 @@
+// An app program for the tests of the app library's command line and worker protocol (and,
+// later, of infsh-local hosting app programs). Each function exercises one behaviour:
+//
+//   run       echoes its input (validated: text 1..20 characters, count 1..10), prints to
+//             stdout and stderr (must never corrupt the protocol), may copy an input file
+//   slow      `steps` steps of `delay_ms`, with progress, a log line and a partial output each;
+//             stops when cancelled unless `ignore_cancel`
+//   fail      throws with the given message
+//   counter   counts the runs of this instance (state kept between runs of one worker)
+//   crash     aborts the process
+//
+// Setup {label}: "fail" makes setup throw. unload() and on_cancel() write a line to stderr.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <infsh/infsh.hpp>
+
+namespace test_app {
+
+struct Setup {
+  std::string label = "default";
+};
+INFSH_MODEL(Setup, INFSH_FIELD(label).description("A label the counter echoes").with_default())
+
+struct EchoInput {
+  std::string text;
+  int count = 1;
+  std::optional<infsh::File> file;
+};
+INFSH_MODEL(EchoInput, INFSH_FIELD(text).description("Text to echo").min_length(1).max_length(20),
+            INFSH_FIELD(count).description("Repetitions").minimum(1).maximum(10).with_default(),
+            INFSH_FIELD(file).description("A file to copy into the output"))
+
+struct EchoOutput : infsh::BaseAppOutput {
+  std::string text;
+  std::optional<infsh::File> file;
+};
+INFSH_MODEL(EchoOutput, INFSH_FIELD(text).description("The echoed text"),
+            INFSH_FIELD(file).description("A copy of the input file"))
+
+struct SlowInput {
+  int steps = 3;
+  int delay_ms = 10;
+  bool ignore_cancel = false;
+};
+INFSH_MODEL(SlowInput, INFSH_FIELD(steps).minimum(0).maximum(100000).with_default(),
+            INFSH_FIELD(delay_ms).minimum(0).maximum(60000).with_default(),
+            INFSH_FIELD(ignore_cancel).with_default())
+
+struct SlowOutput : infsh::BaseAppOutput {
+  int done = 0;
+};
+INFSH_MODEL(SlowOutput, INFSH_FIELD(done).description("Steps done"))
+
+struct FailInput {
+  std::string message = "the app failed on purpose";
+};
+INFSH_MODEL(FailInput, INFSH_FIELD(message).with_default())
+
+struct Empty {};
+INFSH_MODEL(Empty)
+
+struct CounterOutput : infsh::BaseAppOutput {
+  int count = 0;
+  std::string label;
+};
+INFSH_MODEL(CounterOutput, INFSH_FIELD(count), INFSH_FIELD(label))
+
+class TestApp : public infsh::BaseApp {
+ public:
+  static constexpr const char* app_name = "tests/test-app";
+
+  static infsh::Functions<TestApp> functions() {
+    return {{"run", &TestApp::run, "Echoes its input"},
+            {"slow", &TestApp::slow, "Takes its time"},
+            {"fail", &TestApp::fail, "Always fails"},
+            {"counter", &TestApp::counter, "Counts runs of this instance"},
+            {"crash", &TestApp::crash, "Aborts the process"}};
+  }
+
+  void setup(const Setup& setup, infsh::Context& context) {
+    if (setup.label == "fail") throw std::runtime_error("setup refused the label 'fail'");
+    label_ = setup.label;
+    context.log("set up with label " + setup.label);
+  }
+
+  EchoOutput run(const EchoInput& input, infsh::Context& context) {
+    std::cout << "app stdout line" << std::endl;
+    std::printf("app printf line\n");
+    std::fflush(stdout);
+    std::cerr << "app stderr line" << std::endl;
+    EchoOutput output;
+    for (int i = 0; i < input.count; ++i) output.text += input.text;
+    if (input.file) {
+      const auto copy = std::filesystem::temp_directory_path() /
+                        ("infsh-test-app-" + std::to_string(::getpid()) + "-" +
+                         (context.task_id().empty() ? std::string("run") : context.task_id()) +
+                         "-" + input.file->filename);
+      std::filesystem::copy_file(input.file->path, copy,
+                                 std::filesystem::copy_options::overwrite_existing);
+      output.file = infsh::File{.path = copy.string()};
+    }
+    output.output_meta = infsh::OutputMeta{
+        .inputs = {infsh::TextMeta{.tokens = static_cast<std::int64_t>(input.text.size())}},
+        .outputs = {infsh::TextMeta{.tokens = static_cast<std::int64_t>(output.text.size())}}};
+    return output;
+  }
+
+  SlowOutput slow(const SlowInput& input, infsh::Context& context) {
+    SlowOutput output;
+    for (int step = 0; step < input.steps; ++step) {
+      context.progress(step, input.steps, "step " + std::to_string(step));
+      context.log("step " + std::to_string(step));
+      output.done = step;
+      context.partial(output);
+      const bool waited = context.wait_for(std::chrono::milliseconds(input.delay_ms));
+      if (!waited && !input.ignore_cancel) return output;
+      if (!waited) {
+        // Ignoring the cancel: keep going, at full delay (wait_for returns at once now).
+        std::this_thread::sleep_for(std::chrono::milliseconds(input.delay_ms));
+      }
+    }
+    output.done = input.steps;
+    return output;
+  }
+
+  SlowOutput fail(const FailInput& input) { throw std::runtime_error(input.message); }
+
+  CounterOutput counter(const Empty&) {
+    CounterOutput output;
+    output.count = ++runs_;
+    output.label = label_;
+    return output;
+  }
+
+  SlowOutput crash(const Empty&) { std::abort(); }
+
+  void on_cancel() override { std::cerr << "on_cancel called" << std::endl; }
+  void unload() override { std::cerr << "unload called (label " << label_ << ")" << std::endl; }
+
+ private:
+  std::string label_;
+  int runs_ = 0;
+};
+
+}  // namespace test_app
+
+INFSH_MAIN(test_app::TestApp)
