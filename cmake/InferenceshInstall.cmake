@@ -15,6 +15,21 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/inferencesh
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.hpp")
 
+# The app library (inferencesh::infsh). include/infsh/local/ belongs to the runtime, which is
+# not installed as a library.
+if(TARGET inferencesh_infsh)
+  install(TARGETS inferencesh_infsh
+    EXPORT inferenceshTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/infsh
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+    FILES_MATCHING PATTERN "*.hpp"
+    PATTERN "local" EXCLUDE)
+endif()
+
 install(EXPORT inferenceshTargets
   NAMESPACE inferencesh::
   DESTINATION ${INFERENCESH_CMAKE_DIR})

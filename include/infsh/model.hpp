@@ -917,7 +917,9 @@ FieldInfo<Model> make_field_info(const Field<Owner, T>& declared) {
   const auto options = std::make_shared<const FieldOptions>(declared.options());
   const auto member = declared.member();
   require_applicable(options->name, C::kind, options->constraints);
-  const bool defaulted = C::nullable || options->default_mode != DefaultMode::required;
+  // Runtime value first: with a constant first operand the whole would be a constant expression,
+  // and capturing it in the lambdas below would draw "capture not required" from Clang.
+  const bool defaulted = options->default_mode != DefaultMode::required || C::nullable;
 
   FieldInfo<Model> info;
   info.name = options->name;
