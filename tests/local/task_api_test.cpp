@@ -249,7 +249,7 @@ TEST_CASE("bad run request bodies are refused with 400 or 422 naming the field")
   }
 }
 
-TEST_CASE("with an API key, requests need the bearer key; the health check does not") {
+TEST_CASE("with an API key, requests need the bearer key, but the health check does not") {
   auto options = LocalRuntime::quiet();
   options.api_key = "s3cret";
   LocalRuntime local(options);
