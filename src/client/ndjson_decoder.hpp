@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "line_splitter.hpp"
 #include "stream_event.hpp"
 
 namespace inferencesh::detail {
@@ -26,12 +27,11 @@ class NdjsonFramer {
   void finish(const std::function<void(std::string_view line)>& on_line);
 
   /// Bytes held for an unfinished line.
-  std::size_t pending_bytes() const noexcept { return partial_.size(); }
+  std::size_t pending_bytes() const noexcept { return splitter_.pending_bytes(); }
 
  private:
   std::size_t max_line_bytes_;
-  std::string partial_;
-  bool after_cr_ = false;  // the previous chunk ended with CR: a leading LF belongs to it
+  LineSplitter splitter_;
 };
 
 /// NDJSON stream decoder: framing plus classification of each line into a StreamEvent.

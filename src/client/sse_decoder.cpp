@@ -1,6 +1,5 @@
 #include "sse_decoder.hpp"
 
-#include <cstring>
 #include <string>
 #include <utility>
 
@@ -15,20 +14,6 @@ constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   throw DecodeError("SSE event exceeds " + std::to_string(max_event_bytes) + " bytes");
 }
 
-// The next occurrence of `byte` in [from, end), or `end`.
-const char* find_byte(const char* from, const char* end, char byte) noexcept {
-  if (from == end) return end;  // an empty chunk may have a null data pointer
-  const void* found = std::memchr(from, byte, static_cast<std::size_t>(end - from));
-  return found == nullptr ? end : static_cast<const char*>(found);
-}
-
-// Empties a buffer when it goes out of scope, also when a callback throws, so the buffer keeps
-// its capacity for the next line but never a stale line.
-struct ClearOnExit {
-  std::string& buffer;
-  ~ClearOnExit() { buffer.clear(); }
-};
-
 bool is_blank(std::string_view text) noexcept {
   for (const char c : text) {
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
@@ -42,72 +27,43 @@ void SseFramer::feed(std::string_view bytes,
                      const std::function<void(SseMessage&& message)>& on_message,
                      const std::function<void(std::string_view comment)>& on_comment) {
   // A UTF-8 byte order mark may open the stream, possibly split across chunks. Until it is
-  // ruled in or out, the bytes that match its start wait in line_.
+  // ruled in or out, the bytes that match its start wait in bom_prefix_.
   while (!bom_checked_ && !bytes.empty()) {
-    if (bytes.front() != kByteOrderMark[line_.size()]) {
-      bom_checked_ = true;  // what line_ holds is the start of the first line
+    if (bytes.front() != kByteOrderMark[bom_prefix_.size()]) {
+      bom_checked_ = true;  // what bom_prefix_ holds is the start of the first line
+      const std::string held = std::move(bom_prefix_);
+      bom_prefix_.clear();
+      split(held, on_message, on_comment);
       break;
     }
-    line_ += bytes.front();
+    bom_prefix_ += bytes.front();
     bytes.remove_prefix(1);
-    if (line_.size() == kByteOrderMark.size()) {
-      line_.clear();
+    if (bom_prefix_.size() == kByteOrderMark.size()) {
+      bom_prefix_.clear();
       bom_checked_ = true;
     }
   }
+  split(bytes, on_message, on_comment);
+}
 
-  const char* position = bytes.data();
-  const char* const end = position + bytes.size();
-  if (after_cr_ && position != end) {
-    after_cr_ = false;
-    if (*position == '\n') ++position;  // the LF of a CRLF split across chunks
-  }
-
-  // The next LF and the next CR at or after `position`. Each is searched for again only once
-  // `position` has passed it, so every byte is scanned at most once per terminator kind.
-  const char* next_lf = find_byte(position, end, '\n');
-  const char* next_cr = find_byte(position, end, '\r');
-
-  while (position != end) {
-    if (next_lf < position) next_lf = find_byte(position, end, '\n');
-    if (next_cr < position) next_cr = find_byte(position, end, '\r');
-    const char* const terminator = next_lf < next_cr ? next_lf : next_cr;
-    const auto length = static_cast<std::size_t>(terminator - position);
-
-    // The event so far plus the line being read; this bounds every buffer the framer holds.
-    if (current_.data.size() + line_.size() + length > max_event_bytes_) {
-      line_.clear();
-      current_ = SseMessage{};
-      has_data_ = false;
-      throw_oversized(max_event_bytes_);
-    }
-    if (terminator == end) {
-      line_.append(position, length);
-      return;
-    }
-
-    if (line_.empty()) {
-      process_line(std::string_view(position, length), on_message, on_comment);
-    } else {
-      const ClearOnExit clear{line_};
-      line_.append(position, length);
-      process_line(line_, on_message, on_comment);
-    }
-
-    position = terminator + 1;
-    if (*terminator == '\r') {
-      if (position == end) {
-        after_cr_ = true;
-      } else if (*position == '\n') {
-        ++position;
-      }
-    }
+void SseFramer::split(std::string_view bytes,
+                      const std::function<void(SseMessage&& message)>& on_message,
+                      const std::function<void(std::string_view comment)>& on_comment) {
+  // The event so far plus the line being read: this bounds every buffer the framer holds.
+  const bool fitted = splitter_.feed(
+      bytes,
+      [this](std::size_t length) { return current_.data.size() + length <= max_event_bytes_; },
+      [&](std::string_view line) { process_line(line, on_message, on_comment); });
+  if (!fitted) {
+    current_ = SseMessage{};
+    has_data_ = false;
+    throw_oversized(max_event_bytes_);
   }
 }
 
 void SseFramer::finish() {
-  line_.clear();
-  after_cr_ = false;
+  splitter_.reset();
+  bom_prefix_.clear();
   bom_checked_ = false;  // a new connection may open with a byte order mark again
   current_ = SseMessage{};
   has_data_ = false;

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "line_splitter.hpp"
 #include "stream_event.hpp"
 
 namespace inferencesh::detail {
@@ -38,9 +39,12 @@ class SseFramer {
                     const std::function<void(SseMessage&& message)>& on_message,
                     const std::function<void(std::string_view comment)>& on_comment);
 
+  void split(std::string_view bytes, const std::function<void(SseMessage&& message)>& on_message,
+             const std::function<void(std::string_view comment)>& on_comment);
+
   std::size_t max_event_bytes_;
-  std::string line_;  // an unfinished line carried across chunks
-  bool after_cr_ = false;
+  LineSplitter splitter_;
+  std::string bom_prefix_;  // the first bytes while they still match a byte order mark
   bool bom_checked_ = false;
   SseMessage current_;  // fields of the event being assembled
   bool has_data_ = false;
