@@ -51,7 +51,7 @@ TEST_CASE("schema --print writes every schema to stdout as one object") {
   CHECK(all.at("functions_schema").contains("counter"));
 }
 
-TEST_CASE("run prints only the output JSON on stdout; the app's own prints go to stderr") {
+TEST_CASE("run prints only the output JSON on stdout, and the app's own prints go to stderr") {
   const ProgramResult result =
       run_program({kTestApp, "run", "--input", R"({"text": "ab", "count": 2})"});
   INFO(result.err);

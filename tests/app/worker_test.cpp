@@ -89,7 +89,7 @@ TEST_CASE("setup answers setup_done, and a run answers its result with the task 
                        {"files", json::array()}});
 }
 
-TEST_CASE("what the app prints never reaches the protocol; it is on stderr") {
+TEST_CASE("what the app prints never reaches the protocol but goes to stderr") {
   Worker worker;
   const json result = worker.run("t1", "run", {{"text", "hi"}});
   CHECK(result.at("type") == "result");
@@ -157,7 +157,7 @@ TEST_CASE("a malformed request answers a protocol error and the worker goes on")
   CHECK(worker.run("t7", "counter", json::object()).at("type") == "result");
 }
 
-TEST_CASE("input files given as local paths are used in place; output files are listed") {
+TEST_CASE("input files given as local paths are used in place and output files are listed") {
   Worker worker;
   const auto input = worker.cache.write("in.txt", "file body");
   const json result = worker.run("t8", "run", {{"text", "f"}, {"file", input.string()}});
