@@ -106,7 +106,7 @@ TEST_CASE("a failed task raises TaskFailedError with the server's message", "[ta
   }
 }
 
-TEST_CASE("a failed task without an error text raises \"task failed\"", "[tasks]") {
+TEST_CASE("a failed task without an error text raises the generic task failed message", "[tasks]") {
   auto router = created_router();
   router.on("GET", "/tasks/t1/stream", ndjson_reply({task(11)}));
   ScriptedServer server(router.handler());

@@ -46,7 +46,7 @@ TEST_CASE("Retry-After lengthens the delay but one beyond the cap ends the retri
   CHECK_FALSE(detail::retry_delay(options, 0, seconds(6), 0.0).has_value());
 }
 
-TEST_CASE("the jitter source yields numbers in [0, 1)", "[retry]") {
+TEST_CASE("the jitter source yields numbers from 0 up to but not including 1", "[retry]") {
   for (int i = 0; i < 1000; ++i) {
     const double r = detail::jitter_random();
     REQUIRE(r >= 0.0);

@@ -55,7 +55,7 @@ TEST_CASE("session_timeout outside 1..3600 is refused and says the range", "[tas
   CHECK(refusal({{"app", "a"}, {"session", "new"}, {"session_timeout", 3600}}) == "(accepted)");
 }
 
-TEST_CASE("session_timeout without session \"new\" is refused", "[tasks]") {
+TEST_CASE("session_timeout without a new session is refused", "[tasks]") {
   CHECK_THAT(refusal({{"app", "a"}, {"session_timeout", 60}}),
              Catch::Contains("only valid together with session: \"new\""));
   CHECK_THAT(refusal({{"app", "a"}, {"session", "sess_1"}, {"session_timeout", 60}}),
