@@ -4,7 +4,8 @@ include(CMakePackageConfigHelpers)
 
 set(INFERENCESH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/inferencesh)
 
-install(TARGETS inferencesh
+# inferencesh_common is internal (no headers installed), but the static libraries link it.
+install(TARGETS inferencesh inferencesh_common
   EXPORT inferenceshTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -68,7 +69,7 @@ endif()
 # dependencies, which a shared libcurl brings itself).
 get_target_property(INFERENCESH_LIBRARY_TYPE inferencesh TYPE)
 if(INFERENCESH_LIBRARY_TYPE STREQUAL "STATIC_LIBRARY")
-  set(INFERENCESH_PC_LIBS "-linferencesh -lcurl -lpthread")
+  set(INFERENCESH_PC_LIBS "-linferencesh -linferencesh_common -lcurl -lpthread")
 else()
   set(INFERENCESH_PC_LIBS "-linferencesh")
 endif()

@@ -37,10 +37,19 @@ int main() try {
   });
   std::cout << "input files became uris: " << echoed.output.dump() << "\n";
 
+  // Apps read input files from local paths; files they write come back as uris.
+  inf::Task info =
+      client.tasks.run({{"app", "infsh/file-info"}, {"input", {{"file", file.uri}}}});
+  std::cout << "infsh/file-info: " << info.output["size"] << " bytes, " << info.output["lines"]
+            << " line(s); it wrote " << info.output["reversed"].get<std::string>() << "\n";
+
   // Download a file: streamed to disk under a safe name.
   fs::path saved = client.files.download(file, dir / "downloaded");
   std::ifstream in(saved);
   std::cout << "downloaded to " << saved << ": " << in.rdbuf();
+  fs::path reversed = client.files.download(info.output["reversed"].get<std::string>(), dir / "reversed");
+  std::ifstream reversed_in(reversed);
+  std::cout << "and its reversed copy: " << reversed_in.rdbuf() << "\n";
   return 0;
 } catch (const inf::Error& e) {
   std::cerr << "error: " << e.what() << "\n";

@@ -41,7 +41,8 @@ echo "    listening on $url"
 export INFERENCE_API_BASE_URL="$url"
 export INFERENCE_API_KEY="$key"
 
-examples=(run_and_wait setup_parameters run_without_waiting stream_updates stream_existing_task)
+examples=(run_and_wait setup_parameters run_without_waiting stream_updates stream_existing_task
+          upload_file sessions)
 for example in "${examples[@]}"; do
   echo
   echo "==> examples/$example.cpp"

@@ -1,6 +1,6 @@
 #include "infsh/file.hpp"
 
-#include "data_uri.hpp"
+#include "common/percent_encoding.hpp"
 #include "file_cache.hpp"
 #include "http_download.hpp"
 #include "infsh/errors.hpp"
@@ -43,7 +43,9 @@ std::string path_of_file_url(const std::string& uri) {
   rest = rest.substr(0, rest.find_first_of("?#"));
   if (rest.empty() || rest[0] != '/')
     throw FileError("file URL '" + uri + "' has no absolute path");
-  return detail::percent_decode(rest);
+  auto decoded = inferencesh::common::percent_decode(rest);
+  if (!decoded) throw FileError("file URL '" + uri + "' has a malformed percent-escape");
+  return *decoded;
 }
 
 std::filesystem::path absolute_path(const std::filesystem::path& path) {

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "data_uri.hpp"
+#include "common/data_uri.hpp"
 #include "http_download.hpp"
 #include "infsh/errors.hpp"
 #include "sha256.hpp"
@@ -100,9 +100,13 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
     }
     if (!first.empty()) return first;
   }
-  const DataUri decoded = decode_data_uri(uri, options.max_bytes);
-  content_type = decoded.content_type;
-  std::string extension = guess_extension(decoded.content_type);
+  std::string reason;
+  auto decoded = inferencesh::common::parse_data_uri(uri, &reason, options.max_bytes);
+  if (!decoded) throw FileError("malformed data URI: " + reason);
+  // RFC 2397: a data URI without a media type is text/plain.
+  if (decoded->media_type.empty()) decoded->media_type = "text/plain";
+  content_type = decoded->media_type;
+  std::string extension = guess_extension(decoded->media_type);
   if (extension == ".jpe") extension = ".jpg";
   make_directories(dir);
   const auto destination = dir / ("file" + extension);
@@ -111,7 +115,7 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
                                           "." + std::to_string(counter.fetch_add(1)) + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(decoded.bytes.data(), static_cast<std::streamsize>(decoded.bytes.size()));
+    out.write(decoded->bytes.data(), static_cast<std::streamsize>(decoded->bytes.size()));
     if (!out) {
       std::filesystem::remove(temporary, error);
       throw FileError("cannot write " + temporary.string());

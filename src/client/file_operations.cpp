@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/media_types.hpp"
+#include "common/percent_encoding.hpp"
 #include "inferencesh/errors.hpp"
-#include "mime_types.hpp"
 
 namespace inferencesh::detail {
 namespace {
@@ -47,26 +48,8 @@ std::optional<Origin> origin_of(std::string_view url) {
   return origin;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
+  return *common::percent_decode(text, /*strict=*/false);
 }
 
 }  // namespace
@@ -76,7 +59,7 @@ std::string choose_content_type(std::string_view option, std::string_view data_u
   if (!option.empty()) return std::string(option);
   if (!data_uri_type.empty()) return std::string(data_uri_type);
   if (!file_name.empty()) {
-    if (auto type = content_type_for(file_name); !type.empty()) return type;
+    if (auto type = common::media_type_for_file_name(file_name); !type.empty()) return type;
   }
   return "application/octet-stream";
 }

@@ -7,7 +7,8 @@
 #include <system_error>
 
 #include "api_response.hpp"
-#include "data_uri.hpp"
+#include "common/base64.hpp"
+#include "common/data_uri.hpp"
 #include "file_operations.hpp"
 #include "inferencesh/errors.hpp"
 #include "retry_policy.hpp"
@@ -102,14 +103,16 @@ UploadSource source_from_bytes(std::string bytes) {
 
 UploadSource source_from_string(std::string_view text) {
   if (text.substr(0, 5) == "data:") {
-    DataUri uri = parse_data_uri(text);
-    UploadSource source = source_from_bytes(std::move(uri.bytes));
-    source.data_uri_type = std::move(uri.media_type);
+    std::string reason;
+    auto uri = common::parse_data_uri(text, &reason);
+    if (!uri) throw InvalidArgumentError("invalid data URI: " + reason);
+    UploadSource source = source_from_bytes(std::move(uri->bytes));
+    source.data_uri_type = std::move(uri->media_type);
     return source;
   }
   std::error_code error;
   if (!text.empty() && fs::exists(fs::path(text), error)) return source_from_path(fs::path(text));
-  if (is_strict_base64(text, 1)) return source_from_bytes(*decode_base64(text));
+  if (common::is_strict_base64(text, 1)) return source_from_bytes(*common::decode_base64(text));
   if (text.find_first_of("/\\.") != std::string_view::npos) {
     throw InvalidArgumentError("no such file: " + std::string(text));
   }

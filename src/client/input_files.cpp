@@ -4,7 +4,7 @@
 #include <future>
 #include <vector>
 
-#include "data_uri.hpp"
+#include "common/base64.hpp"
 #include "file_transfer.hpp"
 #include "inferencesh/errors.hpp"
 
@@ -80,8 +80,8 @@ class Collector {
     std::error_code error;
     if (fs::is_regular_file(fs::path(text), error)) {
       add(value, checked(where, [&] { return source_from_path(text); }));
-    } else if (is_strict_base64(text, 16)) {
-      add(value, source_from_bytes(*decode_base64(text)));
+    } else if (common::is_strict_base64(text, 16)) {
+      add(value, source_from_bytes(*common::decode_base64(text)));
     }
   }
 

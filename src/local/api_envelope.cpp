@@ -28,7 +28,11 @@ Response json_response(int status, const nlohmann::json& body) {
 }
 
 Response api_success(const Request& request, const nlohmann::json& payload, int status) {
-  if (api_version(request) == ApiVersion::v2) return json_response(status, payload);
+  return api_success(api_version(request), payload, status);
+}
+
+Response api_success(ApiVersion version, const nlohmann::json& payload, int status) {
+  if (version == ApiVersion::v2) return json_response(status, payload);
   return json_response(status, {{"success", true},
                                 {"status", status},
                                 {"data", payload},

@@ -23,6 +23,8 @@ Response json_response(int status, const nlohmann::json& body);
 
 /// A success answer carrying `payload`, wrapped as the client expects.
 Response api_success(const Request& request, const nlohmann::json& payload, int status = 200);
+/// The same, for an answer made after the request is gone (its version kept).
+Response api_success(ApiVersion version, const nlohmann::json& payload, int status = 200);
 
 /// A success without a result (cancel, delete): `data: null` in the envelope, `null` for v2.
 Response api_void(const Request& request);

@@ -44,8 +44,9 @@ std::chrono::milliseconds parse_duration(const std::string& option, const std::s
 std::string usage_text() {
   return "Usage: infsh-local [options]\n"
          "\n"
-         "Serves the inference.sh task API on this machine, with built-in demo apps\n"
-         "(infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter).\n"
+         "Serves the inference.sh API (tasks, files, sessions) on this machine, with\n"
+         "built-in demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,\n"
+         "infsh/counter, infsh/file-info).\n"
          "Prints the URL it listens on as its first line of output.\n"
          "\n"
          "Options:\n"
@@ -55,6 +56,11 @@ std::string usage_text() {
          "                       (default: $INFSH_LOCAL_API_KEY; none when unset)\n"
          "  --workers N          threads running app code (default 4)\n"
          "  --heartbeat SECONDS  idle interval of stream heartbeats (default 15; 250ms works)\n"
+         "  --data-dir DIR       keep tasks, files and sessions in DIR (SQLite + file bytes),\n"
+         "                       so a later infsh-local on DIR serves them again; tasks left\n"
+         "                       running are then failed, sessions expired. Default: a fresh\n"
+         "                       temporary directory removed at exit; ':memory:' keeps the\n"
+         "                       database in memory\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
          "  --help               show this text\n"
          "  --version            show the version\n"
@@ -98,6 +104,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       if (line.options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
     } else if (option == "--heartbeat") {
       line.options.heartbeat_interval = parse_duration(option, take());
+    } else if (option == "--data-dir") {
+      line.options.data_dir = take();
+      if (line.options.data_dir.empty()) throw std::invalid_argument("--data-dir needs a path");
     } else if (option == "--log-level") {
       line.options.log_level = parse_log_level(take());
     } else {

@@ -1,13 +1,16 @@
 // One HTTP/1.1 connection: reads requests with Beast's parser (size limits, chunked bodies,
 // Expect: 100-continue), answers them, and carries streaming responses as chunks flushed one
-// write per event. Everything here runs on the event-loop thread. This is the only translation
-// unit that includes Beast.
+// write per event. Request bodies are read in pieces: kept whole for ordinary endpoints, or
+// handed to a BodyReader as they arrive (uploads), with reading paused while the reader lags.
+// Responses from a BodySource are pulled piece by piece as the socket drains. Everything here
+// runs on the event-loop thread. This is the only translation unit that includes Beast.
 
 #include "connection.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <deque>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,7 +24,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 
 namespace infsh::local {
 
@@ -45,6 +48,14 @@ namespace {
 
 constexpr std::chrono::milliseconds kLingerTime{1000};
 constexpr std::size_t kLingerBytes = 1024 * 1024;
+// Body bytes are parsed into a buffer of this size, one read at a time.
+constexpr std::size_t kBodyChunkBytes = 64 * 1024;
+// A streamed request body stops being read while this much is handed over but unconsumed,
+// and resumes below half of it.
+constexpr std::size_t kMaxUnconsumedBytes = 4 * 1024 * 1024;
+// A BodySource is asked for pieces of this size while less than kSourceLowWater is queued.
+constexpr std::size_t kSourcePieceBytes = 256 * 1024;
+constexpr std::size_t kSourceLowWater = 512 * 1024;
 
 std::string to_std(beast::string_view view) { return std::string(view.data(), view.size()); }
 
@@ -129,6 +140,8 @@ class Connection final : public ConnectionControl,
     write_deadline_.cancel();
     heartbeat_timer_.cancel();
     // queue_ stays: a cancelled write may still refer to its front until its handler runs.
+    abort_reader();
+    source_.reset();
     end_stream();
     shared_->connections.erase(this);
   }
@@ -180,11 +193,15 @@ class Connection final : public ConnectionControl,
 
   void read_head() {
     if (closed_) return;
+    ++serial_;  // callbacks of the previous request's reader or source are stale from now on
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(shared_->options.max_header_bytes,
-                                 std::numeric_limits<std::uint32_t>::max())));
-    parser_->body_limit(static_cast<std::uint64_t>(shared_->options.max_body_bytes));
+                              std::numeric_limits<std::uint32_t>::max())));
+    // Body limits are ours (they depend on the endpoint): Beast would refuse a large
+    // Content-Length while reading the head, before the endpoint is known. (Not boost::none:
+    // Beast 1.74 compares a Content-Length with it as "greater", refusing every body.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     arm(read_deadline_, shared_->options.request_timeout);
     http::async_read_header(socket_, buffer_, *parser_,
                             [self = shared_from_this()](error_code ec, std::size_t) {
@@ -197,37 +214,188 @@ class Connection final : public ConnectionControl,
       on_read_error(ec);
       return;
     }
-    if (parser_->is_done()) {
+    const auto& message = parser_->get();
+    request_ = Request();
+    request_.method = to_std(message.method_string());
+    request_.target = to_std(message.target());
+    split_target(request_.target, request_.path, request_.query);
+    request_.headers.reserve(16);
+    for (const auto& field : message) {
+      request_.headers.emplace_back(to_std(field.name_string()), to_std(field.value()));
+    }
+    // HEAD is not routed; its error answer has a body, so the connection cannot be reused.
+    request_.keep_alive =
+        message.keep_alive() && !shared_->draining.load() && request_.method != "HEAD";
+    http11_ = message.version() >= 11;
+    body_bytes_ = 0;
+    unconsumed_ = 0;
+    paused_ = false;
+    awaiting_response_ = false;
+
+    BodyPlan plan;
+    if (shared_->plan_body) {
+      try {
+        plan = shared_->plan_body(request_);
+      } catch (const std::exception& e) {
+        shared_->log.error("planning the body of " + request_.method + " " + request_.path +
+                           " failed: " + e.what());
+        plan.refusal = shared_->errors(500, "internal error while handling the request");
+      }
+    }
+    if (plan.refusal) {
       read_deadline_.cancel();
-      dispatch();
+      ++shared_->requests;
+      // Without a body nothing is left unread, so the connection can serve the next request.
+      write_response(*plan.refusal, parser_->is_done() && request_.keep_alive);
       return;
     }
-    const auto& message = parser_->get();
-    const auto expect = message[http::field::expect];
-    if (beast::iequals(expect, "100-continue")) enqueue("HTTP/1.1 100 Continue\r\n\r\n");
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code body_ec, std::size_t) {
-                       self->on_body(body_ec);
-                     });
+    if (parser_->is_done()) {
+      read_deadline_.cancel();
+      reader_ = std::move(plan.reader);
+      if (reader_) {
+        finish_reader();
+      } else {
+        dispatch();
+      }
+      return;
+    }
+    reader_ = std::move(plan.reader);
+    if (!reader_) {
+      const auto length = parser_->content_length();
+      if (length && *length > shared_->options.max_body_bytes) {
+        reply_error(413, "the request body is larger than " +
+                             std::to_string(shared_->options.max_body_bytes) + " bytes");
+        return;
+      }
+    }
+    if (beast::iequals(message[http::field::expect], "100-continue")) {
+      enqueue("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    read_body();
   }
 
-  void on_body(error_code ec) {
+  void read_body() {
+    if (closed_) return;
+    if (!body_chunk_) body_chunk_ = std::make_unique<char[]>(kBodyChunkBytes);
+    auto& body = parser_->get().body();
+    body.data = body_chunk_.get();
+    body.size = kBodyChunkBytes;
+    // A streamed body may take long in total; what must not stall is each piece. A whole body
+    // keeps the deadline armed for its head.
+    if (reader_) arm(read_deadline_, shared_->options.request_timeout);
+    http::async_read_some(socket_, buffer_, *parser_,
+                          [self = shared_from_this()](error_code ec, std::size_t) {
+                            self->on_body_piece(ec);
+                          });
+  }
+
+  void on_body_piece(error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       on_read_error(ec);
       return;
     }
-    read_deadline_.cancel();
-    dispatch();
+    if (closed_) return;
+    const std::size_t got = kBodyChunkBytes - parser_->get().body().size;
+    body_bytes_ += got;
+    if (got > 0 && !reader_) {
+      if (body_bytes_ > shared_->options.max_body_bytes) {
+        reply_error(413, "the request body is larger than " +
+                             std::to_string(shared_->options.max_body_bytes) + " bytes");
+        return;
+      }
+      request_.body.append(body_chunk_.get(), got);
+    } else if (got > 0) {
+      unconsumed_ += got;
+      std::optional<Response> refusal;
+      try {
+        refusal = reader_->data(std::string(body_chunk_.get(), got), consumed_callback(got));
+      } catch (const std::exception& e) {
+        shared_->log.error("reading the body of " + request_.method + " " + request_.path +
+                           " failed: " + e.what());
+        refusal = shared_->errors(500, "internal error while reading the request body");
+      }
+      if (refusal) {
+        read_deadline_.cancel();
+        abort_reader();
+        write_response(*refusal, false);
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      read_deadline_.cancel();
+      body_chunk_.reset();
+      if (reader_) {
+        finish_reader();
+      } else {
+        dispatch();
+      }
+      return;
+    }
+    if (reader_ && unconsumed_ >= kMaxUnconsumedBytes) {
+      paused_ = true;  // the reader is behind (slow disk): the client waits, not our memory
+      read_deadline_.cancel();
+      return;
+    }
+    read_body();
+  }
+
+  // The callbacks given to readers and sources hold the connection: while it waits for them no
+  // socket operation is pending that would.
+  std::function<void()> consumed_callback(std::size_t bytes) {
+    return [self = shared_from_this(), poster = shared_->poster, serial = serial_, bytes] {
+      poster->post([self, serial, bytes] {
+        if (self->closed_ || self->serial_ != serial) return;
+        self->unconsumed_ -= std::min(self->unconsumed_, bytes);
+        if (self->paused_ && self->unconsumed_ <= kMaxUnconsumedBytes / 2) {
+          self->paused_ = false;
+          self->read_body();
+        }
+      });
+    };
+  }
+
+  void finish_reader() {
+    ++shared_->requests;
+    awaiting_response_ = true;
+    auto reader = std::move(reader_);
+    reader_.reset();
+    auto respond = [self = shared_from_this(), poster = shared_->poster,
+                    serial = serial_](Response response) {
+      poster->post([self, serial, response = std::move(response)]() mutable {
+        if (self->closed_ || self->serial_ != serial || !self->awaiting_response_) return;
+        self->awaiting_response_ = false;
+        self->answer(std::move(response));
+      });
+    };
+    try {
+      reader->end(std::move(respond));
+    } catch (const std::exception& e) {
+      shared_->log.error("finishing the body of " + request_.method + " " + request_.path +
+                         " failed: " + e.what());
+      awaiting_response_ = false;
+      write_response(shared_->errors(500, "internal error while handling the request"),
+                     request_.keep_alive);
+    }
+  }
+
+  void abort_reader() {
+    if (!reader_) return;
+    auto reader = std::move(reader_);
+    reader_.reset();
+    try {
+      reader->abort();
+    } catch (const std::exception& e) {
+      shared_->log.error(std::string("aborting a request body failed: ") + e.what());
+    }
   }
 
   void on_read_error(const error_code& ec) {
     if (closed_) return;
+    abort_reader();
     if (ec == http::error::header_limit) {
       reply_error(431, "the request head is larger than " +
                            std::to_string(shared_->options.max_header_bytes) + " bytes");
-    } else if (ec == http::error::body_limit) {
-      reply_error(413, "the request body is larger than " +
-                           std::to_string(shared_->options.max_body_bytes) + " bytes");
     } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
                is_parse_error(ec)) {
       reply_error(400, "malformed HTTP request: " + ec.message());
@@ -239,41 +407,35 @@ class Connection final : public ConnectionControl,
   // ---- answering ----------------------------------------------------------------------------
 
   void dispatch() {
-    auto& message = parser_->get();
-    Request request;
-    request.method = to_std(message.method_string());
-    request.target = to_std(message.target());
-    split_target(request.target, request.path, request.query);
-    request.headers.reserve(16);
-    for (const auto& field : message) {
-      request.headers.emplace_back(to_std(field.name_string()), to_std(field.value()));
-    }
-    request.body = std::move(message.body());
-    // HEAD is not routed; its error answer has a body, so the connection cannot be reused.
-    request.keep_alive =
-        message.keep_alive() && !shared_->draining.load() && request.method != "HEAD";
-    const bool http11 = message.version() >= 11;
     parser_.reset();
     ++shared_->requests;
-
     Response response;
     try {
-      response = shared_->handler(request);
+      response = shared_->handler(request_);
     } catch (const std::exception& e) {
-      shared_->log.error("handler for " + request.method + " " + request.path +
+      shared_->log.error("handler for " + request_.method + " " + request_.path +
                          " failed: " + e.what());
       response = shared_->errors(500, "internal error while handling the request");
     }
+    request_.body = std::string();  // release a large body before the answer is written
+    answer(std::move(response));
+  }
+
+  void answer(Response response) {
     if (response.stream) {
-      begin_stream(std::move(response), http11);
+      begin_stream(std::move(response));
+    } else if (response.source) {
+      begin_source(std::move(response));
     } else {
-      write_response(response, request.keep_alive, http11);
+      write_response(response, request_.keep_alive);
     }
   }
 
   void reply_error(int status, const std::string& message) {
     shared_->log.info("refusing a request: " + message);
-    write_response(shared_->errors(status, message), false, true);
+    read_deadline_.cancel();
+    abort_reader();
+    write_response(shared_->errors(status, message), false);
   }
 
   static void append_head(std::string& out, int status, const HeaderList& headers) {
@@ -294,36 +456,92 @@ class Connection final : public ConnectionControl,
     }
   }
 
-  void write_response(const Response& response, bool keep_alive, bool http11) {
-    std::string bytes;
-    bytes.reserve(256 + response.body.size());
-    append_head(bytes, response.status, response.headers);
-    const bool bodiless = response.status == 204 || response.status == 304;
-    if (!bodiless) bytes += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  void append_connection(std::string& head, bool keep_alive) const {
     if (!keep_alive) {
-      bytes += "Connection: close\r\n";
-    } else if (!http11) {
-      bytes += "Connection: keep-alive\r\n";
+      head += "Connection: close\r\n";
+    } else if (!http11_) {
+      head += "Connection: keep-alive\r\n";
     }
-    bytes += "\r\n";
-    if (!bodiless) bytes += response.body;
+  }
+
+  void after_response(bool keep_alive) {
     if (keep_alive) {
       read_after_write_ = true;
     } else {
       close_after_write_ = true;
     }
+  }
+
+  void write_response(const Response& response, bool keep_alive) {
+    std::string bytes;
+    bytes.reserve(256 + response.body.size());
+    append_head(bytes, response.status, response.headers);
+    const bool bodiless = response.status == 204 || response.status == 304;
+    if (!bodiless) bytes += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+    append_connection(bytes, keep_alive);
+    bytes += "\r\n";
+    if (!bodiless) bytes += response.body;
+    after_response(keep_alive);
     enqueue(std::move(bytes));
   }
 
-  void begin_stream(Response response, bool http11) {
+  // A body pulled from a source: the head now, then pieces while the socket keeps up.
+  void begin_source(Response response) {
+    std::string head;
+    append_head(head, response.status, response.headers);
+    head += "Content-Length: " + std::to_string(response.content_length) + "\r\n";
+    append_connection(head, request_.keep_alive);
+    head += "\r\n";
+    after_response(request_.keep_alive);
+    source_remaining_ = response.content_length;
+    if (source_remaining_ > 0) source_ = std::move(response.source);
+    source_pending_ = false;
+    enqueue(std::move(head));
+    pump_source();
+  }
+
+  void pump_source() {
+    if (!source_ || source_pending_ || closed_ || queued_bytes_ >= kSourceLowWater) return;
+    source_pending_ = true;
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(source_remaining_, kSourcePieceBytes));
+    auto deliver = [self = shared_from_this(), poster = shared_->poster,
+                    serial = serial_](std::optional<std::string> bytes) {
+      poster->post([self, serial, bytes = std::move(bytes)]() mutable {
+        if (!self->closed_ && self->serial_ == serial) self->on_source_piece(std::move(bytes));
+      });
+    };
+    try {
+      source_->read(want, std::move(deliver));
+    } catch (const std::exception& e) {
+      shared_->log.error(std::string("reading a response body failed: ") + e.what());
+      close();
+    }
+  }
+
+  void on_source_piece(std::optional<std::string> bytes) {
+    source_pending_ = false;
+    if (!source_) return;
+    if (!bytes || bytes->empty() || bytes->size() > source_remaining_) {
+      shared_->log.warning("a response body could not be produced in full; closing");
+      close();  // the client sees fewer bytes than Content-Length announced
+      return;
+    }
+    source_remaining_ -= bytes->size();
+    if (source_remaining_ == 0) source_.reset();
+    enqueue(std::move(*bytes));
+    pump_source();
+  }
+
+  void begin_stream(Response response) {
     stream_body_ = std::move(response.stream);
     std::string head;
     append_head(head, response.status, response.headers);
-    if (http11) head += "Transfer-Encoding: chunked\r\n";
+    if (http11_) head += "Transfer-Encoding: chunked\r\n";
     // The stream ends the connection: clients never wait for reuse after a final line.
     head += "Connection: close\r\n\r\n";
     streaming_ = true;
-    stream_chunked_ = http11;
+    stream_chunked_ = http11_;
     ++shared_->open_streams;
     ++shared_->streams_opened;
     if (buffer_.size() == 0) buffer_.shrink_to_fit();  // idle streams hold no read buffer
@@ -420,6 +638,7 @@ class Connection final : public ConnectionControl,
     }
     queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
+    pump_source();
     if (!queue_.empty()) {
       write_next();
       return;
@@ -432,6 +651,7 @@ class Connection final : public ConnectionControl,
       }
       return;
     }
+    if (source_ || awaiting_response_ || reader_) return;  // more of this exchange to come
     if (close_after_write_) {
       close_gracefully();
     } else if (read_after_write_) {
@@ -475,10 +695,26 @@ class Connection final : public ConnectionControl,
   tcp::socket socket_;
   std::shared_ptr<ServerShared> shared_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> parser_;
   net::steady_timer read_deadline_;
   net::steady_timer write_deadline_;
   net::steady_timer heartbeat_timer_;
+
+  // The request being read or answered.
+  Request request_;
+  bool http11_ = true;
+  std::uint64_t serial_ = 0;  // which request callbacks from other threads belong to
+  std::unique_ptr<char[]> body_chunk_;
+  std::uint64_t body_bytes_ = 0;
+  std::shared_ptr<BodyReader> reader_;
+  std::size_t unconsumed_ = 0;  // handed to reader_, not yet consumed
+  bool paused_ = false;
+  bool awaiting_response_ = false;  // reader_->end() was called; its answer is pending
+
+  // A response pulled from a source.
+  std::shared_ptr<BodySource> source_;
+  std::uint64_t source_remaining_ = 0;
+  bool source_pending_ = false;
 
   std::deque<std::string> queue_;
   std::size_t queued_bytes_ = 0;

@@ -44,16 +44,18 @@ class ConnectionControl {
 
 /// State shared by the server and all its connections.
 struct ServerShared {
-  ServerShared(HttpServerOptions options_, RequestHandler handler_, ErrorResponder errors_,
-               const Logger& log_, std::shared_ptr<LoopPoster> poster_)
+  ServerShared(HttpServerOptions options_, RequestHandler handler_, BodyPlanner plan_body_,
+               ErrorResponder errors_, const Logger& log_, std::shared_ptr<LoopPoster> poster_)
       : options(std::move(options_)),
         handler(std::move(handler_)),
+        plan_body(std::move(plan_body_)),
         errors(std::move(errors_)),
         log(log_),
         poster(std::move(poster_)) {}
 
   const HttpServerOptions options;
   const RequestHandler handler;
+  const BodyPlanner plan_body;
   const ErrorResponder errors;
   const Logger& log;
   const std::shared_ptr<LoopPoster> poster;

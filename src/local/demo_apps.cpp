@@ -2,7 +2,10 @@
 // reuse, logs, partial output, cancellation, failure); other tests and tools rely on their
 // contracts, so change them only together.
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -171,6 +174,129 @@ class SetupCounterApp final : public App {
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };
 
+// ---- infsh/counter: {} → {calls: N}, the calls its instance has served ----------------------
+// State kept in the instance, so a session (one instance) counts 1, 2, 3, ...
+
+class CounterApp final : public App {
+  class Instance final : public AppInstance {
+    json run(const std::string&, const json&, AppContext&) override { return {{"calls", ++calls_}}; }
+    std::int64_t calls_ = 0;
+  };
+
+ public:
+  std::unique_ptr<AppInstance> setup(const json&, AppContext&) override {
+    return std::make_unique<Instance>();
+  }
+};
+
+// ---- infsh/file-info: {file} → facts about the file, and the file reversed as a new file -----
+
+class FileInfoApp final : public App {
+  static constexpr std::size_t kChunk = 64 * 1024;
+
+  struct FileCloser {
+    void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+  };
+  using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+  static std::string text(const json& object, const char* key) {
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+
+  class Instance final : public AppInstance {
+    json run(const std::string&, const json& input, AppContext& context) override {
+      const json& file = input.at("file");
+      if (!file.is_object() || text(file, "path").empty()) {
+        throw std::runtime_error(
+            "input.file: only files stored by this runtime (their uri) and data: URIs can be "
+            "read, not " + file.dump().substr(0, 200));
+      }
+      const std::string path = text(file, "path");
+      FilePtr in(std::fopen(path.c_str(), "rb"));
+      if (!in) throw std::runtime_error("input.file: cannot open " + path);
+      std::fseek(in.get(), 0, SEEK_END);
+      const long end = std::ftell(in.get());
+      if (end < 0) throw std::runtime_error("input.file: cannot read " + path);
+      const auto size = static_cast<std::uint64_t>(end);
+      std::rewind(in.get());
+
+      // The name is the client's: keep it from naming a place outside the output directory.
+      std::string name = text(file, "filename");
+      std::replace(name.begin(), name.end(), '/', '_');
+      std::replace(name.begin(), name.end(), '\\', '_');
+      if (name.empty() || name == "." || name == "..") name = "file";
+      const auto reversed_path = context.output_directory() / ("reversed-" + name);
+      FilePtr out(std::fopen(reversed_path.c_str(), "wb"));
+      if (!out) throw std::runtime_error("cannot create " + reversed_path.string());
+
+      // Forward: the FNV-1a checksum and the line count. Backward: the reversed copy, one
+      // chunk at a time, so memory stays flat whatever the size.
+      std::uint64_t hash = 1469598103934665603ULL;
+      std::uint64_t lines = 0;
+      std::string chunk(kChunk, '\0');
+      for (std::size_t n; (n = std::fread(chunk.data(), 1, kChunk, in.get())) > 0;) {
+        if (context.cancelled()) return json::object();
+        for (std::size_t i = 0; i < n; ++i) {
+          hash ^= static_cast<unsigned char>(chunk[i]);
+          hash *= 1099511628211ULL;
+          if (chunk[i] == '\n') ++lines;
+        }
+      }
+      for (std::uint64_t remaining = size; remaining > 0;) {
+        if (context.cancelled()) return json::object();
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, kChunk));
+        remaining -= n;
+        chunk.resize(n);
+        if (std::fseek(in.get(), static_cast<long>(remaining), SEEK_SET) != 0 ||
+            std::fread(chunk.data(), 1, n, in.get()) != n) {
+          throw std::runtime_error("input.file: reading " + path + " failed");
+        }
+        std::reverse(chunk.begin(), chunk.end());
+        if (std::fwrite(chunk.data(), 1, n, out.get()) != n) {
+          throw std::runtime_error("writing " + reversed_path.string() + " failed");
+        }
+      }
+      if (std::fclose(out.release()) != 0) {
+        throw std::runtime_error("writing " + reversed_path.string() + " failed");
+      }
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+      const std::string content_type = text(file, "content_type");
+      return {{"filename", name},
+              {"content_type", content_type},
+              {"size", size},
+              {"lines", lines},
+              {"fnv1a64", hex},
+              {"reversed",
+               {{"path", reversed_path.string()},
+                {"content_type", content_type},
+                {"filename", "reversed-" + name}}}};
+    }
+  };
+
+ public:
+  void validate(const std::string&, const json& input, const json&) const override {
+    if (!input.is_object()) {
+      throw InvalidInputError("input", std::string("input must be an object like {\"file\": "
+                                                   "\"<uri>\"}, not ") +
+                                           input.type_name());
+    }
+    const auto it = input.find("file");
+    if (it == input.end() || it->is_null()) {
+      throw InvalidInputError("input.file", "input.file is required: a file's uri or a data: URI");
+    }
+    if (!it->is_string() && !it->is_object()) {
+      throw InvalidInputError("input.file", std::string("input.file must be a uri or a file "
+                                                        "object, not ") +
+                                                it->type_name());
+    }
+  }
+  std::unique_ptr<AppInstance> setup(const json&, AppContext&) override {
+    return std::make_unique<Instance>();
+  }
+};
+
 }  // namespace
 
 void add_demo_apps(AppRegistry& registry) {
@@ -178,6 +304,8 @@ void add_demo_apps(AppRegistry& registry) {
   registry.add("infsh/progress", std::make_shared<ProgressApp>());
   registry.add("infsh/fail", std::make_shared<FailApp>());
   registry.add("infsh/setup-counter", std::make_shared<SetupCounterApp>());
+  registry.add("infsh/counter", std::make_shared<CounterApp>());
+  registry.add("infsh/file-info", std::make_shared<FileInfoApp>());
 }
 
 }  // namespace infsh::local

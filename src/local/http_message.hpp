@@ -5,6 +5,7 @@
 // compile and easy to test.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,21 +60,73 @@ struct StreamingBody {
   std::chrono::milliseconds heartbeat_interval{0};
 };
 
-/// A response: either complete (`body`) or streamed (`stream` set; `body` ignored).
+/// A response body of known length that is produced piece by piece, e.g. a stored file: the
+/// connection asks for the next piece only when the previous ones are nearly written, so a
+/// large body never sits in memory.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  /// Produces the next bytes (at most `max_bytes`, at least one) and passes them to `deliver`,
+  /// once, from any thread; nullopt when they cannot be produced (the connection then closes,
+  /// so the client sees a short body).
+  virtual void read(std::size_t max_bytes,
+                    std::function<void(std::optional<std::string> bytes)> deliver) = 0;
+};
+
+/// A response: complete (`body`), streamed over time (`stream` set), or pulled from a source
+/// of known length (`source` and `content_length` set). `body` is ignored for the latter two.
 struct Response {
   int status = 200;
   HeaderList headers;  ///< Content-Length, Transfer-Encoding and Connection are added for you
   std::string body;
   std::shared_ptr<StreamingBody> stream;
+  std::shared_ptr<BodySource> source;
+  std::uint64_t content_length = 0;  ///< the length of what `source` produces
 
   /// Sets (replaces) a header.
   Response& set_header(std::string name, std::string value);
 };
+
+/// Takes in a request body piece by piece as it arrives, for bodies too large to hold in
+/// memory (uploads). The connection calls it on the event loop, so it must not block there;
+/// slow work (disk) belongs on another thread.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  /// The next bytes of the body, in order. Call `consumed` once (from any thread) when done
+  /// with them: the connection stops reading from the client while too many bytes are
+  /// unconsumed. Return a response to refuse the rest of the body: it is sent at once, the
+  /// connection closes after it, and abort() follows.
+  virtual std::optional<Response> data(std::string bytes, std::function<void()> consumed) = 0;
+  /// The whole body arrived. Answer by calling `respond` once, from any thread.
+  virtual void end(std::function<void(Response)> respond) = 0;
+  /// The body will not be complete: the client went away, stalled, or broke the framing, or a
+  /// refusal from data() was sent. Called at most once, and never after end().
+  virtual void abort() = 0;
+};
+
+/// How a request body is taken in: whole, into Request::body (neither member set; the
+/// server's body limit applies), piece by piece by `reader`, or not at all (`refusal` is sent
+/// before any of the body is read, and the connection closes).
+struct BodyPlan {
+  std::shared_ptr<BodyReader> reader;
+  std::optional<Response> refusal;
+};
+
+/// Decodes %XX escapes (a malformed escape is kept as it is; '+' stays '+').
+std::string percent_decode(std::string_view text);
+
+/// The percent-decoded value of the first `name=value` pair of a query string, if present.
+std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
 
 /// The standard reason phrase of a status code ("Not Found"), or "Unknown".
 std::string_view reason_phrase(int status) noexcept;
 
 /// Produces the response to a request. Called on the event loop: must not block.
 using RequestHandler = std::function<Response(Request&)>;
+
+/// Decides how the body of a request is read, given its head (`body` still empty). Called on
+/// the event loop for every request that has a body, before any of the body is read.
+using BodyPlanner = std::function<BodyPlan(Request& head)>;
 
 }  // namespace infsh::local

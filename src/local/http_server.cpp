@@ -18,13 +18,54 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
+namespace {
+
+// A steady_timer behind the Boost-free LoopTimer interface. The timer object lives on the loop
+// (shared with pending waits); arm and cancel hop there through the poster.
+class AsioLoopTimer final : public LoopTimer {
+ public:
+  AsioLoopTimer(net::io_context& context, std::shared_ptr<LoopPoster> poster)
+      : state_(std::make_shared<State>(context)), poster_(std::move(poster)) {}
+  ~AsioLoopTimer() override { cancel(); }
+
+  void arm(std::chrono::steady_clock::time_point when, std::function<void()> fire) override {
+    poster_->post([state = state_, when, fire = std::move(fire)]() mutable {
+      ++state->generation;
+      state->timer.expires_at(when);
+      state->timer.async_wait(
+          [state, generation = state->generation, fire = std::move(fire)](error_code ec) {
+            if (!ec && generation == state->generation) fire();
+          });
+    });
+  }
+
+  void cancel() override {
+    poster_->post([state = state_] {
+      ++state->generation;
+      state->timer.cancel();
+    });
+  }
+
+ private:
+  struct State {
+    explicit State(net::io_context& context) : timer(context) {}
+    net::steady_timer timer;
+    std::uint64_t generation = 0;  // a wait fires only if no arm or cancel came after it
+  };
+  std::shared_ptr<State> state_;
+  std::shared_ptr<LoopPoster> poster_;
+};
+
+}  // namespace
+
 struct HttpServer::Impl {
-  Impl(HttpServerOptions options, RequestHandler handler, ErrorResponder errors,
-       const Logger& log_)
+  Impl(HttpServerOptions options, RequestHandler handler, BodyPlanner plan_body,
+       ErrorResponder errors, const Logger& log_)
       : log(log_),
         poster(std::make_shared<LoopPoster>(context)),
         shared(std::make_shared<ServerShared>(std::move(options), std::move(handler),
-                                              std::move(errors), log_, poster)),
+                                              std::move(plan_body), std::move(errors), log_,
+                                              poster)),
         acceptor(context),
         retry_timer(context) {}
 
@@ -76,10 +117,10 @@ struct HttpServer::Impl {
   bool stopped = false;
 };
 
-HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, ErrorResponder errors,
-                       const Logger& log)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(errors),
-                                   log)) {}
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, BodyPlanner plan_body,
+                       ErrorResponder errors, const Logger& log)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(plan_body),
+                                   std::move(errors), log)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -118,6 +159,10 @@ void HttpServer::start() {
 std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
 
 void HttpServer::post(std::function<void()> task) { impl_->poster->post(std::move(task)); }
+
+std::unique_ptr<LoopTimer> HttpServer::make_timer() {
+  return std::make_unique<AsioLoopTimer>(impl_->context, impl_->poster);
+}
 
 void HttpServer::stop_accepting() {
   impl_->shared->draining = true;

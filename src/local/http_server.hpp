@@ -37,10 +37,22 @@ struct HttpServerStats {
 /// it has the same body as the API's own errors.
 using ErrorResponder = std::function<Response(int status, const std::string& message)>;
 
+/// A one-shot timer whose callback runs on the event loop. Arming again replaces the pending
+/// callback. Safe to use from any thread; nothing fires once the server stopped.
+class LoopTimer {
+ public:
+  virtual ~LoopTimer() = default;
+  /// Runs `fire` on the loop at `when` (at once when that has passed).
+  virtual void arm(std::chrono::steady_clock::time_point when, std::function<void()> fire) = 0;
+  virtual void cancel() = 0;
+};
+
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, RequestHandler handler, ErrorResponder errors,
-             const Logger& log);
+  /// `plan_body` decides how each request body is read (whole, streamed, or refused); empty:
+  /// always whole.
+  HttpServer(HttpServerOptions options, RequestHandler handler, BodyPlanner plan_body,
+             ErrorResponder errors, const Logger& log);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -51,6 +63,9 @@ class HttpServer {
 
   /// Runs `task` on the event loop. Dropped once the server stopped.
   void post(std::function<void()> task);
+
+  /// A timer on the event loop; valid until the server is destroyed.
+  std::unique_ptr<LoopTimer> make_timer();
 
   /// Closes the listening socket; open connections stay, but answer with Connection: close.
   void stop_accepting();

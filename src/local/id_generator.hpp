@@ -9,4 +9,8 @@ namespace infsh::local {
 /// [0-9a-z] (about 103 bits). Thread-safe.
 std::string new_id(std::string_view prefix);
 
+/// An unguessable token from the operating system's random source (getrandom): 32 hex digits,
+/// 128 bits. For URLs that grant access without the API key (upload and file URLs). Thread-safe.
+std::string new_secret();
+
 }  // namespace infsh::local

@@ -27,31 +27,6 @@ std::vector<std::string> split_path(std::string_view path) {
   return segments;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
-
 bool is_placeholder(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
@@ -75,7 +50,101 @@ Router::Router(const Logger& log, std::string api_key)
 
 void Router::add(std::string method, std::string_view pattern, RouteHandler handler,
                  RouteOptions options) {
-  routes_.push_back({std::move(method), split_path(pattern), std::move(handler), options});
+  routes_.push_back({std::move(method), split_path(pattern), std::move(handler), {}, options});
+}
+
+void Router::add_streamed(std::string method, std::string_view pattern,
+                          BodyRouteHandler open_body, RouteOptions options) {
+  routes_.push_back({std::move(method), split_path(pattern), {}, std::move(open_body), options});
+}
+
+namespace {
+
+// Gives the answers of a streamed route their X-Request-Id, as Router::handle does for others.
+class RequestIdReader final : public BodyReader {
+ public:
+  RequestIdReader(std::shared_ptr<BodyReader> inner, std::string request_id)
+      : inner_(std::move(inner)), request_id_(std::move(request_id)) {}
+
+  std::optional<Response> data(std::string bytes, std::function<void()> consumed) override {
+    auto refusal = inner_->data(std::move(bytes), std::move(consumed));
+    if (refusal) refusal->set_header("X-Request-Id", request_id_);
+    return refusal;
+  }
+  void end(std::function<void(Response)> respond) override {
+    inner_->end([respond = std::move(respond), id = request_id_](Response response) {
+      response.set_header("X-Request-Id", id);
+      respond(std::move(response));
+    });
+  }
+  void abort() override { inner_->abort(); }
+
+ private:
+  std::shared_ptr<BodyReader> inner_;
+  std::string request_id_;
+};
+
+}  // namespace
+
+const Router::Route* Router::match(const Request& request, PathParams& params,
+                                   std::string* allowed) const {
+  const auto segments = split_path(request.path);
+  for (const Route& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    PathParams candidate;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      if (is_placeholder(route.segments[i])) {
+        candidate.set(route.segments[i].substr(1, route.segments[i].size() - 2),
+                      percent_decode(segments[i]));
+      } else {
+        match = route.segments[i] == segments[i];
+      }
+    }
+    if (!match) continue;
+    if (route.method != request.method) {
+      if (allowed != nullptr && allowed->find(route.method) == std::string::npos) {
+        *allowed += allowed->empty() ? route.method : ", " + route.method;
+      }
+      continue;
+    }
+    params = std::move(candidate);
+    return &route;
+  }
+  return nullptr;
+}
+
+bool Router::authorized(const Route& route, const Request& request) const {
+  return !route.options.authenticated || api_key_.empty() ||
+         bearer_matches(request.header("Authorization"), api_key_);
+}
+
+BodyPlan Router::plan_body(Request& head) const {
+  PathParams params;
+  const Route* route = match(head, params, nullptr);
+  BodyPlan plan;
+  if (route == nullptr || !route->open_body) return plan;  // read whole, answered by handle()
+  const std::string request_id = new_id("req");
+  Response refusal;
+  if (!authorized(*route, head)) {
+    refusal = api_error(401, "missing or invalid API key (send Authorization: Bearer <key>)")
+                  .set_header("WWW-Authenticate", "Bearer");
+  } else {
+    try {
+      plan.reader = std::make_shared<RequestIdReader>(route->open_body(head, params), request_id);
+      return plan;
+    } catch (const ApiProblem& problem) {
+      refusal = api_error(problem.status(), problem.what(), problem.code());
+    } catch (const std::exception& e) {
+      log_.error("internal error in " + head.method + " " + head.path + ": " + e.what());
+      refusal = api_error(500, std::string("internal error: ") + e.what());
+    }
+  }
+  log_.debug(head.method + " " + head.path + " -> " + std::to_string(refusal.status) +
+             " (body refused)");
+  refusal.set_header("X-Request-Id", request_id);
+  plan.refusal = std::move(refusal);
+  return plan;
 }
 
 Response Router::handle(Request& request) const {
@@ -93,49 +162,35 @@ Response Router::handle(Request& request) const {
 }
 
 Response Router::dispatch(Request& request) const {
-  const auto segments = split_path(request.path);
+  PathParams params;
   std::string allowed;
-  for (const Route& route : routes_) {
-    if (route.segments.size() != segments.size()) continue;
-    PathParams params;
-    bool match = true;
-    for (std::size_t i = 0; i < segments.size() && match; ++i) {
-      if (is_placeholder(route.segments[i])) {
-        params.set(route.segments[i].substr(1, route.segments[i].size() - 2),
-                   percent_decode(segments[i]));
-      } else {
-        match = route.segments[i] == segments[i];
-      }
+  const Route* route = match(request, params, &allowed);
+  if (route == nullptr) {
+    if (!allowed.empty()) {
+      return api_error(405, "method " + request.method + " is not allowed on " + request.path +
+                                " (allowed: " + allowed + ")")
+          .set_header("Allow", allowed);
     }
-    if (!match) continue;
-    if (route.method != request.method) {
-      if (allowed.find(route.method) == std::string::npos) {
-        allowed += allowed.empty() ? route.method : ", " + route.method;
-      }
-      continue;
-    }
-    if (route.options.authenticated && !api_key_.empty() &&
-        !bearer_matches(request.header("Authorization"), api_key_)) {
-      return api_error(401, "missing or invalid API key (send Authorization: Bearer <key>)")
-          .set_header("WWW-Authenticate", "Bearer");
-    }
-    try {
-      return route.handler(request, params);
-    } catch (const ApiProblem& problem) {
-      return api_error(problem.status(), problem.what(), problem.code());
-    } catch (const InvalidInputError& invalid) {
-      return api_error(422, invalid.what());
-    } catch (const std::exception& e) {
-      log_.error("internal error in " + request.method + " " + request.path + ": " + e.what());
-      return api_error(500, std::string("internal error: ") + e.what());
-    }
+    return api_error(404, "no endpoint " + request.method + " " + request.path);
   }
-  if (!allowed.empty()) {
-    return api_error(405, "method " + request.method + " is not allowed on " + request.path +
-                              " (allowed: " + allowed + ")")
-        .set_header("Allow", allowed);
+  if (!authorized(*route, request)) {
+    return api_error(401, "missing or invalid API key (send Authorization: Bearer <key>)")
+        .set_header("WWW-Authenticate", "Bearer");
   }
-  return api_error(404, "no endpoint " + request.method + " " + request.path);
+  try {
+    if (!route->handler) {
+      // Streamed routes are answered by their reader (the server plans every request's body).
+      throw std::logic_error("a streamed route was reached without its body plan");
+    }
+    return route->handler(request, params);
+  } catch (const ApiProblem& problem) {
+    return api_error(problem.status(), problem.what(), problem.code());
+  } catch (const InvalidInputError& invalid) {
+    return api_error(422, invalid.what());
+  } catch (const std::exception& e) {
+    log_.error("internal error in " + request.method + " " + request.path + ": " + e.what());
+    return api_error(500, std::string("internal error: ") + e.what());
+  }
 }
 
 }  // namespace infsh::local

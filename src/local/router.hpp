@@ -6,6 +6,7 @@
 //   router.add("GET", "/tasks/{id}", [](Request& r, const PathParams& p) { ... p.get("id") ... });
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,11 @@ struct RouteOptions {
 
 using RouteHandler = std::function<Response(Request& request, const PathParams& params)>;
 
+/// Opens the reader that takes in a request body as it arrives (see BodyReader). Called with
+/// the request head only; throw ApiProblem to refuse the body before it is read.
+using BodyRouteHandler =
+    std::function<std::shared_ptr<BodyReader>(Request& head, const PathParams& params)>;
+
 class Router {
  public:
   /// `api_key` empty: no authentication.
@@ -43,6 +49,16 @@ class Router {
   /// Adds a route. `pattern` is a path whose segments are literals or {name} placeholders.
   void add(std::string method, std::string_view pattern, RouteHandler handler,
            RouteOptions options = {});
+
+  /// Adds a route whose request body is streamed to a reader instead of held in memory
+  /// (uploads). Its answer comes from the reader (BodyReader::end).
+  void add_streamed(std::string method, std::string_view pattern, BodyRouteHandler open_body,
+                    RouteOptions options = {});
+
+  /// Decides how a request body is read (the HttpServer's BodyPlanner): streamed for a route
+  /// added with add_streamed, refused there when its key is missing or its handler throws,
+  /// whole otherwise.
+  BodyPlan plan_body(Request& head) const;
 
   /// Answers a request: 404 for unknown paths, 405 with Allow for unknown methods, 401 without
   /// the key; errors thrown by handlers become API error responses. Adds X-Request-Id.
@@ -53,9 +69,13 @@ class Router {
     std::string method;
     std::vector<std::string> segments;  // "{name}" segments capture
     RouteHandler handler;
+    BodyRouteHandler open_body;  // set for streamed routes instead of handler
     RouteOptions options;
   };
   Response dispatch(Request& request) const;
+  // The route for this method and path, with its parameters; nullptr when none matches.
+  const Route* match(const Request& request, PathParams& params, std::string* allowed) const;
+  bool authorized(const Route& route, const Request& request) const;
 
   const Logger& log_;
   std::string api_key_;

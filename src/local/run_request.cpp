@@ -89,8 +89,8 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
 
   const nlohmann::json* session = field(body, "session");
   require_type(session, "session", session == nullptr || session->is_string(), "a string");
-  if (session != nullptr) {
-    invalid("field 'session': sessions are not supported by this runtime yet");
+  if (session != nullptr && session->get_ref<const std::string&>().empty()) {
+    invalid("field 'session' must be \"new\" or a session id, not empty");
   }
   for (const char* unsupported : {"stream", "wait"}) {
     const nlohmann::json* flag = field(body, unsupported);
@@ -142,6 +142,23 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
     if (value == nullptr) continue;
     require_type(value, typed.key, typed.ok(*value), typed.expected);
     request.extras[typed.key] = *value;
+  }
+
+  if (session != nullptr) request.session = session->get<std::string>();
+  if (const nlohmann::json* timeout = field(body, "session_timeout"); timeout != nullptr) {
+    if (request.session != "new") {
+      invalid("field 'session_timeout' applies only when a session starts (session: \"new\")");
+    }
+    const bool in_range = timeout->is_number_unsigned()
+                              ? timeout->get<std::uint64_t>() <= kMaxSessionTimeout &&
+                                    timeout->get<std::uint64_t>() >= 1
+                              : timeout->get<std::int64_t>() >= 1 &&
+                                    timeout->get<std::int64_t>() <= kMaxSessionTimeout;
+    if (!in_range) {
+      invalid("field 'session_timeout' must be between 1 and " +
+              std::to_string(kMaxSessionTimeout) + " seconds, not " + timeout->dump());
+    }
+    request.session_timeout = timeout->get<int>();
   }
 
   try {

@@ -9,12 +9,21 @@
 #include <stdexcept>
 
 #include "api_envelope.hpp"
+#include "base_url.hpp"
+#include "data_directory.hpp"
+#include "file_api.hpp"
+#include "file_store.hpp"
 #include "http_server.hpp"
 #include "instance_pool.hpp"
 #include "logger.hpp"
 #include "router.hpp"
+#include "serial_executor.hpp"
+#include "session_api.hpp"
+#include "session_manager.hpp"
+#include "sqlite_database.hpp"
 #include "task_api.hpp"
 #include "task_engine.hpp"
+#include "task_files.hpp"
 #include "task_store.hpp"
 #include "worker_pool.hpp"
 
@@ -37,23 +46,34 @@ HttpServerOptions server_options(const RuntimeOptions& options) {
 
 }  // namespace
 
-// Members are destroyed in reverse order: the server (and its connections) first, the engine
-// and the workers after it.
+// Members are destroyed in reverse order: the server (and its connections) first, then the
+// engine, the sessions and the workers, the stores, and the database and its directory last.
 struct Runtime::Impl {
   explicit Impl(RuntimeOptions options_)
       : options(std::move(options_)),
         log(options.log_level, options.log_sink),
-        store(make_memory_task_store()),
+        data(options.data_dir),
+        db(data.database_path()),
+        store(make_sqlite_task_store(db, log)),
+        files(db, data.files_dir(), data.uploads_dir()),
+        io(log),
+        task_files(files, base_url, data.work_dir()),
         instances(std::max<std::size_t>(16, options.workers * 2)),
         workers(std::max<std::size_t>(1, options.workers), log),
-        engine(*store, instances, workers, log),
+        sessions(db, workers, log),
+        engine(*store, instances, workers, sessions, task_files, log),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     register_task_routes(router, engine, apps, {options.heartbeat_interval});
+    register_file_routes(router, files, io, base_url, log,
+                         {options.max_file_bytes, options.api_key});
+    register_session_routes(router, sessions);
+    // `pending_writes`: task changes not yet in the database (written within a commit).
     router.add(
         "GET", "/health",
-        [](Request& request, const PathParams&) {
-          return api_success(request, {{"status", "ok"}});
+        [this](Request& request, const PathParams&) {
+          return api_success(request,
+                             {{"status", "ok"}, {"pending_writes", engine.pending_writes()}});
         },
         RouteOptions{.authenticated = false});
   }
@@ -61,9 +81,16 @@ struct Runtime::Impl {
   RuntimeOptions options;
   Logger log;
   AppRegistry apps;
+  DataDirectory data;
+  Database db;
   std::unique_ptr<TaskStore> store;
+  FileStore files;
+  SerialExecutor io;
+  BaseUrl base_url;
+  TaskFiles task_files;
   InstancePool instances;
   WorkerPool workers;
+  SessionManager sessions;
   TaskEngine engine;
   Router router;
   std::optional<HttpServer> server;
@@ -93,9 +120,12 @@ void Runtime::start() {
   if (s.started) throw std::logic_error("Runtime::start called twice");
   s.server.emplace(
       server_options(s.options), [&s](Request& request) { return s.router.handle(request); },
+      [&s](Request& head) { return s.router.plan_body(head); },
       [](int status, const std::string& message) { return api_error(status, message); }, s.log);
   s.server->start();
   s.started = true;
+  s.base_url.set(url());
+  s.sessions.start(s.server->make_timer());
   s.log.info("listening on " + url() + (s.options.api_key.empty() ? "" : " (API key required)"));
 }
 
@@ -127,13 +157,17 @@ void Runtime::stop() {
     }
   }
   s.workers.stop();  // runs what is queued (all cancelled), joins the threads
+  s.sessions.stop();  // its timer lives on the event loop
   if (s.server) {
     if (!s.server->wait_for_streams_closed(s.options.shutdown_grace)) {
       s.log.warning("some streams did not take their final line in time; closing them");
     }
     s.server->stop();
   }
+  s.io.stop();  // ends half-done uploads (their part files are removed)
   s.instances.clear();
+  s.store->flush();
+  s.data.release();
   {
     std::lock_guard lock(s.state_mutex);
     s.stopped = true;
@@ -164,6 +198,8 @@ RuntimeStats Runtime::stats() const {
   stats.tasks = s.engine.task_count();
   stats.active_tasks = s.engine.active_count();
   stats.warm_instances = s.instances.idle();
+  stats.active_sessions = s.sessions.active_count();
+  stats.pending_task_writes = s.engine.pending_writes();
   return stats;
 }
 

@@ -58,6 +58,7 @@ class TaskEngine::Context final : public AppContext {
   void partial_output(nlohmann::json output) override {
     engine_.set_output(id_, std::move(output));
   }
+  std::filesystem::path output_directory() override { return engine_.files_.output_dir(id_); }
 
  private:
   TaskEngine& engine_;
@@ -69,8 +70,13 @@ class TaskEngine::Context final : public AppContext {
 // ---- TaskEngine ---------------------------------------------------------------------------------
 
 TaskEngine::TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers,
-                       const Logger& log)
-    : store_(store), instances_(instances), workers_(workers), log_(log) {}
+                       SessionManager& sessions, TaskFiles& files, const Logger& log)
+    : store_(store),
+      instances_(instances),
+      workers_(workers),
+      sessions_(sessions),
+      files_(files),
+      log_(log) {}
 
 TaskEngine::~TaskEngine() = default;
 
@@ -89,21 +95,40 @@ nlohmann::json TaskEngine::create(RunRequest request) {
   set_status_locked(task, TaskStatus::received);
   set_status_locked(task, TaskStatus::queued);
   const std::string id = task.id;
-  nlohmann::json dto = to_task_dto(task);
 
-  auto shared_request = std::make_shared<RunRequest>(std::move(request));
   std::lock_guard lock(mutex_);
   if (shutting_down_) {
     throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
   }
+  if (request.session == "new") {
+    request.session = sessions_.open(request.app_name, request.app_ref, request.version,
+                                     request.session_timeout, id);
+  } else if (!request.session.empty()) {
+    sessions_.check_usable(request.session, request.app_name);
+  }
+  // The real session id from the first event on (never "new").
+  if (!request.session.empty()) task.session_id = request.session;
+  nlohmann::json dto = to_task_dto(task);
+
+  auto shared_request = std::make_shared<RunRequest>(std::move(request));
   store_.insert(std::move(task));
   live_.emplace(id, Live{std::make_shared<CancelSignal>(), {}});
-  const bool queued = workers_.submit([this, id, shared_request] { execute(id, *shared_request); });
-  if (!queued) {
-    live_.erase(id);
-    throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
+  auto start = [this, id, shared_request] {
+    if (!workers_.submit([this, id, shared_request] { execute(id, *shared_request); })) {
+      // Shutting down: the task was (or is about to be) cancelled; a session moves on.
+      if (!shared_request->session.empty()) sessions_.end_call(shared_request->session, nullptr, false);
+    }
+  };
+  if (shared_request->session.empty()) {
+    if (!workers_.submit([this, id, shared_request] { execute(id, *shared_request); })) {
+      live_.erase(id);
+      throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
+    }
+  } else {
+    sessions_.submit(shared_request->session, std::move(start));
   }
-  log_.debug("task " + id + " (" + shared_request->app_ref + ") queued");
+  log_.debug("task " + id + " (" + shared_request->app_ref + ") queued" +
+             (shared_request->session.empty() ? "" : " in session " + shared_request->session));
   return dto;
 }
 
@@ -199,6 +224,8 @@ std::size_t TaskEngine::task_count() const {
   return store_.size();
 }
 
+std::size_t TaskEngine::pending_writes() const { return store_.pending_writes(); }
+
 std::size_t TaskEngine::active_count() const {
   std::lock_guard lock(mutex_);
   return live_.size();
@@ -207,55 +234,84 @@ std::size_t TaskEngine::active_count() const {
 // ---- running a task (worker thread) -----------------------------------------------------------
 
 void TaskEngine::execute(const std::string& id, const RunRequest& request) {
+  const std::string& session = request.session;
   std::shared_ptr<CancelSignal> cancel;
   {
     std::lock_guard lock(mutex_);
     const auto it = live_.find(id);
-    if (it == live_.end()) return;  // cancelled while queued
-    cancel = it->second.cancel;
+    if (it != live_.end()) cancel = it->second.cancel;
+  }
+  if (!cancel) {  // cancelled while queued
+    if (!session.empty()) sessions_.end_call(session, nullptr, false);
+    return;
   }
   const auto started = std::chrono::steady_clock::now();
   const std::string key = InstancePool::key_of(*request.app, request.setup);
-  std::unique_ptr<AppInstance> instance = instances_.take(key);
-  try {
-    if (!instance) {
-      if (!advance(id, TaskStatus::setting_up)) {
-        finish(id, TaskStatus::cancelled, std::nullopt, {});
-        return;
-      }
-      Context setup_context(*this, id, cancel, LogType::setup);
-      instance = request.app->setup(request.setup, setup_context);
-      if (!instance) throw std::runtime_error("the app's setup produced no instance");
-    }
-    if (cancel->raised() || !advance(id, TaskStatus::running)) {
-      instances_.give_back(key, std::move(instance));
-      finish(id, TaskStatus::cancelled, std::nullopt, {});
+  std::unique_ptr<AppInstance> instance;
+  if (!session.empty()) {
+    auto lease = sessions_.begin_call(session);
+    if (!lease.active) {
+      sessions_.end_call(session, nullptr, false);
+      finish(id, TaskStatus::failed, std::nullopt, lease.error);
       return;
     }
-    Context context(*this, id, cancel, LogType::task);
-    nlohmann::json output = instance->run(request.function, request.input, context);
-    instances_.give_back(key, std::move(instance));
-    if (cancel->raised()) {
-      finish(id, TaskStatus::cancelled, std::nullopt, {});
-    } else {
-      finish(id, TaskStatus::completed, std::move(output), {});
-    }
-  } catch (const std::exception& e) {
-    // The instance is dropped: after a failure its state is not to be trusted.
-    if (cancel->raised()) {
-      finish(id, TaskStatus::cancelled, std::nullopt, {});
-    } else {
-      finish(id, TaskStatus::failed, std::nullopt, e.what()[0] != '\0' ? e.what() : "task failed");
-    }
-  } catch (...) {
-    finish(id, TaskStatus::failed, std::nullopt, "the app failed with an unknown exception");
+    instance = std::move(lease.instance);
   }
+  // A session's first call starts from a warm instance too, when one is idle.
+  if (!instance) instance = instances_.take(key);
+
+  Outcome outcome = run_app(id, request, cancel, instance);
+
+  if (!session.empty()) {
+    // Before the task ends, so whoever sees it completed also sees the session's count.
+    sessions_.end_call(session, std::move(instance), outcome.status == TaskStatus::completed);
+  } else if (instance) {
+    instances_.give_back(key, std::move(instance));
+  }
+  finish(id, outcome.status, std::move(outcome.output), std::move(outcome.error));
+  files_.cleanup(id);
   if (log_.enabled(LogLevel::debug)) {
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
     log_.debug("task " + id + " (" + request.app_ref + ") ended after " +
                std::to_string(millis) + " ms");
+  }
+}
+
+TaskEngine::Outcome TaskEngine::run_app(const std::string& id, const RunRequest& request,
+                                        const std::shared_ptr<CancelSignal>& cancel,
+                                        std::unique_ptr<AppInstance>& instance) {
+  const Outcome cancelled{TaskStatus::cancelled, std::nullopt, {}};
+  nlohmann::json input;
+  try {
+    input = files_.resolve_input(request.input, id);
+  } catch (const std::exception& e) {
+    return {TaskStatus::failed, std::nullopt, e.what()};
+  }
+  try {
+    if (!instance) {
+      if (!advance(id, TaskStatus::setting_up)) return cancelled;
+      Context setup_context(*this, id, cancel, LogType::setup);
+      instance = request.app->setup(request.setup, setup_context);
+      if (!instance) throw std::runtime_error("the app's setup produced no instance");
+    }
+    if (cancel->raised() || !advance(id, TaskStatus::running)) return cancelled;
+    Context context(*this, id, cancel, LogType::task);
+    nlohmann::json output = instance->run(request.function, input, context);
+    if (cancel->raised()) return cancelled;
+    return {TaskStatus::completed, files_.store_output(output, id), {}};
+  } catch (const TaskFileError& e) {
+    return {TaskStatus::failed, std::nullopt, e.what()};  // the app itself did nothing wrong
+  } catch (const std::exception& e) {
+    if (cancel->raised()) return cancelled;
+    // After a failure an instance's state is not to be trusted; a session's instance stays
+    // with its session, whose state it is.
+    if (request.session.empty()) instance.reset();
+    return {TaskStatus::failed, std::nullopt, e.what()[0] != '\0' ? e.what() : "task failed"};
+  } catch (...) {
+    if (request.session.empty()) instance.reset();
+    return {TaskStatus::failed, std::nullopt, "the app failed with an unknown exception"};
   }
 }
 

@@ -20,6 +20,8 @@
 #include "infsh/local/app.hpp"
 #include "instance_pool.hpp"
 #include "logger.hpp"
+#include "session_manager.hpp"
+#include "task_files.hpp"
 #include "task_record.hpp"
 #include "task_store.hpp"
 #include "worker_pool.hpp"
@@ -36,6 +38,9 @@ struct RunRequest {
   nlohmann::json input = nlohmann::json::object();
   nlohmann::json setup;
   nlohmann::json extras = nlohmann::json::object();
+  /// "new", a session id, or empty (no session).
+  std::string session;
+  int session_timeout = kDefaultSessionTimeout;  ///< seconds, for a "new" session
 };
 
 /// The cancellation flag of one task, shared with the code running it.
@@ -58,13 +63,15 @@ class TaskEngine {
   /// Runs under the engine lock: must not block and must not call back into the engine.
   using Observer = std::function<void(const std::string& task_json, bool terminal)>;
 
-  TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers, const Logger& log);
+  TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers,
+             SessionManager& sessions, TaskFiles& files, const Logger& log);
   ~TaskEngine();
   TaskEngine(const TaskEngine&) = delete;
   TaskEngine& operator=(const TaskEngine&) = delete;
 
-  /// Creates a task, queues it and returns its DTO (status queued). Throws ApiProblem 503 once
-  /// shutting down.
+  /// Creates a task, queues it and returns its DTO (status queued). A "new" session is opened
+  /// here, so the DTO already carries its id. Throws ApiProblem: 503 once shutting down, and
+  /// the session errors of SessionManager::check_usable.
   nlohmann::json create(RunRequest request);
 
   std::optional<nlohmann::json> task(const std::string& id) const;
@@ -88,6 +95,8 @@ class TaskEngine {
   bool wait_idle(std::chrono::milliseconds timeout);
 
   std::size_t task_count() const;
+  /// Task changes not yet stored durably.
+  std::size_t pending_writes() const;
   std::size_t active_count() const;
 
  private:
@@ -97,7 +106,18 @@ class TaskEngine {
     std::vector<std::pair<std::uint64_t, Observer>> observers;
   };
 
+  struct Outcome {
+    TaskStatus status = TaskStatus::failed;
+    std::optional<nlohmann::json> output;
+    std::string error;
+  };
+
   void execute(const std::string& id, const RunRequest& request);
+  // Input files, setup when `instance` is null, the run, output files. `instance` is what is
+  // left to keep afterwards (null when it must not be reused).
+  Outcome run_app(const std::string& id, const RunRequest& request,
+                  const std::shared_ptr<CancelSignal>& cancel,
+                  std::unique_ptr<AppInstance>& instance);
   // Applies a change, stamps updated_at, and notifies observers. Lock held by the caller.
   void change_locked(const std::string& id, const std::function<void(TaskRecord&)>& change);
   void set_status_locked(TaskRecord& task, TaskStatus status);
@@ -112,6 +132,8 @@ class TaskEngine {
   TaskStore& store_;
   InstancePool& instances_;
   WorkerPool& workers_;
+  SessionManager& sessions_;
+  TaskFiles& files_;
   const Logger& log_;
 
   mutable std::mutex mutex_;

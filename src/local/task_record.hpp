@@ -76,6 +76,10 @@ struct TaskRecord {
 /// The TaskDTO: every field the references list, with defaults for what the runtime lacks.
 nlohmann::json to_task_dto(const TaskRecord& task);
 
+/// A task rebuilt from its TaskDTO, as the durable store keeps it; to_task_dto() of the result
+/// gives the same DTO. Throws std::invalid_argument when `dto` is not a TaskDTO object.
+TaskRecord task_record_from_dto(const nlohmann::json& dto);
+
 /// The ResourceStatusDTO of GET /tasks/{id}/status: {id, status, updated_at}.
 nlohmann::json to_status_dto(const TaskRecord& task);
 

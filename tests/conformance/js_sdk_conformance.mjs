@@ -360,6 +360,208 @@ test('unknown task and unknown app: InferenceError 404 naming them', {timeout: 3
        });
      });
 
+// ---- files --------------------------------------------------------------------------------------
+
+const uploadsSince = (count) => requests.slice(count).filter((r) => r.method === 'PUT');
+
+// GET of a file's uri by a plain HTTP client: no key, as a signed URL.
+async function fetchUri(uri) {
+  const response = await realFetch(uri);
+  return {response, bytes: Buffer.from(await response.arrayBuffer())};
+}
+
+test('files.upload: a data URI, base64 text and a Blob, PUT without the key, served at the uri',
+     {timeout: 30000}, async () => {
+       const before = requests.length;
+       const fromDataUri = await client.files.upload('data:text/plain;base64,aGVsbG8gZnJvbSBKUw==');
+       const fromBase64 =
+           await client.files.upload(Buffer.from('raw base64 bytes').toString('base64'),
+                                     {filename: 'raw.bin'});
+       const pixel = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+       const fromBlob = await client.files.upload(new Blob([pixel], {type: 'image/png'}),
+                                                  {filename: 'pixel.png'});
+
+       // upload() resolves with the created FileDTO itself (not {data, messages}), as created:
+       // before its bytes arrived. Only the Blob's size is declared by the SDK.
+       for (const file of [fromDataUri, fromBase64, fromBlob]) {
+         assert.match(file.id, /^file_[0-9a-z]{20}$/);
+         assert.ok(file.uri.startsWith(`${baseUrl}/files/${file.id}/content?token=`), file.uri);
+         assert.ok(file.upload_url.startsWith(`${baseUrl}/_upload/${file.id}?token=`));
+         assert.equal(file.uploaded, false);
+       }
+       assert.equal(fromDataUri.content_type, 'text/plain');
+       assert.equal(fromBase64.content_type, 'application/octet-stream');
+       assert.equal(fromBase64.filename, 'raw.bin');
+       assert.equal(fromBlob.content_type, 'image/png');
+       assert.equal(fromBlob.size, pixel.length);
+       assert.equal(fromBlob.filename, 'pixel.png');
+
+       const puts = uploadsSince(before);
+       assert.equal(puts.length, 3);
+       for (const put of puts) {
+         assert.ok(put.path.startsWith('/_upload/file_'), put.path);
+         assert.equal(put.headers.get('authorization'), null, 'the PUT never carries the key');
+       }
+
+       const text = await fetchUri(fromDataUri.uri);
+       assert.equal(text.response.status, 200);
+       assert.equal(text.response.headers.get('content-type'), 'text/plain');
+       assert.equal(text.bytes.toString(), 'hello from JS');
+       assert.equal((await fetchUri(fromBase64.uri)).bytes.toString(), 'raw base64 bytes');
+       const image = await fetchUri(fromBlob.uri);
+       assert.equal(image.response.headers.get('content-type'), 'image/png');
+       assert.equal(image.response.headers.get('content-length'), String(pixel.length));
+       assert.deepEqual(image.bytes, pixel);
+
+       // files.get resolves {data, messages}; now the bytes are there.
+       const got = await client.files.get(fromBlob.id);
+       assert.deepEqual(got.messages, []);
+       assert.equal(got.data.uploaded, true);
+       assert.equal(got.data.size, pixel.length);
+       const sized = (await client.files.get(fromDataUri.id)).data;
+       assert.equal(sized.size, 'hello from JS'.length, 'the size is known once uploaded');
+     });
+
+test('files.upload of a data URI without a type: octet-stream kept though text/plain is PUT',
+     {timeout: 30000}, async () => {
+       const before = requests.length;
+       const file = await client.files.upload('data:;base64,AAEC');
+       assert.equal(file.content_type, 'application/octet-stream');
+       const [put] = uploadsSince(before);
+       assert.equal(put.headers.get('content-type'), 'text/plain');
+       const stored = (await client.files.get(file.id)).data;
+       assert.equal(stored.content_type, 'application/octet-stream');
+       assert.deepEqual((await fetchUri(file.uri)).bytes, Buffer.from([0, 1, 2]));
+       // A malformed data URI fails in the SDK before any request (0.6.54 decodes first).
+       const count = requests.length;
+       await assert.rejects(client.files.upload('data:text/plain;base64'), /Invalid data URI/);
+       assert.equal(requests.length, count);
+     });
+
+test('files.list pages newest first; files.delete removes the file and its bytes',
+     {timeout: 30000}, async () => {
+       const names = ['a.txt', 'b.txt', 'c.txt'];
+       const files = [];
+       for (const name of names) {
+         files.push(await client.files.upload(new Blob([name], {type: 'text/plain'}),
+                                              {filename: name}));
+       }
+       const page = await client.files.list({limit: 2});
+       assert.deepEqual(page.messages, []);
+       assert.deepEqual(page.data.items.map((f) => f.filename), ['c.txt', 'b.txt']);
+       assert.equal(page.data.has_next, true);
+       const next = await client.files.list({limit: 2, cursor: page.data.next_cursor});
+       assert.equal(next.data.items[0].filename, 'a.txt');
+       assert.ok(page.data.total_items >= 3);
+       const all = await client.files.list();  // no body at all
+       assert.ok(all.data.items.length >= 3);
+
+       assert.deepEqual(await client.files.delete(files[1].id), {data: null, messages: []});
+       await assert.rejects(client.files.get(files[1].id),
+                            (e) => e instanceof InferenceError && e.statusCode === 404);
+       assert.equal((await fetchUri(files[1].uri)).response.status, 404);
+       assert.equal((await fetchUri(files[0].uri)).bytes.toString(), 'a.txt');
+     });
+
+test('run uploads data URIs and Blobs in input (processInput); the app reads them',
+     {timeout: 30000}, async () => {
+       const task = await client.run({
+         app: 'infsh/file-info',
+         input: {file: 'data:text/plain;base64,b25lCnR3bwo='},  // "one\ntwo\n"
+       });
+       assert.equal(task.status, TaskStatusCompleted);
+       assert.ok(task.input.file.startsWith(`${baseUrl}/files/`), 'input holds the uploaded uri');
+       assert.equal(task.output.size, 8);
+       assert.equal(task.output.lines, 2);
+       const reversed = await fetchUri(task.output.reversed);
+       assert.equal(reversed.bytes.toString(), '\nowt\neno');
+
+       const echoed = await client.run(
+           {app: 'infsh/echo', input: {doc: new Blob(['blob input'], {type: 'text/plain'})}});
+       assert.ok(echoed.output.doc.startsWith(`${baseUrl}/files/`));
+       assert.equal((await fetchUri(echoed.output.doc)).bytes.toString(), 'blob input');
+     });
+
+// ---- sessions -----------------------------------------------------------------------------------
+
+const isHttpError = (status, pattern) => (error) => {
+  assert.ok(error instanceof InferenceError, `InferenceError, got ${error}`);
+  assert.equal(error.statusCode, status);
+  assert.match(error.message, pattern);
+  return true;
+};
+
+test('sessions: "new" gives a real id; calls share the instance; get, list, keepalive, end',
+     {timeout: 30000}, async () => {
+       const first = await client.run(
+           {app: 'infsh/counter', input: {}, session: 'new', session_timeout: 30});
+       assert.match(first.session_id, /^sess_[0-9a-z]{20}$/);
+       assert.deepEqual(first.output, {calls: 1});
+       const id = first.session_id;
+       const updates = [];
+       const second = await client.run({app: 'infsh/counter', input: {}, session: id},
+                                       {onUpdate: (u) => updates.push(u.session_id)});
+       assert.deepEqual(second.output, {calls: 2});
+       assert.equal(second.session_id, id);
+       assert.ok(updates.length > 0 && updates.every((s) => s === id), updates.join(' '));
+
+       const info = await client.sessions.get(id);
+       assert.deepEqual(info.messages, []);
+       assert.equal(info.data.id, id);
+       assert.equal(info.data.status, 'active');
+       assert.equal(info.data.call_count, 2);
+       assert.equal(info.data.idle_timeout, 30);
+       assert.equal(info.data.app_id, 'infsh/counter');
+       assert.ok(Date.parse(info.data.expires_at) > Date.now());
+
+       const listed = await client.sessions.list();
+       assert.ok(Array.isArray(listed.data));
+       assert.equal(listed.data[0].id, id, 'newest first');
+
+       const kept = await client.sessions.keepalive(id);
+       assert.equal(kept.data.status, 'active');
+       assert.ok(kept.data.expires_at >= info.data.expires_at);
+
+       assert.deepEqual(await client.sessions.end(id), {data: null, messages: []});
+       assert.equal((await client.sessions.get(id)).data.status, 'ended');
+       // The SDK declares SessionEndedError and friends but never throws them: an
+       // InferenceError carries the status, and the body the code.
+       await assert.rejects(client.run({app: 'infsh/counter', input: {}, session: id}),
+                            (error) => {
+                              isHttpError(410, /was ended/)(error);
+                              assert.equal(JSON.parse(error.responseBody).error.code,
+                                           'SESSION_ENDED');
+                              return true;
+                            });
+       await assert.rejects(client.sessions.keepalive(id), isHttpError(410, /was ended/));
+       await assert.rejects(client.sessions.get('sess_missing'),
+                            isHttpError(404, /sess_missing/));
+     });
+
+test('a session expires after its idle timeout; calls then fail with 410', {timeout: 30000},
+     async () => {
+       const first = await client.run(
+           {app: 'infsh/counter', input: {}, session: 'new', session_timeout: 1});
+       const id = first.session_id;
+       const deadline = Date.now() + 5000;
+       let status = 'active';
+       while (status === 'active' && Date.now() < deadline) {
+         await new Promise((resolve) => setTimeout(resolve, 50));
+         status = (await client.sessions.get(id)).data.status;
+       }
+       assert.equal(status, 'expired');
+       await assert.rejects(client.run({app: 'infsh/counter', input: {}, session: id}),
+                            (error) => {
+                              isHttpError(410, /expired/)(error);
+                              assert.equal(JSON.parse(error.responseBody).error.code,
+                                           'SESSION_EXPIRED');
+                              return true;
+                            });
+       await assert.rejects(
+           client.run({app: 'infsh/counter', input: {}, session: 'new', session_timeout: 0}),
+           isHttpError(422, /session_timeout/));
+     });
+
 test('SIGTERM cancels a waiting run ("task cancelled") and the runtime exits 0',
      {timeout: 30000}, async () => {
        const {running, onUpdate} = runningSignal();

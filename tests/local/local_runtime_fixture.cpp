@@ -10,8 +10,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <vector>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -65,6 +68,64 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return true;
+}
+
+TempDir::TempDir() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "infsh-local-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const {
+  const auto file = path_ / name;
+  std::ofstream(file, std::ios::binary) << content;
+  return file;
+}
+
+void write_random_file(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::vector<std::uint64_t> block(8192);
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
+  while (size > 0) {
+    for (auto& word : block) {  // xorshift64*
+      state ^= state >> 12U;
+      state ^= state << 25U;
+      state ^= state >> 27U;
+      word = state * 0x2545F4914F6CDD1DULL;
+    }
+    const auto bytes = std::min<std::uint64_t>(size, block.size() * sizeof(std::uint64_t));
+    out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(bytes));
+    size -= bytes;
+  }
+  if (!out) throw std::runtime_error("writing " + path.string() + " failed");
+}
+
+bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) {
+  if (std::filesystem::file_size(a) != std::filesystem::file_size(b)) return false;
+  std::ifstream in_a(a, std::ios::binary);
+  std::ifstream in_b(b, std::ios::binary);
+  std::vector<char> chunk_a(1 << 20);
+  std::vector<char> chunk_b(1 << 20);
+  while (in_a && in_b) {
+    in_a.read(chunk_a.data(), static_cast<std::streamsize>(chunk_a.size()));
+    in_b.read(chunk_b.data(), static_cast<std::streamsize>(chunk_b.size()));
+    if (in_a.gcount() != in_b.gcount() ||
+        !std::equal(chunk_a.begin(), chunk_a.begin() + in_a.gcount(), chunk_b.begin())) {
+      return false;
+    }
+  }
+  return in_a.eof() && in_b.eof();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 RuntimeOptions LocalRuntime::quiet() {

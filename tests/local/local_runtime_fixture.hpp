@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -23,6 +24,30 @@ using namespace std::chrono_literals;
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+/// A fresh directory under the system's temporary directory, removed with what it holds.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  /// Writes `content` to the file `name` in the directory; returns its path.
+  std::filesystem::path write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Writes `size` pseudo-random bytes (a fixed sequence per `seed`) to `path`, in chunks.
+void write_random_file(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed);
+
+/// True when both files have the same bytes; compared in chunks, never loaded whole.
+bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b);
+
+/// The whole content of a (small) file.
+std::string read_file(const std::filesystem::path& path);
 
 /// A started runtime on a free loopback port, stopped on destruction.
 class LocalRuntime {

@@ -239,7 +239,9 @@ TEST_CASE("bad run request bodies are refused with 400 or 422 naming the field")
       {R"({"app":"infsh/setup-counter"})", 422, "setup"},
       {R"({"app":"infsh/setup-counter","setup":{"model":1}})", 422, "setup.model"},
       {R"({"app":"infsh/echo:nope"})", 404, "nope"},
-      {R"({"app":"infsh/echo","session":"new"})", 422, "'session'"},
+      {R"({"app":"infsh/echo","session":7})", 422, "'session'"},
+      {R"({"app":"infsh/echo","session_timeout":30})", 422, "'session_timeout'"},
+      {R"({"app":"infsh/echo","session":"sess_unknown"})", 404, "sess_unknown"},
   };
   for (const auto& c : cases) {
     INFO(c.body);

@@ -1,63 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include "data_uri.hpp"
+#include "common/media_types.hpp"
 #include "file_operations.hpp"
 #include "inferencesh/errors.hpp"
-#include "mime_types.hpp"
 
 namespace inf = inferencesh;
 namespace detail = inferencesh::detail;
 using nlohmann::json;
-
-TEST_CASE("base64 decodes standard and URL-safe text, padded or not", "[files]") {
-  CHECK(detail::decode_base64("UE5HREFUQQ==") == "PNGDATA");
-  CHECK(detail::decode_base64("UE5HREFUQQ") == "PNGDATA");
-  CHECK(detail::decode_base64("-_8") == std::string("\xfb\xff", 2));
-  CHECK(detail::decode_base64("+/8=") == std::string("\xfb\xff", 2));
-  CHECK(detail::decode_base64("") == "");
-  CHECK_FALSE(detail::decode_base64("abc$").has_value());
-  CHECK_FALSE(detail::decode_base64("a").has_value());
-  CHECK_FALSE(detail::decode_base64("ab=").has_value());
-}
-
-TEST_CASE("base64 encoding round-trips every length", "[files]") {
-  std::string bytes;
-  for (int i = 0; i < 64; ++i) {
-    CHECK(detail::decode_base64(detail::encode_base64(bytes)) == bytes);
-    bytes.push_back(static_cast<char>(i * 37));
-  }
-  CHECK(detail::encode_base64("PNGDATA") == "UE5HREFUQQ==");
-}
-
-TEST_CASE("strict base64 follows the Python SDK's rule", "[files]") {
-  CHECK(detail::is_strict_base64("aGVsbG8gd29ybGQhISE=", 16));
-  CHECK_FALSE(detail::is_strict_base64("aGVsbG8=", 16));              // too short
-  CHECK_FALSE(detail::is_strict_base64("aGVsbG8gd29ybGQhISE", 16));   // length not a multiple of 4
-  CHECK_FALSE(detail::is_strict_base64("aGVsbG8gd29y-GQhISE=", 16));  // URL-safe is not strict
-  CHECK_FALSE(detail::is_strict_base64("hello world, this", 16));
-}
-
-TEST_CASE("data URIs decode base64, URL-safe and percent-encoded payloads", "[files]") {
-  const auto png = detail::parse_data_uri("data:image/png;base64,UE5HREFUQQ==");
-  CHECK(png.media_type == "image/png");
-  CHECK(png.bytes == "PNGDATA");
-  CHECK(detail::parse_data_uri("data:image/png;base64,-_8").bytes == std::string("\xfb\xff", 2));
-  const auto text = detail::parse_data_uri("data:,hello%20world");
-  CHECK(text.media_type.empty());
-  CHECK(text.bytes == "hello world");
-  CHECK(detail::parse_data_uri("data:text/plain;charset=utf-8,a%2Cb").bytes == "a,b");
-  CHECK(detail::parse_data_uri("data:text/plain;charset=utf-8,a%2Cb").media_type == "text/plain");
-}
-
-TEST_CASE("invalid data URIs are refused with the reason", "[files]") {
-  CHECK_THROWS_WITH(detail::parse_data_uri("data:image/png;base64"), Catch::Contains("no ','"));
-  CHECK_THROWS_WITH(detail::parse_data_uri("data:image/png;base64,@@@@"),
-                    Catch::Contains("not valid base64"));
-  CHECK_THROWS_WITH(detail::parse_data_uri("data:,bad%zz"), Catch::Contains("percent-escape"));
-  CHECK_THROWS_WITH(detail::parse_data_uri("data:png;base64,AAAA"),
-                    Catch::Contains("not a media type"));
-  CHECK_THROWS_AS(detail::parse_data_uri("http://x"), inf::InvalidArgumentError);
-}
 
 TEST_CASE("content types come from the option, the data URI, then the extension", "[files]") {
   CHECK(detail::choose_content_type("image/webp", "image/png", "a.jpg") == "image/webp");
@@ -67,8 +16,8 @@ TEST_CASE("content types come from the option, the data URI, then the extension"
   CHECK(detail::choose_content_type("", "", "voice.m4a") == "audio/mp4");
   CHECK(detail::choose_content_type("", "", "data.unknownext") == "application/octet-stream");
   CHECK(detail::choose_content_type("", "", "") == "application/octet-stream");
-  CHECK(detail::content_type_for("archive.tar.gz").find("gzip") != std::string::npos);
-  CHECK(detail::content_type_for("noextension").empty());
+  CHECK(inf::common::media_type_for_file_name("archive.tar.gz").find("gzip") != std::string::npos);
+  CHECK(inf::common::media_type_for_file_name("noextension").empty());
 }
 
 TEST_CASE("the file create request declares one slot with what is known", "[files]") {

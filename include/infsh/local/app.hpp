@@ -10,6 +10,7 @@
 //   runtime.apps().add("me/shout", std::make_shared<Shout>());
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,12 @@ class AppContext {
 
   /// Replaces the task's current output with a partial result; streamed to watchers at once.
   virtual void partial_output(nlohmann::json output) = 0;
+
+  /// A directory of this task's own for the files it writes; created on first call, removed
+  /// when the task ends. Return an output file as a File object {"path": "<in here>", ...}
+  /// (content_type and filename optional): the runtime stores it, and clients get its uri in
+  /// its place. Input files arrive the same way: File objects whose `path` is a local file.
+  virtual std::filesystem::path output_directory() = 0;
 };
 
 /// One warm instance of an app, built for one setup value. The runtime runs one task at a time
@@ -114,7 +121,8 @@ class AppRegistry {
   std::unique_ptr<State> state_;
 };
 
-/// Adds the built-in demo apps: infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter.
+/// Adds the built-in demo apps: infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
+/// infsh/counter, infsh/file-info.
 void add_demo_apps(AppRegistry& registry);
 
 }  // namespace infsh::local

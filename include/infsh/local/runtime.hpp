@@ -59,7 +59,17 @@ struct RuntimeOptions {
   /// flush their final line.
   std::chrono::milliseconds shutdown_grace{5000};
 
-  /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter).
+  /// Where tasks, files and sessions are kept (SQLite) and file bytes stored: a directory
+  /// (created when missing; kept, so a runtime started on it later serves what this one
+  /// stored), empty for a fresh temporary directory removed by stop(), or ":memory:" for the
+  /// database in memory (file bytes in a temporary directory; nothing survives). One runtime
+  /// at a time may use a directory.
+  std::string data_dir;
+  /// Larger uploads (declared or sent) are refused with 413.
+  std::uint64_t max_file_bytes = std::uint64_t{64} << 30;
+
+  /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
+  /// infsh/counter, infsh/file-info).
   bool demo_apps = true;
 };
 
@@ -72,12 +82,18 @@ struct RuntimeStats {
   std::size_t tasks = 0;               ///< tasks held by the store
   std::size_t active_tasks = 0;        ///< tasks not yet completed, failed or cancelled
   std::size_t warm_instances = 0;      ///< idle app instances kept for reuse
+  std::size_t active_sessions = 0;     ///< sessions with status active
+  /// Task changes not yet in the database (they are written behind, within a commit).
+  std::size_t pending_task_writes = 0;
 };
 
 /// A running local runtime. Start it, point clients at url(), stop it (or destroy it).
 /// Its methods are safe to call from any thread.
 class Runtime {
  public:
+  /// Opens the data directory (see RuntimeOptions::data_dir): tasks a previous runtime left
+  /// unfinished are marked failed, its sessions expired. Throws std::runtime_error when the
+  /// directory cannot be used (another runtime holds it, no permission, a newer schema).
   explicit Runtime(RuntimeOptions options = {});
   /// Stops the runtime (see stop()).
   ~Runtime();
@@ -97,7 +113,9 @@ class Runtime {
   std::uint16_t port() const;
 
   /// Graceful shutdown: stops accepting connections, refuses new tasks, cancels running ones,
-  /// lets every task stream send its final state, then closes everything. Idempotent.
+  /// lets every task stream send its final state, then closes everything, writes what is left
+  /// to the database and releases the data directory (another runtime may open it now).
+  /// Idempotent.
   void stop();
 
   /// Blocks until stop() has finished (from another thread or a signal handler thread).

@@ -1,0 +1,222 @@
+#include "task_files.hpp"
+
+#include <fstream>
+#include <system_error>
+
+#include "data_uri.hpp"
+
+namespace infsh::local {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool is_file_key(const std::string& key) {
+  return key == "uri" || key == "path" || key == "content_type" || key == "size" ||
+         key == "filename";
+}
+
+// {"uri"?, "path", ...} with nothing but File keys.
+bool is_file_shaped(const json& value, const char* required) {
+  if (!value.is_object()) return false;
+  const auto it = value.find(required);
+  if (it == value.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return false;
+  }
+  for (const auto& [key, member] : value.items()) {
+    if (!is_file_key(key)) return false;
+  }
+  return true;
+}
+
+std::string string_member(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string origin_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  const auto path = url.find_first_of("/?#", scheme + 3);
+  return std::string(url.substr(0, path));
+}
+
+// True when `path` (made canonical) lies inside `root` (canonical).
+bool inside(const fs::path& path, const fs::path& root) {
+  auto p = path.begin();
+  for (auto r = root.begin(); r != root.end(); ++r, ++p) {
+    if (p == path.end() || *p != *r) return false;
+  }
+  return p != path.end();
+}
+
+class InputWalker {
+ public:
+  InputWalker(const FileStore& store, const std::string& base_url, fs::path inputs_dir)
+      : store_(store), base_origin_(origin_of(base_url)), inputs_dir_(std::move(inputs_dir)) {}
+
+  void walk(json& value, const std::string& where) {
+    if (value.is_string()) {
+      resolve_string(value, where);
+    } else if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        walk(value[i], where + "[" + std::to_string(i) + "]");
+      }
+    } else if (value.is_object()) {
+      if (is_file_shaped(value, "uri")) {
+        json file = value.at("uri");
+        if (resolve_string(file, where + ".uri")) {
+          // Keep what the client said about the file (name, type) over what we know; a name
+          // never keeps a directory part.
+          if (auto name = string_member(value, "filename"); !name.empty()) {
+            file["filename"] = fs::path(name).filename().string();
+          }
+          if (auto type = string_member(value, "content_type"); !type.empty()) {
+            file["content_type"] = type;
+          }
+          value = std::move(file);
+          return;
+        }
+      }
+      for (auto& [key, member] : value.items()) walk(member, where + "." + key);
+    }
+  }
+
+ private:
+  // Replaces a uri or data URI string by a File object; false when it is neither.
+  bool resolve_string(json& value, const std::string& where) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.rfind("data:", 0) == 0) {
+      value = decode(text, where);
+      return true;
+    }
+    if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) return false;
+    const auto file = store_.resolve_uri(text);
+    if (!file) {
+      // One of our URLs that names nothing we have is a mistake worth saying; others are not
+      // ours to judge.
+      const bool ours = origin_of(text) == base_origin_ && text.find("/files/") != std::string::npos;
+      if (ours) throw TaskFileError(where + ": no file of this runtime has this uri (deleted, "
+                                            "or a wrong token)");
+      return false;
+    }
+    if (!file->uploaded) {
+      throw TaskFileError(where + ": file " + file->id +
+                          " has no content yet (its upload did not complete)");
+    }
+    json resolved = {{"uri", text},
+                     {"path", store_.bytes_path(file->id).string()},
+                     {"content_type", effective_content_type(*file)},
+                     {"size", file->size}};
+    if (!file->filename.empty()) resolved["filename"] = file->filename;
+    value = std::move(resolved);
+    return true;
+  }
+
+  json decode(const std::string& text, const std::string& where) {
+    auto uri = decode_data_uri(text);
+    if (!uri) throw TaskFileError(where + ": not a valid data: URI");
+    std::error_code error;
+    fs::create_directories(inputs_dir_, error);
+    const std::string name = "input-" + std::to_string(++count_) + extension_for_type(uri->media_type);
+    const fs::path path = inputs_dir_ / name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(uri->bytes.data(), static_cast<std::streamsize>(uri->bytes.size()));
+    out.close();
+    if (!out) throw TaskFileError(where + ": cannot write the decoded data URI to " + path.string());
+    return {{"path", path.string()},
+            {"content_type", uri->media_type},
+            {"size", uri->bytes.size()},
+            {"filename", name}};
+  }
+
+  const FileStore& store_;
+  std::string base_origin_;
+  fs::path inputs_dir_;
+  int count_ = 0;
+};
+
+class OutputWalker {
+ public:
+  OutputWalker(FileStore& store, std::string base_url, fs::path scratch)
+      : store_(store), base_url_(std::move(base_url)) {
+    std::error_code error;
+    scratch_ = fs::weakly_canonical(scratch, error);
+  }
+
+  void walk(json& value, const std::string& where) {
+    if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        walk(value[i], where + "[" + std::to_string(i) + "]");
+      }
+    } else if (value.is_object()) {
+      if (is_file_shaped(value, "path") && store(value, where)) return;
+      for (auto& [key, member] : value.items()) walk(member, where + "." + key);
+    }
+  }
+
+ private:
+  bool store(json& value, const std::string& where) {
+    std::error_code error;
+    const fs::path path = fs::weakly_canonical(value.at("path").get<std::string>(), error);
+    if (error) return false;
+    if (!scratch_.empty() && inside(path, scratch_)) {
+      if (!fs::is_regular_file(path, error)) {
+        throw TaskFileError(where + ": the output file " + path.string() + " does not exist");
+      }
+      try {
+        const auto file = store_.adopt(path, string_member(value, "filename"),
+                                       string_member(value, "content_type"), true);
+        value = file_uri(base_url_, file);
+      } catch (const std::exception& e) {
+        throw TaskFileError(where + ": " + e.what());
+      }
+      return true;
+    }
+    if (const auto file = store_.owner_of(path)) {
+      value = file_uri(base_url_, *file);
+      return true;
+    }
+    return false;
+  }
+
+  FileStore& store_;
+  std::string base_url_;
+  fs::path scratch_;
+};
+
+}  // namespace
+
+TaskFiles::TaskFiles(FileStore& store, const BaseUrl& base_url, fs::path work_dir)
+    : store_(store), base_url_(base_url), work_dir_(std::move(work_dir)) {}
+
+fs::path TaskFiles::scratch_dir(const std::string& task_id) const { return work_dir_ / task_id; }
+
+fs::path TaskFiles::output_dir(const std::string& task_id) const {
+  const fs::path dir = scratch_dir(task_id) / "outputs";
+  std::error_code error;
+  fs::create_directories(dir, error);
+  return dir;
+}
+
+json TaskFiles::resolve_input(const json& input, const std::string& task_id) const {
+  json resolved = input;
+  InputWalker walker(store_, base_url_.get(), scratch_dir(task_id) / "inputs");
+  walker.walk(resolved, "input");
+  return resolved;
+}
+
+json TaskFiles::store_output(const json& output, const std::string& task_id) const {
+  json stored = output;
+  OutputWalker walker(store_, base_url_.get(), scratch_dir(task_id));
+  walker.walk(stored, "output");
+  return stored;
+}
+
+void TaskFiles::cleanup(const std::string& task_id) const noexcept {
+  std::error_code error;
+  fs::remove_all(scratch_dir(task_id), error);
+}
+
+}  // namespace infsh::local

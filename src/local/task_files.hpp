@@ -1,0 +1,61 @@
+#pragma once
+
+// Files crossing the app boundary. Apps see local paths; clients see uris.
+//
+// Input: the runtime walks a task's input (its apps have no schema here) and replaces
+//   - a uri of a file this runtime stores (a string, or the `uri` of an object), and
+//   - a `data:` URI (decoded into the task's scratch directory)
+// with a File object {"uri"?, "path", "content_type", "size", "filename"} whose `path` is a local
+// file, the shape infsh::File reads. Other URLs are left as they are (the app may fetch them).
+//
+// Output: every File object whose `path` is in the task's scratch directory (where
+// AppContext::output_directory() points) is moved into the file store, and a File object
+// naming a stored file's bytes is recognised; both are replaced by the file's uri, a string,
+// as the hosted platform answers. Paths anywhere else pass through untouched: the runtime never
+// publishes a file just because a task's output names it (an echo of client input could name
+// any file on the machine).
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base_url.hpp"
+#include "file_store.hpp"
+
+namespace infsh::local {
+
+/// A file in a task's input or output cannot be used; the message names the field
+/// ("input.image: ...").
+class TaskFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class TaskFiles {
+ public:
+  TaskFiles(FileStore& store, const BaseUrl& base_url, std::filesystem::path work_dir);
+
+  /// The task's scratch directory (not created).
+  std::filesystem::path scratch_dir(const std::string& task_id) const;
+  /// Where the task's app writes output files: created on first use.
+  std::filesystem::path output_dir(const std::string& task_id) const;
+
+  /// The input as the app sees it (see above). Throws TaskFileError for a malformed data URI,
+  /// or a uri of this runtime that names no file or a file without content.
+  nlohmann::json resolve_input(const nlohmann::json& input, const std::string& task_id) const;
+
+  /// The output as clients see it (see above). Throws TaskFileError when storing fails.
+  nlohmann::json store_output(const nlohmann::json& output, const std::string& task_id) const;
+
+  /// Removes the task's scratch directory and what is left in it.
+  void cleanup(const std::string& task_id) const noexcept;
+
+ private:
+  FileStore& store_;
+  const BaseUrl& base_url_;
+  std::filesystem::path work_dir_;
+};
+
+}  // namespace infsh::local
