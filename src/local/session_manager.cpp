@@ -26,7 +26,7 @@ SessionManager::SessionManager(Database& db, WorkerPool& workers, const Logger& 
     : db_(db), workers_(workers), log_(log) {
   const std::string now = format_rfc3339(Clock::now());
   std::vector<Session*> interrupted;
-  auto lock = db_.lock();
+  std::unique_lock lock = db_.lock();
   auto& select = db_.statement("SELECT seq, dto FROM sessions ORDER BY seq");
   while (select.step()) {
     const auto seq = select.integer(0);
@@ -40,6 +40,7 @@ SessionManager::SessionManager(Database& db, WorkerPool& workers, const Logger& 
       log_.error(std::string("a stored session cannot be read: ") + e.what());
     }
   }
+  lock.unlock();  // persist_locked takes it again
   // Their instances went away with the previous runtime.
   for (Session* session : interrupted) {
     session->status = "expired";

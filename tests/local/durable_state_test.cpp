@@ -124,7 +124,7 @@ TEST_CASE("after a kill -9 the next runtime fails the tasks that were running an
     CHECK(child.wait_exit() == 128 + SIGKILL);
   }
 
-  ChildRuntime again({"--data-dir", data.path().string(), "--log-level", "off"});
+  ChildRuntime again({"--data-dir", data.path().string()});
   REQUIRE(again.first_line().rfind("http://", 0) == 0);
   auto client = client_for(again.first_line());
   for (const auto& id : {running_id, queued_id}) {

@@ -1,5 +1,6 @@
 #include "local_runtime_fixture.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -307,8 +308,10 @@ ChildRuntime::ChildRuntime(const std::vector<std::string>& args) {
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
+    if (std::getenv("INFSH_TEST_CHILD_STDERR") == nullptr) {  // set it to see the child's log
+      const int devnull = ::open("/dev/null", O_WRONLY);
+      if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
