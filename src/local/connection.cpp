@@ -280,6 +280,9 @@ class Connection final : public ConnectionControl,
     auto& body = parser_->get().body();
     body.data = body_chunk_.get();
     body.size = kBodyChunkBytes;
+    // Beast reads at most the read buffer's free capacity at a time (512 bytes after a small
+    // head), so room for a whole piece is made here; released when the body is done.
+    buffer_.reserve(kBodyChunkBytes);
     // A streamed body may take long in total; what must not stall is each piece. A whole body
     // keeps the deadline armed for its head.
     if (reader_) arm(read_deadline_, shared_->options.request_timeout);
@@ -325,6 +328,7 @@ class Connection final : public ConnectionControl,
     if (parser_->is_done()) {
       read_deadline_.cancel();
       body_chunk_.reset();
+      if (buffer_.size() == 0) buffer_.shrink_to_fit();
       if (reader_) {
         finish_reader();
       } else {

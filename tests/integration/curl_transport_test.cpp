@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -214,6 +215,26 @@ TEST_CASE("a stream reassembles chunks split at every byte", "[transport]") {
   std::string chunk;
   while (stream->next(chunk)) received += chunk;
   CHECK(received == body);
+}
+
+TEST_CASE("a large body sent at once reaches a slow reader whole, in bounded pieces",
+          "[transport]") {
+  // 8 MiB in one write: libcurl could hand it all over in one go; the stream holds the socket
+  // instead once a MiB is waiting, so what it buffers stays bounded however fast the sender is.
+  std::string body(8 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>((i * 131) >> 7);
+  ScriptedServer server([&](const auto&) { return Reply::status(200).body(body); });
+  auto stream = inf::make_curl_transport()->open(get(server.base_url() + "/big"), {});
+  std::string received;
+  std::string chunk;
+  std::size_t largest = 0;
+  while (stream->next(chunk)) {
+    largest = std::max(largest, chunk.size());
+    received += chunk;
+  }
+  CHECK(received.size() == body.size());
+  CHECK(received == body);
+  CHECK(largest <= 2 * 1024 * 1024);
 }
 
 TEST_CASE("a stream with no bytes for the idle timeout fails with TimeoutError", "[transport]") {
