@@ -18,12 +18,11 @@
 // with SIGTERM, expecting exit status 0.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 
 import { loadSdk } from './load_sdk.mjs';
+import { killRuntime, startRuntime } from './runtime_process.mjs';
 
 const runtimePath = process.argv[2];
 if (!runtimePath) {
@@ -50,33 +49,8 @@ const HEARTBEAT_MS = 100;  // shorter than the progress steps below, so heartbea
 
 // ---- the runtime -------------------------------------------------------------------------------
 
-let runtime;        // ChildProcess
-let runtimeExit;    // Promise<{code, signal}>
-let runtimeStderr = '';
+let runtime;  // {process, url, exit, stderr()} from startRuntime
 let baseUrl;
-
-async function startRuntime() {
-  runtime = spawn(runtimePath,
-                  ['--port', '0', '--api-key', apiKey, '--heartbeat', `${HEARTBEAT_MS}ms`],
-                  {stdio: ['ignore', 'pipe', 'pipe']});
-  runtimeExit = new Promise((resolve) => {
-    runtime.on('exit', (code, signal) => resolve({code, signal}));
-  });
-  runtime.stderr.setEncoding('utf8');
-  runtime.stderr.on('data', (chunk) => { runtimeStderr += chunk; });
-  const spawnError = new Promise((_, reject) => runtime.on('error', reject));
-  const lines = createInterface({input: runtime.stdout});
-  const firstLine = new Promise((resolve, reject) => {
-    lines.once('line', resolve);
-    lines.once('close', () => reject(new Error(`infsh-local exited before printing its URL:\n${
-                                         runtimeStderr}`)));
-  });
-  const timeout = new Promise((_, reject) => setTimeout(
-      () => reject(new Error('infsh-local printed no URL within 10 s')), 10000).unref());
-  const url = await Promise.race([firstLine, spawnError, timeout]);
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'first line of infsh-local is its URL');
-  return url;
-}
 
 // Every request the SDK makes, recorded by wrapping the global fetch it calls.
 const requests = [];
@@ -92,13 +66,13 @@ const requestsFor = (taskId) => requests.filter((r) => r.path.startsWith(`/tasks
 let client;
 
 before(async () => {
-  baseUrl = await startRuntime();
+  runtime = await startRuntime(runtimePath,
+                               ['--api-key', apiKey, '--heartbeat', `${HEARTBEAT_MS}ms`]);
+  baseUrl = runtime.url;
   client = new Inference({apiKey, baseUrl});
 });
 
-after(() => {
-  if (runtime && runtime.exitCode === null && runtime.signalCode === null) runtime.kill('SIGKILL');
-});
+after(() => killRuntime(runtime));
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -569,9 +543,9 @@ test('SIGTERM cancels a waiting run ("task cancelled") and the runtime exits 0',
                               {onUpdate});
        const rejected = assert.rejects(run, taskError('task cancelled'));
        await running;
-       runtime.kill('SIGTERM');
+       runtime.process.kill('SIGTERM');
        await rejected;
-       const {code, signal} = await runtimeExit;
-       assert.equal(signal, null, `infsh-local died of ${signal}:\n${runtimeStderr}`);
-       assert.equal(code, 0, `infsh-local exit status:\n${runtimeStderr}`);
+       const {code, signal} = await runtime.exit;
+       assert.equal(signal, null, `infsh-local died of ${signal}:\n${runtime.stderr()}`);
+       assert.equal(code, 0, `infsh-local exit status:\n${runtime.stderr()}`);
      });
