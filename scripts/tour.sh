@@ -16,8 +16,10 @@ cmake --build --preset "$preset" -j "$(nproc)" --target infsh-local examples
 
 key="tour-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 log="$(mktemp)"
-echo "==> starting infsh-local"
-"$build/src/local/infsh-local" --port 0 --api-key "$key" --heartbeat 5 >"$log" 2>&1 &
+echo "==> starting infsh-local, hosting the example apps examples/hello and examples/image-generator"
+"$build/src/local/infsh-local" --port 0 --api-key "$key" --heartbeat 5 \
+  --app "examples/hello=$build/examples/hello" \
+  --app "examples/image-generator=$build/examples/image_generator" >"$log" 2>&1 &
 runtime_pid=$!
 stop_runtime() {
   if kill -0 "$runtime_pid" 2>/dev/null; then
@@ -48,6 +50,16 @@ for example in "${examples[@]}"; do
   echo "==> examples/$example.cpp"
   "$build/examples/$example"
 done
+
+echo
+echo "==> examples/run_app_programs.cpp (apps written in C++: examples/apps/)"
+"$build/examples/run_app_programs" "$build/tour-output"
+
+echo
+echo "==> examples/apps/hello is a program of its own too: hello run --input '{\"name\": \"Ada\"}'"
+"$build/examples/hello" run --input '{"name": "Ada"}'
+echo "    the image generator's schema files, written by the build:"
+ls "$build/examples/apps/image_generator/"*.json | sed 's/^/    /'
 
 echo
 echo "==> stopping infsh-local"
