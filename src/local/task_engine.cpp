@@ -5,6 +5,7 @@
 
 #include "api_envelope.hpp"
 #include "id_generator.hpp"
+#include "progress_report.hpp"
 #include "time_format.hpp"
 
 namespace infsh::local {
@@ -24,9 +25,30 @@ std::string dump(const nlohmann::json& value) {
 void CancelSignal::raise() {
   {
     std::lock_guard lock(mutex_);
-    raised_ = true;
+    if (!raised_) {
+      raised_ = true;
+      for (const auto& [id, callback] : callbacks_) callback();
+    }
   }
   changed_.notify_all();
+}
+
+std::uint64_t CancelSignal::add_callback(std::function<void()> callback) {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_callback_++;
+  if (raised_) callback();
+  callbacks_.emplace_back(id, std::move(callback));
+  return id;
+}
+
+void CancelSignal::remove_callback(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  for (auto it = callbacks_.begin(); it != callbacks_.end(); ++it) {
+    if (it->first == id) {
+      callbacks_.erase(it);
+      return;
+    }
+  }
 }
 
 bool CancelSignal::raised() const {
@@ -44,19 +66,37 @@ bool CancelSignal::wait_for(std::chrono::milliseconds duration) {
 class TaskEngine::Context final : public AppContext {
  public:
   Context(TaskEngine& engine, std::string id, std::shared_ptr<CancelSignal> cancel,
-          LogType log_type)
-      : engine_(engine), id_(std::move(id)), cancel_(std::move(cancel)), log_type_(log_type) {}
+          LogType log_type, std::string session)
+      : engine_(engine),
+        id_(std::move(id)),
+        cancel_(std::move(cancel)),
+        log_type_(log_type),
+        session_(std::move(session)) {}
+  ~Context() override {
+    if (callback_ != 0) cancel_->remove_callback(callback_);
+  }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
 
   const std::string& task_id() const noexcept override { return id_; }
   bool cancelled() const noexcept override { return cancel_->raised(); }
   bool wait_for(std::chrono::milliseconds duration) override {
     return cancel_->wait_for(duration);
   }
+  void on_cancel(std::function<void()> callback) override {
+    if (callback_ != 0) cancel_->remove_callback(callback_);
+    callback_ = 0;
+    if (callback) callback_ = cancel_->add_callback(std::move(callback));
+  }
+  std::string session_id() const override { return session_; }
   void log(std::string_view line) override {
     engine_.append_log(id_, log_type_, std::string(line));
   }
   void partial_output(nlohmann::json output) override {
-    engine_.set_output(id_, std::move(output));
+    engine_.set_output(id_, engine_.files_.store_output(output, id_));
+  }
+  void progress(double current, double total, std::string_view message) override {
+    engine_.set_progress(id_, log_type_, current, total, message);
   }
   std::filesystem::path output_directory() override { return engine_.files_.output_dir(id_); }
 
@@ -65,6 +105,8 @@ class TaskEngine::Context final : public AppContext {
   std::string id_;
   std::shared_ptr<CancelSignal> cancel_;
   LogType log_type_;
+  std::string session_;
+  std::uint64_t callback_ = 0;
 };
 
 // ---- TaskEngine ---------------------------------------------------------------------------------
@@ -261,6 +303,8 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
   if (!instance) instance = instances_.take(key);
 
   Outcome outcome = run_app(id, request, cancel, instance);
+  // An instance whose process died or was killed cannot serve again, not even its session.
+  if (instance && !instance->reusable()) instance.reset();
 
   if (!session.empty()) {
     // Before the task ends, so whoever sees it completed also sees the session's count.
@@ -283,21 +327,18 @@ TaskEngine::Outcome TaskEngine::run_app(const std::string& id, const RunRequest&
                                         const std::shared_ptr<CancelSignal>& cancel,
                                         std::unique_ptr<AppInstance>& instance) {
   const Outcome cancelled{TaskStatus::cancelled, std::nullopt, {}};
-  nlohmann::json input;
-  try {
-    input = files_.resolve_input(request.input, id);
-  } catch (const std::exception& e) {
-    return {TaskStatus::failed, std::nullopt, e.what()};
-  }
   try {
     if (!instance) {
       if (!advance(id, TaskStatus::setting_up)) return cancelled;
-      Context setup_context(*this, id, cancel, LogType::setup);
+      Context setup_context(*this, id, cancel, LogType::setup, request.session);
       instance = request.app->setup(request.setup, setup_context);
       if (!instance) throw std::runtime_error("the app's setup produced no instance");
     }
+    // After setup: an instance may say where its Files are (an app program's `ready` does).
+    const nlohmann::json input =
+        files_.resolve_input(request.input, id, instance->input_files(request.function));
     if (cancel->raised() || !advance(id, TaskStatus::running)) return cancelled;
-    Context context(*this, id, cancel, LogType::task);
+    Context context(*this, id, cancel, LogType::task, request.session);
     nlohmann::json output = instance->run(request.function, input, context);
     if (cancel->raised()) return cancelled;
     return {TaskStatus::completed, files_.store_output(output, id), {}};
@@ -355,6 +396,18 @@ void TaskEngine::set_output(const std::string& id, nlohmann::json output) {
   std::lock_guard lock(mutex_);
   if (live_.find(id) == live_.end()) return;
   change_locked(id, [&](TaskRecord& task) { task.output = std::move(output); });
+}
+
+void TaskEngine::set_progress(const std::string& id, LogType type, double current,
+                              double total, std::string_view message) {
+  std::lock_guard lock(mutex_);
+  if (live_.find(id) == live_.end()) return;
+  change_locked(id, [&](TaskRecord& task) {
+    nlohmann::json& metadata = task.request_extras["metadata"];
+    if (metadata.is_null()) metadata = nlohmann::json::object();
+    if (metadata.is_object()) metadata["progress"] = progress_json(current, total, message);
+    task.logs.push_back({new_id("log"), now_text(), type, progress_line(current, total, message)});
+  });
 }
 
 void TaskEngine::set_status_locked(TaskRecord& task, TaskStatus status) {

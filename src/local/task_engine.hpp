@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -46,15 +47,24 @@ struct RunRequest {
 /// The cancellation flag of one task, shared with the code running it.
 class CancelSignal {
  public:
+  /// Raises the flag and runs the callbacks (under this object's lock).
   void raise();
   bool raised() const;
   /// Waits up to `duration`; returns false if the signal was (or got) raised.
   bool wait_for(std::chrono::milliseconds duration);
 
+  /// Runs `callback` when the signal is raised, at once if it already is. It must not block
+  /// nor touch this signal. Returns an id for remove_callback().
+  std::uint64_t add_callback(std::function<void()> callback);
+  /// Forgets a callback; once this returns it is not running and will not run.
+  void remove_callback(std::uint64_t id);
+
  private:
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   bool raised_ = false;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> callbacks_;
+  std::uint64_t next_callback_ = 1;
 };
 
 class TaskEngine {
@@ -128,6 +138,9 @@ class TaskEngine {
               std::string error);
   void append_log(const std::string& id, LogType type, std::string line);
   void set_output(const std::string& id, nlohmann::json output);
+  // Shows the latest progress in the task's metadata and adds a log line.
+  void set_progress(const std::string& id, LogType type, double current, double total,
+                    std::string_view message);
 
   TaskStore& store_;
   InstancePool& instances_;

@@ -64,26 +64,39 @@ class InputWalker {
         walk(value[i], where + "[" + std::to_string(i) + "]");
       }
     } else if (value.is_object()) {
-      if (is_file_shaped(value, "uri")) {
-        json file = value.at("uri");
-        if (resolve_string(file, where + ".uri")) {
-          // Keep what the client said about the file (name, type) over what we know; a name
-          // never keeps a directory part.
-          if (auto name = string_member(value, "filename"); !name.empty()) {
-            file["filename"] = fs::path(name).filename().string();
-          }
-          if (auto type = string_member(value, "content_type"); !type.empty()) {
-            file["content_type"] = type;
-          }
-          value = std::move(file);
-          return;
-        }
-      }
+      if (resolve_object(value, where)) return;
       for (auto& [key, member] : value.items()) walk(member, where + "." + key);
     }
   }
 
+  // One value where a File belongs: resolved when it is one of ours or a data: URI, left as it
+  // is otherwise (the app judges it).
+  void resolve_file(json& value, const std::string& where) {
+    if (value.is_string()) {
+      resolve_string(value, where);
+    } else if (value.is_object()) {
+      resolve_object(value, where);
+    }
+  }
+
  private:
+  // A File object {"uri", ...}: replaced by the resolved file; false when its uri is not ours.
+  bool resolve_object(json& value, const std::string& where) {
+    if (!is_file_shaped(value, "uri")) return false;
+    json file = value.at("uri");
+    if (!resolve_string(file, where + ".uri")) return false;
+    // Keep what the client said about the file (name, type) over what we know; a name never
+    // keeps a directory part.
+    if (auto name = string_member(value, "filename"); !name.empty()) {
+      file["filename"] = fs::path(name).filename().string();
+    }
+    if (auto type = string_member(value, "content_type"); !type.empty()) {
+      file["content_type"] = type;
+    }
+    value = std::move(file);
+    return true;
+  }
+
   // Replaces a uri or data URI string by a File object; false when it is neither.
   bool resolve_string(json& value, const std::string& where) {
     const auto& text = value.get_ref<const std::string&>();
@@ -136,6 +149,52 @@ class InputWalker {
   fs::path inputs_dir_;
   int count_ = 0;
 };
+
+// "/images/*/mask" → {"images", "*", "mask"}, with "~1" and "~0" unescaped.
+std::vector<std::string> pointer_tokens(const std::string& pointer) {
+  std::vector<std::string> tokens;
+  if (pointer.empty()) return tokens;
+  std::size_t start = pointer.front() == '/' ? 1 : 0;
+  for (;;) {
+    const auto end = pointer.find('/', start);
+    std::string token = pointer.substr(start, end == std::string::npos ? end : end - start);
+    for (std::size_t at = token.find('~'); at != std::string::npos; at = token.find('~', at + 1)) {
+      if (at + 1 < token.size() && token[at + 1] == '1') token.replace(at, 2, "/");
+      else if (at + 1 < token.size() && token[at + 1] == '0') token.replace(at, 2, "~");
+    }
+    tokens.push_back(std::move(token));
+    if (end == std::string::npos) return tokens;
+    start = end + 1;
+  }
+}
+
+// Calls `visit` on every value `tokens` (from `index` on) names under `value`; `*` matches
+// every array item and every member. Missing places are skipped.
+template <class Visit>
+void for_each_location(json& value, const std::vector<std::string>& tokens, std::size_t index,
+                       const std::string& where, const Visit& visit) {
+  if (index == tokens.size()) {
+    visit(value, where);
+    return;
+  }
+  const std::string& token = tokens[index];
+  if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (token == "*" || token == std::to_string(i)) {
+        for_each_location(value[i], tokens, index + 1, where + "[" + std::to_string(i) + "]",
+                          visit);
+      }
+    }
+  } else if (value.is_object()) {
+    if (token == "*") {
+      for (auto& [key, member] : value.items()) {
+        for_each_location(member, tokens, index + 1, where + "." + key, visit);
+      }
+    } else if (const auto it = value.find(token); it != value.end()) {
+      for_each_location(*it, tokens, index + 1, where + "." + token, visit);
+    }
+  }
+}
 
 class OutputWalker {
  public:
@@ -200,10 +259,20 @@ fs::path TaskFiles::output_dir(const std::string& task_id) const {
   return dir;
 }
 
-json TaskFiles::resolve_input(const json& input, const std::string& task_id) const {
+json TaskFiles::resolve_input(const json& input, const std::string& task_id,
+                             const std::optional<std::vector<std::string>>& locations) const {
   json resolved = input;
   InputWalker walker(store_, base_url_.get(), scratch_dir(task_id) / "inputs");
-  walker.walk(resolved, "input");
+  if (!locations) {
+    walker.walk(resolved, "input");
+    return resolved;
+  }
+  for (const auto& pointer : *locations) {
+    for_each_location(resolved, pointer_tokens(pointer), 0, "input",
+                      [&walker](json& value, const std::string& where) {
+                        walker.resolve_file(value, where);
+                      });
+  }
   return resolved;
 }
 

@@ -2,7 +2,8 @@
 
 // Files crossing the app boundary. Apps see local paths; clients see uris.
 //
-// Input: the runtime walks a task's input (its apps have no schema here) and replaces
+// Input: the runtime walks a task's input (anywhere, for apps without a schema; only where the
+// app says Files are, for app programs) and replaces
 //   - a uri of a file this runtime stores (a string, or the `uri` of an object), and
 //   - a `data:` URI (decoded into the task's scratch directory)
 // with a File object {"uri"?, "path", "content_type", "size", "filename"} whose `path` is a local
@@ -16,8 +17,10 @@
 // any file on the machine).
 
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,9 +45,13 @@ class TaskFiles {
   /// Where the task's app writes output files: created on first use.
   std::filesystem::path output_dir(const std::string& task_id) const;
 
-  /// The input as the app sees it (see above). Throws TaskFileError for a malformed data URI,
-  /// or a uri of this runtime that names no file or a file without content.
-  nlohmann::json resolve_input(const nlohmann::json& input, const std::string& task_id) const;
+  /// The input as the app sees it (see above). `locations`: where Files can be, as JSON
+  /// pointers with `*` for any array item or map key ("/image", "/images/*"); nullopt:
+  /// anywhere. Throws TaskFileError for a malformed data URI, or a uri of this runtime that
+  /// names no file or a file without content.
+  nlohmann::json resolve_input(const nlohmann::json& input, const std::string& task_id,
+                               const std::optional<std::vector<std::string>>& locations =
+                                   std::nullopt) const;
 
   /// The output as clients see it (see above). Throws TaskFileError when storing fails.
   nlohmann::json store_output(const nlohmann::json& output, const std::string& task_id) const;

@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -21,8 +23,8 @@
 
 namespace infsh::local {
 
-/// What a running setup or task may do: report logs and partial output, and notice that it was
-/// cancelled. Given to app code on a worker thread; valid for that call only.
+/// What a running setup or task may do: report logs, progress and partial output, and notice
+/// that it was cancelled. Given to app code on a worker thread; valid for that call only.
 class AppContext {
  public:
   virtual ~AppContext() = default;
@@ -38,11 +40,27 @@ class AppContext {
   /// cancelled (before or during the wait), true when the full time passed.
   virtual bool wait_for(std::chrono::milliseconds duration) = 0;
 
+  /// Calls `callback` once when the task is cancelled (at once, on this thread, if it already
+  /// is), so code blocked elsewhere than in wait_for() can be woken. It runs on the thread that
+  /// cancels, under the runtime's locks: it must be quick and must not block or call back into
+  /// the context (set a flag, write to an eventfd, notify a condition variable). A later call
+  /// replaces the callback; it is dropped when this call of the app ends.
+  virtual void on_cancel(std::function<void()> callback) = 0;
+
+  /// The session this task runs in ("sess_..."), or empty when it runs in none.
+  virtual std::string session_id() const { return {}; }
+
   /// Appends a line to the task's logs (a TaskLog of type "task"); streamed to watchers at once.
   virtual void log(std::string_view line) = 0;
 
   /// Replaces the task's current output with a partial result; streamed to watchers at once.
+  /// Output files in it are stored as for the final output (see output_directory()).
   virtual void partial_output(nlohmann::json output) = 0;
+
+  /// Reports progress: `current` of `total` steps, with an optional message. The runtime shows
+  /// the latest report in the task's `metadata.progress` ({current, total, message}) and adds
+  /// a log line ("progress 3/10: denoising"). The default only adds the log line.
+  virtual void progress(double current, double total, std::string_view message);
 
   /// A directory of this task's own for the files it writes; created on first call, removed
   /// when the task ends. Return an output file as a File object {"path": "<in here>", ...}
@@ -61,6 +79,19 @@ class AppInstance {
   /// Throw to fail the task: the exception's what() becomes the task's error text.
   virtual nlohmann::json run(const std::string& function, const nlohmann::json& input,
                              AppContext& context) = 0;
+
+  /// Where Files can appear in the input of `function`, as JSON pointers with `*` for any
+  /// array item or map key ("/image", "/images/*"). The runtime turns the uris of its own
+  /// files and data: URIs found there into File objects with a local `path` before run().
+  /// nullopt (the default): it looks for them anywhere in the input.
+  virtual std::optional<std::vector<std::string>> input_files(const std::string& function) const {
+    (void)function;
+    return std::nullopt;
+  }
+
+  /// False once the instance cannot take another task (say, the process behind it died or was
+  /// killed): the runtime then drops it instead of keeping it warm or in its session.
+  virtual bool reusable() const noexcept { return true; }
 };
 
 /// The input or setup of a run request does not fit the app. Names the offending field
