@@ -20,7 +20,8 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
 }
 
 // "15", "0.5", "2s" or "250ms" → milliseconds.
-std::chrono::milliseconds parse_duration(const std::string& option, const std::string& text) {
+std::chrono::milliseconds parse_duration(const std::string& option, const std::string& text,
+                                         bool allow_zero = false) {
   std::string number = text;
   double scale = 1000.0;
   if (number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) {
@@ -31,10 +32,11 @@ std::chrono::milliseconds parse_duration(const std::string& option, const std::s
   }
   char* end = nullptr;
   const double value = std::strtod(number.c_str(), &end);
-  if (number.empty() || end != number.c_str() + number.size() || !(value > 0.0) ||
+  const bool zero_ok = allow_zero && value == 0.0;
+  if (number.empty() || end != number.c_str() + number.size() || !(value > 0.0 || zero_ok) ||
       value * scale > 86400000.0) {
-    throw std::invalid_argument(option + " expects a positive duration in seconds (e.g. 15, 0.5, "
-                                         "250ms), not '" + text + "'");
+    throw std::invalid_argument(option + " expects a " + (allow_zero ? "" : "positive ") +
+                                "duration in seconds (e.g. 15, 0.5, 250ms), not '" + text + "'");
   }
   return std::chrono::milliseconds(static_cast<long long>(value * scale + 0.5));
 }
@@ -46,7 +48,7 @@ std::string usage_text() {
          "\n"
          "Serves the inference.sh API (tasks, files, sessions) on this machine, with\n"
          "built-in demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,\n"
-         "infsh/counter, infsh/file-info).\n"
+         "infsh/counter, infsh/file-info) and the app programs given with --app.\n"
          "Prints the URL it listens on as its first line of output.\n"
          "\n"
          "Options:\n"
@@ -62,6 +64,20 @@ std::string usage_text() {
          "                       temporary directory removed at exit; ':memory:' keeps the\n"
          "                       database in memory\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
+         "\n"
+         "App programs (written with the infsh app library, or speaking its worker protocol):\n"
+         "  --app NS/NAME=PATH   host the program PATH as app NS/NAME (repeatable). Each warm\n"
+         "                       instance is one process, 'PATH worker', started on demand;\n"
+         "                       PATH is started once at start-up to read its functions\n"
+         "  --cancel-grace SECONDS\n"
+         "                       how long a cancelled task's app may take to stop before its\n"
+         "                       process is killed and the task ends cancelled (default 5)\n"
+         "  --task-timeout SECONDS\n"
+         "                       fail a setup or run of an app program that takes longer, and\n"
+         "                       kill its process (default 0: no limit)\n"
+         "  --worker-start-timeout SECONDS\n"
+         "                       how long an app program may take to start (default 10)\n"
+         "\n"
          "  --help               show this text\n"
          "  --version            show the version\n"
          "\n"
@@ -109,6 +125,19 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       if (line.options.data_dir.empty()) throw std::invalid_argument("--data-dir needs a path");
     } else if (option == "--log-level") {
       line.options.log_level = parse_log_level(take());
+    } else if (option == "--app") {
+      const std::string spec = take();
+      try {
+        line.options.app_programs.push_back(parse_app_program(spec));
+      } catch (const std::invalid_argument& e) {
+        throw AppSpecError(std::string("--app ") + e.what());
+      }
+    } else if (option == "--cancel-grace") {
+      line.options.cancel_grace = parse_duration(option, take());
+    } else if (option == "--task-timeout") {
+      line.options.task_timeout = parse_duration(option, take(), true);
+    } else if (option == "--worker-start-timeout") {
+      line.options.worker_start_timeout = parse_duration(option, take());
     } else {
       throw std::invalid_argument("unknown option '" + option + "' (see --help)");
     }

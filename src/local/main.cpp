@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   infsh::local::CommandLine line;
   try {
     line = infsh::local::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const infsh::local::AppSpecError& e) {
+    std::cerr << "infsh-local: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "infsh-local: " << e.what() << "\n\n" << infsh::local::usage_text();
     return 2;

@@ -3,10 +3,15 @@
 
 #include "infsh/local/runtime.hpp"
 
+#include <unistd.h>
+
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "api_envelope.hpp"
 #include "base_url.hpp"
@@ -16,6 +21,7 @@
 #include "http_server.hpp"
 #include "instance_pool.hpp"
 #include "logger.hpp"
+#include "program_app.hpp"
 #include "router.hpp"
 #include "serial_executor.hpp"
 #include "session_api.hpp"
@@ -44,6 +50,21 @@ HttpServerOptions server_options(const RuntimeOptions& options) {
   return server;
 }
 
+// The program of an --app, as an absolute path to an executable file; throws naming it.
+std::string checked_program_path(const AppProgram& program) {
+  const std::string what = "app program '" + program.name + "' (" + program.path + "): ";
+  check_app_name(program.name);
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path path = fs::absolute(program.path, error);
+  if (error || !fs::exists(path, error)) throw std::runtime_error(what + "no such file");
+  if (!fs::is_regular_file(path, error)) throw std::runtime_error(what + "not a regular file");
+  if (::access(path.c_str(), X_OK) != 0) {
+    throw std::runtime_error(what + "not executable (chmod +x?)");
+  }
+  return path.lexically_normal().string();
+}
+
 }  // namespace
 
 // Members are destroyed in reverse order: the server (and its connections) first, then the
@@ -64,6 +85,7 @@ struct Runtime::Impl {
         engine(*store, instances, workers, sessions, task_files, log),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
+    add_program_apps();
     register_task_routes(router, engine, apps, {options.heartbeat_interval});
     register_file_routes(router, files, io, base_url, log,
                          {options.max_file_bytes, options.api_key});
@@ -78,6 +100,35 @@ struct Runtime::Impl {
         RouteOptions{.authenticated = false});
   }
 
+  // Checks, starts once (probe) and registers every --app.
+  void add_program_apps() {
+    std::set<std::string> names;
+    for (const auto& program : options.app_programs) {
+      std::string path;
+      try {
+        path = checked_program_path(program);
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error("app program '" + program.name + "=" + program.path +
+                                 "': " + e.what());
+      }
+      if (!names.insert(program.name).second) {
+        throw std::runtime_error("app program '" + program.name + "' is given twice");
+      }
+      ProgramAppOptions app;
+      app.name = program.name;
+      app.program = path;
+      app.start_timeout = options.worker_start_timeout;
+      app.cancel_grace = options.cancel_grace;
+      app.task_timeout = options.task_timeout;
+      app.file_cache_dir = data.root() / "file-cache";
+      auto hosted = std::make_shared<ProgramApp>(std::move(app), log);
+      hosted->probe();
+      programs.push_back(hosted);
+      apps.add(program.name, std::move(hosted));
+      log.info("hosting app program " + program.name + " (" + path + ")");
+    }
+  }
+
   RuntimeOptions options;
   Logger log;
   AppRegistry apps;
@@ -88,6 +139,7 @@ struct Runtime::Impl {
   SerialExecutor io;
   BaseUrl base_url;
   TaskFiles task_files;
+  std::vector<std::shared_ptr<ProgramApp>> programs;
   InstancePool instances;
   WorkerPool workers;
   SessionManager sessions;
@@ -157,6 +209,8 @@ void Runtime::stop() {
     }
   }
   s.workers.stop();  // runs what is queued (all cancelled), joins the threads
+  // All at once rather than one instance after the other: `shutdown`, a short wait, SIGKILL.
+  for (const auto& program : s.programs) program->stop_workers(s.options.shutdown_grace);
   s.sessions.stop();  // its timer lives on the event loop
   if (s.server) {
     if (!s.server->wait_for_streams_closed(s.options.shutdown_grace)) {
@@ -199,6 +253,7 @@ RuntimeStats Runtime::stats() const {
   stats.active_tasks = s.engine.active_count();
   stats.warm_instances = s.instances.idle();
   stats.active_sessions = s.sessions.active_count();
+  for (const auto& program : s.programs) stats.app_processes += program->process_count();
   stats.pending_task_writes = s.engine.pending_writes();
   return stats;
 }

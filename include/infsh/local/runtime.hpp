@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "infsh/local/app.hpp"
 
@@ -30,6 +31,19 @@ std::string_view to_string(LogLevel level) noexcept;
 /// Receives the runtime's log lines. Called from the event loop and worker threads, possibly at
 /// the same time. Never given the API key.
 using LogSink = std::function<void(LogLevel level, std::string_view message)>;
+
+/// An app program to host (`infsh-local --app NAME=PATH`): a program written with the app
+/// library (or any program speaking docs/worker-protocol.md), run as `PATH worker`, one process
+/// per warm instance.
+struct AppProgram {
+  std::string name;  ///< "namespace/name", as clients call it
+  std::string path;  ///< the program; relative paths are taken from the current directory
+};
+
+/// Splits "ns/name=path/to/program" (the value of --app) into an AppProgram. Throws
+/// std::invalid_argument naming `spec` when it has no '=' or an empty side. The name and the
+/// file are checked when the Runtime is built.
+AppProgram parse_app_program(std::string_view spec);
 
 /// Configuration of a Runtime. Aggregate: set what you need.
 struct RuntimeOptions {
@@ -71,6 +85,18 @@ struct RuntimeOptions {
   /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
   /// infsh/counter, infsh/file-info).
   bool demo_apps = true;
+
+  /// App programs to host, each started once by the constructor to read its functions (so a
+  /// program that cannot start is an error there, not at the first task).
+  std::vector<AppProgram> app_programs;
+  /// How long an app program's worker may take to announce itself (`ready`) after it starts.
+  std::chrono::milliseconds worker_start_timeout{10000};
+  /// How long a cancelled task's app program has to answer before its process is killed
+  /// (SIGKILL) and the task ends cancelled.
+  std::chrono::milliseconds cancel_grace{5000};
+  /// A setup or run of an app program that takes longer fails and its process is killed;
+  /// zero: no limit.
+  std::chrono::milliseconds task_timeout{0};
 };
 
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
@@ -83,6 +109,7 @@ struct RuntimeStats {
   std::size_t active_tasks = 0;        ///< tasks not yet completed, failed or cancelled
   std::size_t warm_instances = 0;      ///< idle app instances kept for reuse
   std::size_t active_sessions = 0;     ///< sessions with status active
+  std::size_t app_processes = 0;       ///< worker processes of app programs alive now
   /// Task changes not yet in the database (they are written behind, within a commit).
   std::size_t pending_task_writes = 0;
 };
@@ -93,7 +120,9 @@ class Runtime {
  public:
   /// Opens the data directory (see RuntimeOptions::data_dir): tasks a previous runtime left
   /// unfinished are marked failed, its sessions expired. Throws std::runtime_error when the
-  /// directory cannot be used (another runtime holds it, no permission, a newer schema).
+  /// directory cannot be used (another runtime holds it, no permission, a newer schema), or
+  /// when an app program is not usable (bad name, no such executable file, it does not start
+  /// or does not speak the worker protocol); the message names it.
   explicit Runtime(RuntimeOptions options = {});
   /// Stops the runtime (see stop()).
   ~Runtime();
@@ -113,8 +142,9 @@ class Runtime {
   std::uint16_t port() const;
 
   /// Graceful shutdown: stops accepting connections, refuses new tasks, cancels running ones,
-  /// lets every task stream send its final state, then closes everything, writes what is left
-  /// to the database and releases the data directory (another runtime may open it now).
+  /// lets every task stream send its final state, sends `shutdown` to every app program's
+  /// worker (killing those that do not exit in time), then closes everything, writes what is
+  /// left to the database and releases the data directory (another runtime may open it now).
   /// Idempotent.
   void stop();
 
