@@ -62,7 +62,7 @@ TEST_CASE("a worker announces itself first: protocol, app, functions with schema
   CHECK(ready.at("pid") == worker.process.pid());
   CHECK(ready.at("default_function") == "run");
   const json& functions = ready.at("functions");
-  CHECK(functions.size() == 5);
+  CHECK(functions.size() == 6);
   CHECK(functions.at("run").at("description") == "Echoes its input");
   CHECK(functions.at("run").at("input_schema").at("title") == "EchoInput");
   CHECK(functions.at("run").at("output_schema").at("properties").contains("output_meta"));
@@ -85,7 +85,11 @@ TEST_CASE("setup answers setup_done, and a run answers its result with the task 
   const json result = worker.run("t1", "counter", json::object());
   CHECK(result == json{{"type", "result"},
                        {"task_id", "t1"},
-                       {"output", {{"count", 1}, {"label", "L"}, {"output_meta", nullptr}}},
+                       {"output",
+                        {{"count", 1},
+                         {"label", "L"},
+                         {"pid", worker.process.pid()},
+                         {"output_meta", nullptr}}},
                        {"files", json::array()}});
 }
 

@@ -6,13 +6,19 @@
 //   slow      `steps` steps of `delay_ms`, with progress, a log line and a partial output each;
 //             stops when cancelled unless `ignore_cancel`
 //   fail      throws with the given message
-//   counter   counts the runs of this instance (state kept between runs of one worker)
-//   crash     aborts the process
+//   counter   counts the runs of this instance (state kept between runs of one worker), with
+//             the setup's label and the process id
+//   crash     writes a line to stderr, then aborts the process (or exits with `exit_status`)
+//   inspect_file
+//             reports the local path and text of its input file, and returns an upper-case
+//             copy as an output file (written in a directory of its own, removed by unload())
 //
 // Setup {label}: "fail" makes setup throw. unload() and on_cancel() write a line to stderr.
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -74,8 +80,29 @@ INFSH_MODEL(Empty)
 struct CounterOutput : infsh::BaseAppOutput {
   int count = 0;
   std::string label;
+  int pid = 0;
 };
-INFSH_MODEL(CounterOutput, INFSH_FIELD(count), INFSH_FIELD(label))
+INFSH_MODEL(CounterOutput, INFSH_FIELD(count), INFSH_FIELD(label), INFSH_FIELD(pid))
+
+struct CrashInput {
+  int exit_status = -1;
+};
+INFSH_MODEL(CrashInput,
+            INFSH_FIELD(exit_status).description("-1: abort; else exit with it").with_default())
+
+struct InspectInput {
+  infsh::File file;
+};
+INFSH_MODEL(InspectInput, INFSH_FIELD(file).description("A text file"))
+
+struct InspectOutput : infsh::BaseAppOutput {
+  std::string path;
+  std::string text;
+  infsh::File upper;
+};
+INFSH_MODEL(InspectOutput, INFSH_FIELD(path).description("Where the app found the file"),
+            INFSH_FIELD(text).description("What it holds"),
+            INFSH_FIELD(upper).description("An upper-case copy"))
 
 class TestApp : public infsh::BaseApp {
  public:
@@ -86,7 +113,8 @@ class TestApp : public infsh::BaseApp {
             {"slow", &TestApp::slow, "Takes its time"},
             {"fail", &TestApp::fail, "Always fails"},
             {"counter", &TestApp::counter, "Counts runs of this instance"},
-            {"crash", &TestApp::crash, "Aborts the process"}};
+            {"crash", &TestApp::crash, "Aborts the process"},
+            {"inspect_file", &TestApp::inspect_file, "Reads a file and writes another"}};
   }
 
   void setup(const Setup& setup, infsh::Context& context) {
@@ -141,17 +169,50 @@ class TestApp : public infsh::BaseApp {
     CounterOutput output;
     output.count = ++runs_;
     output.label = label_;
+    output.pid = static_cast<int>(::getpid());
     return output;
   }
 
-  SlowOutput crash(const Empty&) { std::abort(); }
+  SlowOutput crash(const CrashInput& input) {
+    std::cerr << "about to crash" << std::endl;
+    if (input.exit_status >= 0) std::_Exit(input.exit_status);
+    std::abort();
+  }
+
+  InspectOutput inspect_file(const InspectInput& input) {
+    std::ifstream in(input.file.path, std::ios::binary);
+    InspectOutput output;
+    output.path = input.file.path;
+    output.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::string upper = output.text;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    const auto path = scratch() / ("upper-" + input.file.filename);
+    std::ofstream(path, std::ios::binary) << upper;
+    output.upper = infsh::File{.path = path.string(), .content_type = "text/plain"};
+    return output;
+  }
 
   void on_cancel() override { std::cerr << "on_cancel called" << std::endl; }
-  void unload() override { std::cerr << "unload called (label " << label_ << ")" << std::endl; }
+  void unload() override {
+    std::cerr << "unload called (label " << label_ << ")" << std::endl;
+    if (!scratch_.empty()) std::filesystem::remove_all(scratch_);
+  }
 
  private:
+  const std::filesystem::path& scratch() {
+    if (scratch_.empty()) {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "infsh-test-app-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+      scratch_ = pattern;
+    }
+    return scratch_;
+  }
+
   std::string label_;
   int runs_ = 0;
+  std::filesystem::path scratch_;
 };
 
 }  // namespace test_app
