@@ -291,7 +291,7 @@ void WorkerProcess::forget_stderr() {
 
 void WorkerProcess::read_loop() {
   bool stdout_open = true;
-  bool stderr_open = true;
+  bool& stderr_open = stderr_open_;
   for (;;) {
     pollfd descriptors[3];
     nfds_t count = 0;
@@ -323,8 +323,6 @@ void WorkerProcess::read_loop() {
     }
     if (err_index >= 0 && descriptors[err_index].revents != 0) stderr_open = read_stderr();
     if (out_index >= 0 && descriptors[out_index].revents != 0) {
-      // stderr first: what the worker wrote there before this message belongs before it.
-      if (stderr_open) stderr_open = read_stderr();
       stdout_open = read_stdout();
       if (!stdout_open) {
         // The protocol output ended: the worker is exiting, or closed it and is of no use.
@@ -366,6 +364,9 @@ bool WorkerProcess::read_stdout() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     if (n <= 0) return false;
+    // What the worker wrote to stderr before these bytes is in the stderr pipe by now: take it
+    // first, so it comes before them.
+    if (stderr_open_) stderr_open_ = read_stderr();
     const auto old_size = stdout_buffer_.size();
     stdout_buffer_.append(chunk, static_cast<std::size_t>(n));
     std::size_t start = 0;

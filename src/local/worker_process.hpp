@@ -119,6 +119,7 @@ class WorkerProcess {
   int pidfd_ = -1;
   std::string stdout_buffer_;  // reader thread only
   std::string stderr_buffer_;  // reader thread only
+  bool stderr_open_ = true;    // reader thread only
 
   std::mutex write_mutex_;
   bool write_broken_ = false;
