@@ -32,7 +32,7 @@ TEST_CASE("schema writes the four schema files the platform reads") {
   CHECK(read("output_schema.json").at("properties").contains("output_meta"));
   CHECK(read("setup_schema.json").at("properties").at("label").at("default") == "default");
   const json functions = read("functions_schema.json");
-  CHECK(functions.size() == 6);
+  CHECK(functions.size() == 7);
   CHECK(functions.at("slow").at("description") == "Takes its time");
   CHECK(functions.at("run").at("input_schema") == input);
   // Pretty-printed, two spaces, like the platform's files.

@@ -62,7 +62,7 @@ TEST_CASE("a worker announces itself first: protocol, app, functions with schema
   CHECK(ready.at("pid") == worker.process.pid());
   CHECK(ready.at("default_function") == "run");
   const json& functions = ready.at("functions");
-  CHECK(functions.size() == 6);
+  CHECK(functions.size() == 7);
   CHECK(functions.at("run").at("description") == "Echoes its input");
   CHECK(functions.at("run").at("input_schema").at("title") == "EchoInput");
   CHECK(functions.at("run").at("output_schema").at("properties").contains("output_meta"));

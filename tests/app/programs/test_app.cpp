@@ -12,6 +12,9 @@
 //   inspect_file
 //             reports the local path and text of its input file, and returns an upper-case
 //             copy as an output file (written in a directory of its own, removed by unload())
+//   environment
+//             what the process was given: metadata (app id, worker id, session id), its
+//             FILE_CACHE_DIR and where its open file descriptors lead
 //
 // Setup {label}: "fail" makes setup throw. unload() and on_cancel() write a line to stderr.
 
@@ -29,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <infsh/infsh.hpp>
 
@@ -104,6 +108,17 @@ INFSH_MODEL(InspectOutput, INFSH_FIELD(path).description("Where the app found th
             INFSH_FIELD(text).description("What it holds"),
             INFSH_FIELD(upper).description("An upper-case copy"))
 
+struct EnvironmentOutput : infsh::BaseAppOutput {
+  std::string app_id;
+  std::string worker_id;
+  std::string session_id;
+  std::string file_cache_dir;
+  std::vector<std::string> open_files;
+};
+INFSH_MODEL(EnvironmentOutput, INFSH_FIELD(app_id), INFSH_FIELD(worker_id),
+            INFSH_FIELD(session_id), INFSH_FIELD(file_cache_dir),
+            INFSH_FIELD(open_files).description("Targets of /proc/self/fd/*"))
+
 class TestApp : public infsh::BaseApp {
  public:
   static constexpr const char* app_name = "tests/test-app";
@@ -114,7 +129,8 @@ class TestApp : public infsh::BaseApp {
             {"fail", &TestApp::fail, "Always fails"},
             {"counter", &TestApp::counter, "Counts runs of this instance"},
             {"crash", &TestApp::crash, "Aborts the process"},
-            {"inspect_file", &TestApp::inspect_file, "Reads a file and writes another"}};
+            {"inspect_file", &TestApp::inspect_file, "Reads a file and writes another"},
+            {"environment", &TestApp::environment, "What the process was given"}};
   }
 
   void setup(const Setup& setup, infsh::Context& context) {
@@ -190,6 +206,21 @@ class TestApp : public infsh::BaseApp {
     const auto path = scratch() / ("upper-" + input.file.filename);
     std::ofstream(path, std::ios::binary) << upper;
     output.upper = infsh::File{.path = path.string(), .content_type = "text/plain"};
+    return output;
+  }
+
+  EnvironmentOutput environment(const Empty&, infsh::Context& context) {
+    EnvironmentOutput output;
+    const infsh::Metadata& metadata = context.metadata();
+    output.app_id = metadata.app_id;
+    output.worker_id = metadata.worker_id;
+    output.session_id = metadata.extra.value("session_id", "");
+    const char* cache = std::getenv("FILE_CACHE_DIR");
+    output.file_cache_dir = cache != nullptr ? cache : "";
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+      output.open_files.push_back(std::filesystem::read_symlink(entry.path(), error).string());
+    }
     return output;
   }
 
