@@ -26,6 +26,8 @@ constexpr std::size_t kMaxMessageBytes = std::size_t{1} << 30;
 // A stderr "line" longer than this is passed on in pieces.
 constexpr std::size_t kMaxStderrLine = 64 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
+// How long a worker whose protocol output ended may take to exit before it is killed.
+constexpr auto kExitGrace = std::chrono::seconds(1);
 
 int poll_timeout_ms(WorkerProcess::Clock::time_point deadline) {
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
@@ -291,7 +293,10 @@ void WorkerProcess::forget_stderr() {
 
 void WorkerProcess::read_loop() {
   bool stdout_open = true;
-  bool& stderr_open = stderr_open_;
+  // Set when the protocol output ended: the worker is exiting (an exit handler may close
+  // stdout first), or closed it and is of no use any more. Killed if still there by then.
+  constexpr auto never = Clock::time_point::max();
+  Clock::time_point kill_at = never;
   for (;;) {
     pollfd descriptors[3];
     nfds_t count = 0;
@@ -302,7 +307,7 @@ void WorkerProcess::read_loop() {
       out_index = static_cast<int>(count);
       descriptors[count++] = {stdout_fd_, POLLIN, 0};
     }
-    if (stderr_open) {
+    if (stderr_open_) {
       err_index = static_cast<int>(count);
       descriptors[count++] = {stderr_fd_, POLLIN, 0};
     }
@@ -310,43 +315,41 @@ void WorkerProcess::read_loop() {
       pid_index = static_cast<int>(count);
       descriptors[count++] = {pidfd_, POLLIN, 0};
     }
-    if (count == 0) {  // no pidfd, and both streams ended: it is gone or going
+    const int ready = ::poll(descriptors, count, kill_at != never ? poll_timeout_ms(kill_at) : -1);
+    if (ready < 0 && errno != EINTR) {
       kill();
       reap(true);
       break;
     }
-    if (::poll(descriptors, count, -1) < 0) {
-      if (errno == EINTR) continue;
-      kill();
-      reap(true);
-      break;
-    }
-    if (err_index >= 0 && descriptors[err_index].revents != 0) stderr_open = read_stderr();
+    if (ready < 0) continue;
+    if (err_index >= 0 && descriptors[err_index].revents != 0) stderr_open_ = read_stderr();
     if (out_index >= 0 && descriptors[out_index].revents != 0) {
       stdout_open = read_stdout();
-      if (!stdout_open) {
-        // The protocol output ended: the worker is exiting, or closed it and is of no use.
-        // (SIGKILL does not change the status of a process that is already exiting.)
-        kill();
-        if (pidfd_ < 0) {
-          reap(true);
-          break;
-        }
-      }
+      if (!stdout_open) kill_at = Clock::now() + kExitGrace;
     }
-    if (pid_index >= 0 && descriptors[pid_index].revents != 0) {
-      if (!reap(false)) reap(true);  // readable means it ended; waitpid cannot wait long
-      // Take what it wrote before it ended (a child it left may keep stderr open: no waiting).
-      while (stdout_open && read_stdout()) {
-        pollfd more{stdout_fd_, POLLIN, 0};
-        if (::poll(&more, 1, 0) <= 0) break;
+    bool ended = pid_index >= 0 && descriptors[pid_index].revents != 0;
+    if (!ended && kill_at != never && pidfd_ < 0) ended = reap(false);  // no pidfd: look
+    if (!ended && Clock::now() >= kill_at) {
+      {
+        std::lock_guard lock(mutex_);
+        if (failure_.empty()) failure_ = "closed its protocol output without exiting";
       }
-      while (stderr_open && read_stderr()) {
-        pollfd more{stderr_fd_, POLLIN, 0};
-        if (::poll(&more, 1, 0) <= 0) break;
-      }
-      break;
+      kill();
+      kill_at = never;
+      if (pidfd_ < 0) ended = reap(true);
     }
+    if (!ended) continue;
+    if (!reap(false)) reap(true);  // it ended: waitpid cannot wait long
+    // Take what it wrote before it ended (a child it left may keep stderr open: no waiting).
+    while (stdout_open && read_stdout()) {
+      pollfd more{stdout_fd_, POLLIN, 0};
+      if (::poll(&more, 1, 0) <= 0) break;
+    }
+    while (stderr_open_ && read_stderr()) {
+      pollfd more{stderr_fd_, POLLIN, 0};
+      if (::poll(&more, 1, 0) <= 0) break;
+    }
+    break;
   }
   if (!stdout_buffer_.empty()) stdout_line(std::exchange(stdout_buffer_, {}));
   if (!stderr_buffer_.empty()) stderr_line(std::exchange(stderr_buffer_, {}));
@@ -379,7 +382,7 @@ bool WorkerProcess::read_stdout() {
     if (stdout_buffer_.size() > kMaxMessageBytes) {
       {
         std::lock_guard lock(mutex_);
-        failure_ = "it wrote a protocol line longer than 1 GiB";
+        failure_ = "wrote a protocol line longer than 1 GiB";
       }
       stdout_buffer_.clear();
       kill();
