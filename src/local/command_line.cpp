@@ -64,6 +64,8 @@ std::string usage_text() {
          "                       temporary directory removed at exit; ':memory:' keeps the\n"
          "                       database in memory\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
+         "  --help               show this text\n"
+         "  --version            show the version\n"
          "\n"
          "App programs (written with the infsh app library, or speaking its worker protocol):\n"
          "  --app NS/NAME=PATH   host the program PATH as app NS/NAME (repeatable). Each warm\n"
@@ -78,11 +80,8 @@ std::string usage_text() {
          "  --worker-start-timeout SECONDS\n"
          "                       how long an app program may take to start (default 10)\n"
          "\n"
-         "  --help               show this text\n"
-         "  --version            show the version\n"
-         "\n"
          "SIGINT or SIGTERM: stops accepting, cancels running tasks, sends every open stream\n"
-         "its final state, and exits with status 0.\n";
+         "its final state, stops the app programs' processes, and exits with status 0.\n";
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
