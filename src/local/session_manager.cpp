@@ -238,14 +238,15 @@ SessionManager::Lease SessionManager::begin_call(const std::string& id) {
   return lease;
 }
 
-void SessionManager::end_call(const std::string& id, std::unique_ptr<AppInstance> instance,
-                              bool succeeded) {
+std::function<void()> SessionManager::end_call(const std::string& id,
+                                               std::unique_ptr<AppInstance> instance,
+                                               bool succeeded) {
   std::function<void()> next;
   std::vector<std::unique_ptr<AppInstance>> released;
   {
     std::lock_guard lock(mutex_);
     const auto it = sessions_.find(id);
-    if (it == sessions_.end()) return;
+    if (it == sessions_.end()) return {};
     Session& session = *it->second;
     if (session.status == "active") {
       if (instance) session.instance = std::move(instance);
@@ -268,7 +269,7 @@ void SessionManager::end_call(const std::string& id, std::unique_ptr<AppInstance
     schedule_locked();
   }
   released.clear();  // on this worker thread, outside the lock
-  if (next) next();
+  return next;
 }
 
 // ---- the API ------------------------------------------------------------------------------------

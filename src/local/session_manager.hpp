@@ -74,8 +74,11 @@ class SessionManager {
   Lease begin_call(const std::string& id);
   /// At the end of every call that was submitted (worker thread), before the task reports
   /// its result: gives the instance back (or releases it when the session ended), counts a
-  /// successful call, slides the expiry and starts the next queued call.
-  void end_call(const std::string& id, std::unique_ptr<AppInstance> instance, bool succeeded);
+  /// successful call and slides the expiry. Returns what starts the next queued call (empty
+  /// when none waits): run it once the task has reported, so calls are seen in order.
+  [[nodiscard]] std::function<void()> end_call(const std::string& id,
+                                               std::unique_ptr<AppInstance> instance,
+                                               bool succeeded);
 
   /// The AppSession DTO; 404 SESSION_NOT_FOUND when unknown.
   nlohmann::json get(const std::string& id) const;

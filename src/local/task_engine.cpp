@@ -158,7 +158,8 @@ nlohmann::json TaskEngine::create(RunRequest request) {
   auto start = [this, id, shared_request] {
     if (!workers_.submit([this, id, shared_request] { execute(id, *shared_request); })) {
       // Shutting down: the task was (or is about to be) cancelled; a session moves on.
-      if (!shared_request->session.empty()) sessions_.end_call(shared_request->session, nullptr, false);
+      if (shared_request->session.empty()) return;
+      if (auto next = sessions_.end_call(shared_request->session, nullptr, false)) next();
     }
   };
   if (shared_request->session.empty()) {
@@ -284,7 +285,8 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
     if (it != live_.end()) cancel = it->second.cancel;
   }
   if (!cancel) {  // cancelled while queued
-    if (!session.empty()) sessions_.end_call(session, nullptr, false);
+    if (session.empty()) return;
+    if (auto next = sessions_.end_call(session, nullptr, false)) next();
     return;
   }
   const auto started = std::chrono::steady_clock::now();
@@ -293,8 +295,9 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
   if (!session.empty()) {
     auto lease = sessions_.begin_call(session);
     if (!lease.active) {
-      sessions_.end_call(session, nullptr, false);
+      auto next = sessions_.end_call(session, nullptr, false);
       finish(id, TaskStatus::failed, std::nullopt, lease.error);
+      if (next) next();
       return;
     }
     instance = std::move(lease.instance);
@@ -306,13 +309,17 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
   // An instance whose process died or was killed cannot serve again, not even its session.
   if (instance && !instance->reusable()) instance.reset();
 
+  std::function<void()> next_in_session;
   if (!session.empty()) {
     // Before the task ends, so whoever sees it completed also sees the session's count.
-    sessions_.end_call(session, std::move(instance), outcome.status == TaskStatus::completed);
+    next_in_session =
+        sessions_.end_call(session, std::move(instance), outcome.status == TaskStatus::completed);
   } else if (instance) {
     instances_.give_back(key, std::move(instance));
   }
   finish(id, outcome.status, std::move(outcome.output), std::move(outcome.error));
+  // The session's next call starts after this one reported its end.
+  if (next_in_session) next_in_session();
   files_.cleanup(id);
   if (log_.enabled(LogLevel::debug)) {
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
