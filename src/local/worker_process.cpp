@@ -198,6 +198,10 @@ WorkerProcess::Event WorkerProcess::next(Clock::time_point deadline) {
       interrupted_ = false;
       return {Event::Kind::interrupted, {}, {}};
     }
+    // Before the queued events: a worker that floods messages must not outrun its deadline.
+    if (deadline != Clock::time_point::max() && Clock::now() >= deadline) {
+      return {Event::Kind::timed_out, {}, {}};
+    }
     if (!events_.empty()) {
       Event event = std::move(events_.front());
       events_.pop_front();

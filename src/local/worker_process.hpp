@@ -78,8 +78,8 @@ class WorkerProcess {
   /// pending interrupt() is forgotten: it belonged to the previous exchange.
   void attach(bool attached);
 
-  /// The next event; Kind::interrupted once after each interrupt(); Kind::timed_out when
-  /// `deadline` passes first; Kind::exited (every time) once the process ended and every
+  /// The next event; Kind::interrupted once after each interrupt(); Kind::timed_out once
+  /// `deadline` has passed, even while events wait (so a flood cannot outrun it); Kind::exited (every time) once the process ended and every
   /// event before that was taken.
   Event next(Clock::time_point deadline);
 
