@@ -175,6 +175,7 @@ class ProgramInstance final : public AppInstance {
   // Starts a worker process and reads its `ready`. Throws when it cannot.
   void launch(AppContext& context) {
     usable_ = true;
+    lost_reason_.clear();
     worker_id_ = new_id("worker");
     worker_ = shared_->spawn(worker_id_);
     Detach detach(*this);
@@ -182,7 +183,7 @@ class ProgramInstance final : public AppInstance {
     try {
       ready_ = parse_ready(ready);
     } catch (const std::exception& e) {
-      end_process();
+      end_process("the app process is not a usable worker");
       throw std::runtime_error(std::string("the app process is not a usable worker: ") +
                                e.what() + stderr_tail_text());
     }
@@ -205,6 +206,12 @@ class ProgramInstance final : public AppInstance {
   json run(const std::string& function, const json& input, AppContext& context) override {
     if (!worker_ || worker_->exited()) {
       const std::string how = worker_ ? worker_->exit_description() : "was stopped";
+      if (!context.session_id().empty()) {
+        // The session's state was in that process: a fresh one would silently lack it.
+        end_process("the app process " + how + " while idle");
+        throw std::runtime_error("the app process " + how +
+                                 " while idle, and the session's state with it");
+      }
       context.log("the app process " + how + " while idle; starting a new one");
       shared_->log.warning(shared_->options.name + ": the app process " + how +
                            " while idle; starting a new one");
@@ -233,6 +240,7 @@ class ProgramInstance final : public AppInstance {
   }
 
   bool reusable() const noexcept override { return usable_; }
+  std::string lost_reason() const override { return lost_reason_; }
 
  private:
   enum class Phase { start, setup, run };
@@ -258,7 +266,8 @@ class ProgramInstance final : public AppInstance {
     const std::string& task_id = context.task_id();
     try {
       if (request != nullptr && !worker.send(*request, Clock::now() + kRequestWriteTimeout)) {
-        end_process();
+        end_process("the app process did not take the " + string_member(*request, "type") +
+                    " request");
         throw std::runtime_error("the app process did not take the " +
                                  string_member(*request, "type") + " request" + crash_details());
       }
@@ -275,42 +284,47 @@ class ProgramInstance final : public AppInstance {
             if (cancel_sent) break;
             cancel_sent = true;
             if (phase == Phase::start) {
-              end_process();
-              throw std::runtime_error("cancelled while the app process was starting");
+              const std::string why = "cancelled while the app process was starting";
+              end_process(why);
+              throw std::runtime_error(why);
             }
             worker.send(cancel_request(task_id), Clock::now() + kControlWriteTimeout);
             grace_end = Clock::now() + options.cancel_grace;
             break;
           case WorkerProcess::Event::Kind::timed_out:
             if (Clock::now() >= grace_end) {
-              end_process();
-              throw std::runtime_error("cancelled; the app did not stop within the grace period "
-                                       "of " + duration_text(options.cancel_grace) +
-                                       ", so its process was killed");
+              const std::string why =
+                  "cancelled; the app did not stop within the grace period of " +
+                  duration_text(options.cancel_grace) + ", so its process was killed";
+              end_process(why);
+              throw std::runtime_error(why);
             }
             if (Clock::now() >= give_up) {
-              end_process();
               if (phase == Phase::start) {
-                throw std::runtime_error("the app process did not announce itself ('ready') "
-                                         "within " + duration_text(limit) + stderr_tail_text());
+                const std::string why =
+                    "the app process did not announce itself ('ready') within " +
+                    duration_text(limit);
+                end_process(why);
+                throw std::runtime_error(why + stderr_tail_text());
               }
-              throw std::runtime_error(std::string("the task exceeded the task timeout of ") +
-                                       duration_text(limit) +
-                                       (phase == Phase::setup ? " during setup" : "") +
-                                       "; its app process was killed");
+              const std::string why =
+                  "the task exceeded the task timeout of " + duration_text(limit) +
+                  (phase == Phase::setup ? " during setup" : "") + "; its app process was killed";
+              end_process(why);
+              throw std::runtime_error(why);
             }
             break;
           case WorkerProcess::Event::Kind::output:
             context.log(event.line);
             break;
-          case WorkerProcess::Event::Kind::exited:
-            usable_ = false;
-            throw std::runtime_error(
-                "the app process " + event.line +
-                (phase == Phase::start   ? " before it was ready"
-                 : phase == Phase::setup ? " during setup"
-                                         : " while running the task") +
-                stderr_tail_text());
+          case WorkerProcess::Event::Kind::exited: {
+            const std::string why = "the app process " + event.line +
+                                    (phase == Phase::start   ? " before it was ready"
+                                     : phase == Phase::setup ? " during setup"
+                                                             : " while running the task");
+            lose(why);
+            throw std::runtime_error(why + stderr_tail_text());
+          }
           case WorkerProcess::Event::Kind::message:
             if (auto answer = handle(phase, task_id, std::move(event.message), context)) {
               return std::move(*answer);
@@ -318,10 +332,15 @@ class ProgramInstance final : public AppInstance {
             break;
         }
       }
-    } catch (...) {
+    } catch (const std::exception& e) {
       // Whatever went wrong mid-request (an output file that cannot be stored, ...), the
       // worker is still busy with it: it cannot be trusted with another.
-      if (usable_) end_process();
+      if (usable_) {
+        end_process(std::string("its app process was stopped after an error: ") + e.what());
+      }
+      throw;
+    } catch (...) {
+      if (usable_) end_process("its app process was stopped after an unknown error");
       throw;
     }
   }
@@ -393,9 +412,15 @@ class ProgramInstance final : public AppInstance {
     return output;
   }
 
-  // Kills the process and waits until it is gone; the instance is of no use after.
-  void end_process() noexcept {
+  // Marks the instance of no use; `why` (the first one given) is its lost_reason().
+  void lose(std::string why) noexcept {
     usable_ = false;
+    if (lost_reason_.empty()) lost_reason_ = std::move(why);
+  }
+
+  // Kills the process and waits until it is gone; the instance is lost.
+  void end_process(std::string why) noexcept {
+    lose(std::move(why));
     if (!worker_) return;
     worker_->kill();
     worker_->wait_exit(Clock::now() + kKillWait);
@@ -427,12 +452,12 @@ class ProgramInstance final : public AppInstance {
         if (!worker_->wait_exit(Clock::now() + shared_->options.stop_grace)) {
           shared_->log.warning(shared_->options.name + ": the app process " + worker_id_ +
                                " did not exit after 'shutdown'; killing it");
-          end_process();
+          end_process("the app process did not exit after 'shutdown'");
         }
       }
     } catch (const std::exception& e) {
       shared_->log.error(shared_->options.name + ": stopping an app process failed: " + e.what());
-      end_process();
+      end_process(std::string("stopping the app process failed: ") + e.what());
     }
     worker_.reset();
   }
@@ -443,6 +468,7 @@ class ProgramInstance final : public AppInstance {
   std::shared_ptr<WorkerProcess> worker_;
   WorkerReady ready_;
   bool usable_ = true;
+  std::string lost_reason_;  // why usable_ turned false
   std::size_t output_files_ = 0;
 };
 

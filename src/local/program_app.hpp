@@ -8,9 +8,10 @@
 // its stderr), progress, partial outputs and result. Cancelling sends `cancel` at once (the
 // context's on_cancel wakes the waiting thread); a worker that has not answered after the grace
 // period is killed. A crash, a kill or a broken protocol makes the instance unusable, so the
-// runtime drops it and the next task starts a fresh process. Output files (the `files` of
-// `partial` and `result`) are copied into the task's output directory, where the runtime stores
-// them and hands out their uris.
+// runtime drops it and the next task starts a fresh process; a session holding it is lost
+// (lost_reason() says why), and so is one whose process is found dead while idle. Output files
+// (the `files` of `partial` and `result`) are copied into the task's output directory, where the
+// runtime stores them and hands out their uris.
 
 #include <chrono>
 #include <cstddef>

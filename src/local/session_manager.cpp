@@ -20,6 +20,8 @@ std::string text_or_empty(const json& object, const char* key) {
 
 json null_if_empty(const std::string& text) { return text.empty() ? json() : json(text); }
 
+constexpr const char* kWorkerLostCode = "WORKER_LOST";
+
 }  // namespace
 
 SessionManager::SessionManager(Database& db, WorkerPool& workers, const Logger& log)
@@ -98,6 +100,9 @@ json SessionManager::to_dto(const Session& session) {
       {"call_count", session.call_count},
       {"last_call_at", null_if_empty(session.last_call_at)},
       {"idle_timeout", session.idle_timeout},
+      // Not in the platform's AppSession: why a session ended without being asked to.
+      {"error",
+       session.lost.empty() ? json() : json{{"code", kWorkerLostCode}, {"message", session.lost}}},
   };
 }
 
@@ -118,6 +123,10 @@ SessionManager::Session SessionManager::from_dto(const json& dto, std::int64_t s
   session.expires_at = text_or_empty(dto, "expires_at");
   session.ended_at = text_or_empty(dto, "ended_at");
   session.last_call_at = text_or_empty(dto, "last_call_at");
+  if (const auto error = dto.find("error"); error != dto.end() && error->is_object() &&
+                                            text_or_empty(*error, "code") == kWorkerLostCode) {
+    session.lost = text_or_empty(*error, "message");
+  }
   return session;
 }
 
@@ -180,6 +189,7 @@ const SessionManager::Session& SessionManager::find_or_throw(const std::string& 
 }
 
 void SessionManager::throw_unusable(const Session& session) const {
+  if (!session.lost.empty()) throw ApiProblem(500, session.lost, kWorkerLostCode);
   if (session.status == "ended") {
     throw ApiProblem(410, "session '" + session.id + "' was ended at " + session.ended_at,
                      "SESSION_ENDED");
@@ -228,9 +238,11 @@ SessionManager::Lease SessionManager::begin_call(const std::string& id) {
   }
   Session& session = *it->second;
   if (session.status != "active") {
-    lease.error = "session '" + id + "' " +
-                  (session.status == "ended" ? "was ended" : "expired") +
-                  " before this call could run";
+    lease.error = !session.lost.empty()
+                      ? session.lost
+                      : "session '" + id + "' " +
+                            (session.status == "ended" ? "was ended" : "expired") +
+                            " before this call could run";
     return lease;
   }
   lease.active = true;
@@ -241,6 +253,12 @@ SessionManager::Lease SessionManager::begin_call(const std::string& id) {
 std::function<void()> SessionManager::end_call(const std::string& id,
                                                std::unique_ptr<AppInstance> instance,
                                                bool succeeded) {
+  // Asked outside the lock: it is app code.
+  std::string lost_reason;
+  if (instance && !instance->reusable()) {
+    lost_reason = instance->lost_reason();
+    if (lost_reason.empty()) lost_reason = "it cannot be reused";
+  }
   std::function<void()> next;
   std::vector<std::unique_ptr<AppInstance>> released;
   {
@@ -249,13 +267,24 @@ std::function<void()> SessionManager::end_call(const std::string& id,
     if (it == sessions_.end()) return {};
     Session& session = *it->second;
     if (session.status == "active") {
-      if (instance) session.instance = std::move(instance);
       const auto now = Clock::now();
       if (succeeded) {
         ++session.call_count;
         session.last_call_at = format_rfc3339(now);
       }
-      slide_locked(session, now);
+      if (!lost_reason.empty()) {
+        // Its state went with the instance: the session ends, and the calls waiting fail.
+        session.status = "ended";
+        session.ended_at = format_rfc3339(now);
+        session.updated_at = session.ended_at;
+        session.lost = "the worker process of session '" + id + "' was lost (" + lost_reason +
+                       "), and the app's state with it; start a new session";
+        released.push_back(std::move(instance));
+        log_.warning("session " + id + " ended: its worker process was lost (" + lost_reason + ")");
+      } else {
+        if (instance) session.instance = std::move(instance);
+        slide_locked(session, now);
+      }
       persist_locked(session);
     } else if (instance) {
       released.push_back(std::move(instance));

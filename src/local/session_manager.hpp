@@ -11,6 +11,10 @@
 // in the database's `sessions` table; sessions a previous runtime left active are marked
 // expired when the next one opens the data directory (their instances are gone).
 //
+// A session whose instance turns out not reusable after a call (its worker process died or was
+// killed) is lost: it ends with an `error` {code WORKER_LOST, message} in its DTO, the calls
+// waiting for it fail with that message, and new calls and keepalives get a 500 WORKER_LOST.
+//
 // Thread-safe. Expiry runs on the event loop through a LoopTimer given at start().
 
 #include <chrono>
@@ -56,7 +60,8 @@ class SessionManager {
                    const std::string& version, int idle_timeout, const std::string& task_id);
 
   /// Throws ApiProblem unless a call of `app_name` can join session `id`: 404
-  /// SESSION_NOT_FOUND, 410 SESSION_ENDED / SESSION_EXPIRED, 422 for another app's session.
+  /// SESSION_NOT_FOUND, 410 SESSION_ENDED / SESSION_EXPIRED, 500 WORKER_LOST, 422 for another
+  /// app's session.
   void check_usable(const std::string& id, const std::string& app_name) const;
 
   /// Runs `start` (which queues the call on the worker pool) now if the session is idle, or
@@ -74,8 +79,9 @@ class SessionManager {
   Lease begin_call(const std::string& id);
   /// At the end of every call that was submitted (worker thread), before the task reports
   /// its result: gives the instance back (or releases it when the session ended), counts a
-  /// successful call and slides the expiry. Returns what starts the next queued call (empty
-  /// when none waits): run it once the task has reported, so calls are seen in order.
+  /// successful call and slides the expiry. An instance that is not reusable any more is
+  /// released and the session is lost. Returns what starts the next queued call (empty when
+  /// none waits): run it once the task has reported, so calls are seen in order.
   [[nodiscard]] std::function<void()> end_call(const std::string& id,
                                                std::unique_ptr<AppInstance> instance,
                                                bool succeeded);
@@ -84,7 +90,8 @@ class SessionManager {
   nlohmann::json get(const std::string& id) const;
   /// Every session, newest first.
   nlohmann::json list() const;
-  /// Slides the expiry of an active session; 404, or 410 SESSION_ENDED / SESSION_EXPIRED.
+  /// Slides the expiry of an active session; 404, 410 SESSION_ENDED / SESSION_EXPIRED, or 500
+  /// WORKER_LOST.
   nlohmann::json keepalive(const std::string& id);
   /// Ends a session (idempotent for ended and expired ones); 404 when unknown. Calls waiting
   /// for it fail; a running call finishes first, then the instance is released.
@@ -112,6 +119,7 @@ class SessionManager {
     std::string ended_at;
     std::string last_call_at;
     Clock::time_point expires;
+    std::string lost;  // the WORKER_LOST message once its instance was lost (status ended)
 
     std::unique_ptr<AppInstance> instance;
     bool busy = false;  // a call was started and has not ended

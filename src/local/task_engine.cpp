@@ -306,16 +306,17 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
   if (!instance) instance = instances_.take(key);
 
   Outcome outcome = run_app(id, request, cancel, instance);
-  // An instance whose process died or was killed cannot serve again, not even its session.
-  if (instance && !instance->reusable()) instance.reset();
 
   std::function<void()> next_in_session;
   if (!session.empty()) {
-    // Before the task ends, so whoever sees it completed also sees the session's count.
+    // Before the task ends, so whoever sees it completed also sees the session's count. An
+    // instance that cannot serve again loses the session (see SessionManager::end_call).
     next_in_session =
         sessions_.end_call(session, std::move(instance), outcome.status == TaskStatus::completed);
-  } else if (instance) {
-    instances_.give_back(key, std::move(instance));
+  } else {
+    // An instance whose process died or was killed cannot serve again.
+    if (instance && instance->reusable()) instances_.give_back(key, std::move(instance));
+    instance.reset();
   }
   finish(id, outcome.status, std::move(outcome.output), std::move(outcome.error));
   // The session's next call starts after this one reported its end.

@@ -299,6 +299,113 @@ TEST_CASE("a session keeps its worker, so the app's state counts 1, 2, 3") {
   CHECK(outside.output.at("pid") != first.output.at("pid"));
 }
 
+json in_session(json params, const std::string& session) {
+  params["session"] = session;
+  return params;
+}
+
+TEST_CASE("a session whose worker crashes is lost: it ends, and its next call throws WorkerLostError") {
+  LocalRuntime local(hosting());
+  auto client = local.client();
+  const inf::Task first = client.tasks.run(in_session(counter(), "new"));
+  const std::string session = first.session_id;
+  CHECK(client.tasks.run(in_session(counter(), session)).output.at("count") == 2);
+  // The running call fails as any crash does.
+  CHECK_THAT(failure_of(client, in_session(call("crash"), session)),
+             Catch::Contains("the app process was killed by signal 6") &&
+                 Catch::Contains("about to crash"));
+  try {
+    client.tasks.run(in_session(counter(), session));
+    FAIL("the call should have thrown WorkerLostError");
+  } catch (const inf::WorkerLostError& e) {
+    CHECK(e.status() == 500);
+    CHECK(e.code() == "WORKER_LOST");
+    CHECK_THAT(e.what(), Catch::Contains("session '" + session + "'") &&
+                             Catch::Contains("was lost (the app process was killed by signal 6") &&
+                             Catch::Contains("start a new session"));
+  }
+  const inf::Session lost = client.sessions.get(session);
+  CHECK(lost.status == "ended");
+  CHECK_FALSE(lost.ended_at.empty());
+  CHECK(lost.call_count == 2);
+  CHECK(lost.raw.at("error").at("code") == "WORKER_LOST");
+  CHECK_THAT(lost.raw.at("error").at("message").get<std::string>(), Catch::Contains(session));
+  CHECK_THROWS_AS(client.sessions.keepalive(session), inf::WorkerLostError);
+  CHECK(local.runtime().stats().active_sessions == 0);
+  // On the wire: a 500 with the code every client maps.
+  const auto raw =
+      http_request(local.port(), "POST", "/apps/run", in_session(counter(), session).dump());
+  CHECK(raw.status == 500);
+  CHECK(raw.json().at("error").at("code") == "WORKER_LOST");
+  // A new session starts from scratch.
+  CHECK(client.tasks.run(in_session(counter(), "new")).output.at("count") == 1);
+}
+
+TEST_CASE("calls waiting in a session whose worker is killed fail with the session's loss") {
+  LocalRuntime local(hosting());
+  auto client = local.client();
+  const inf::Task first = client.tasks.run(in_session(counter(), "new"));
+  const std::string session = first.session_id;
+  const inf::Task slow = client.tasks.run(
+      in_session(call("slow", {{"steps", 100000}, {"delay_ms", 20}}), session), {.wait = false});
+  REQUIRE(wait_until([&] { return has_log(client.tasks.get(slow.id), "step 1"); }));
+  const inf::Task waiting = client.tasks.run(in_session(counter(), session), {.wait = false});
+  CHECK(client.tasks.get(waiting.id).status == inf::TaskStatus::queued);
+  REQUIRE(::kill(first.output.at("pid").get<int>(), SIGKILL) == 0);
+  CHECK_THROWS_WITH(client.tasks.wait_for_completion(slow.id),
+                    Catch::Contains("the app process was killed by signal 9"));
+  CHECK_THROWS_WITH(client.tasks.wait_for_completion(waiting.id),
+                    Catch::Contains("the worker process of session '" + session + "' was lost") &&
+                        Catch::Contains("start a new session"));
+  CHECK(client.sessions.get(session).status == "ended");
+  CHECK_THROWS_AS(client.tasks.run(in_session(counter(), session)), inf::WorkerLostError);
+}
+
+TEST_CASE("a session whose worker dies while idle is lost instead of going on without its state") {
+  LocalRuntime local(hosting());
+  auto client = local.client();
+  const inf::Task first = client.tasks.run(in_session(counter(), "new"));
+  const int pid = first.output.at("pid").get<int>();
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  REQUIRE(wait_until([&] { return process_gone(pid); }));
+  // The call that finds it dead fails (whether it sees that before or after sending its run).
+  CHECK_THAT(failure_of(client, in_session(counter(), first.session_id)),
+             Catch::Contains("was killed by signal 9"));
+  CHECK_THROWS_AS(client.tasks.run(in_session(counter(), first.session_id)), inf::WorkerLostError);
+  CHECK(client.sessions.get(first.session_id).status == "ended");
+}
+
+TEST_CASE("a lost session stays lost for the next runtime on the same data directory") {
+  TempDir data;
+  auto options = hosting();
+  options.data_dir = data.path().string();
+  std::string session;
+  {
+    LocalRuntime first(options);
+    auto client = first.client();
+    session = client.tasks.run(in_session(counter(), "new")).session_id;
+    CHECK_THAT(failure_of(client, in_session(call("crash"), session)),
+               Catch::Contains("about to crash"));
+  }
+  LocalRuntime second(options);
+  auto client = second.client();
+  CHECK(client.sessions.get(session).status == "ended");  // not "expired" like active ones
+  CHECK_THROWS_WITH(client.tasks.run(in_session(counter(), session)),
+                    Catch::Contains("killed by signal 6"));
+  CHECK_THROWS_AS(client.tasks.run(in_session(counter(), session)), inf::WorkerLostError);
+}
+
+TEST_CASE("a session handle whose worker crashes throws WorkerLostError on its next call") {
+  LocalRuntime local(hosting());
+  auto client = local.client();
+  auto session = client.sessions.open(kApp, {.function = "counter"});
+  CHECK(session.first_result().output.at("count") == 1);
+  CHECK_THROWS_AS(session.call({}, "crash"), inf::TaskFailedError);
+  CHECK_THROWS_AS(session.call({}, "counter"), inf::WorkerLostError);
+  CHECK(session.info().status == "ended");
+  CHECK_NOTHROW(session.end());  // ending a lost session changes nothing
+}
+
 TEST_CASE("a worker gets its app id, worker id, a file cache, the session id, and no descriptor of the runtime") {
   TempDir dir;
   const auto marker = dir.write("runtime-only.txt", "the runtime's, not the app's");

@@ -90,8 +90,13 @@ class AppInstance {
   }
 
   /// False once the instance cannot take another task (say, the process behind it died or was
-  /// killed): the runtime then drops it instead of keeping it warm or in its session.
+  /// killed): the runtime then drops it instead of keeping it warm. A session whose instance
+  /// is dropped is lost (its state went with the instance): it ends, and its calls fail.
   virtual bool reusable() const noexcept { return true; }
+
+  /// Why reusable() turned false, in a few words for the session's error ("the app process was
+  /// killed by signal 11 (Segmentation fault) while running the task"); empty when unknown.
+  virtual std::string lost_reason() const { return {}; }
 };
 
 /// The input or setup of a run request does not fit the app. Names the offending field
