@@ -208,6 +208,20 @@ TEST_CASE("a cancel the app ignores kills the worker after the grace period") {
   CHECK(local.runtime().stats().app_processes == 1);
 }
 
+TEST_CASE("an app that floods messages and ignores a cancel is still killed after the grace") {
+  LocalRuntime local(hosting());
+  auto client = local.client();
+  // No delay between steps: a log, progress and partial output as fast as the app can write.
+  const inf::Task flood = client.tasks.run(
+      call("slow", {{"steps", 100000}, {"delay_ms", 0}, {"ignore_cancel", true}}),
+      {.wait = false});
+  REQUIRE(wait_until([&] { return has_log(client.tasks.get(flood.id), "step 1"); }));
+  client.tasks.cancel(flood.id);
+  CHECK_THROWS_AS(client.tasks.wait_for_completion(flood.id), inf::CancelledError);
+  // Killed, not returned to the pool after finishing its 100,000 steps.
+  CHECK(local.runtime().stats().app_processes == 0);
+}
+
 TEST_CASE("a crashing app fails its task with how it ended and its stderr, and the runtime goes on") {
   LocalRuntime local(hosting());
   auto client = local.client();
