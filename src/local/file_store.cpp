@@ -1,5 +1,7 @@
 #include "file_store.hpp"
 
+#include "common/media_types.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -13,6 +15,8 @@
 #include "time_format.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace fs = std::filesystem;
 
@@ -43,33 +47,6 @@ FileRecord record_from(const Statement& row) {
   return file;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-struct MimeEntry {
-  const char* extension;
-  const char* type;
-};
-
-// Common types; the first entry of a type gives its extension.
-constexpr MimeEntry kMimeTypes[] = {
-    {"png", "image/png"},        {"jpg", "image/jpeg"},         {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},        {"webp", "image/webp"},        {"avif", "image/avif"},
-    {"heic", "image/heif"},      {"bmp", "image/bmp"},          {"tiff", "image/tiff"},
-    {"tif", "image/tiff"},       {"svg", "image/svg+xml"},      {"ico", "image/x-icon"},
-    {"mp4", "video/mp4"},        {"mov", "video/quicktime"},    {"webm", "video/webm"},
-    {"mkv", "video/x-matroska"}, {"mp3", "audio/mpeg"},         {"wav", "audio/wav"},
-    {"ogg", "audio/ogg"},        {"flac", "audio/flac"},        {"aac", "audio/aac"},
-    {"m4a", "audio/mp4"},        {"pdf", "application/pdf"},    {"json", "application/json"},
-    {"zip", "application/zip"},  {"gz", "application/gzip"},    {"txt", "text/plain"},
-    {"md", "text/markdown"},     {"csv", "text/csv"},           {"html", "text/html"},
-    {"htm", "text/html"},        {"xml", "application/xml"},    {"bin", "application/octet-stream"},
-};
-
 void copy_or_move(const fs::path& source, const fs::path& target, bool move) {
   std::error_code error;
   if (move) {
@@ -86,27 +63,9 @@ void copy_or_move(const fs::path& source, const fs::path& target, bool move) {
 
 // ---- free functions -----------------------------------------------------------------------------
 
-std::string content_type_for_name(std::string_view filename) {
-  const auto dot = filename.rfind('.');
-  if (dot == std::string_view::npos) return {};
-  const std::string extension = lower(filename.substr(dot + 1));
-  for (const auto& entry : kMimeTypes) {
-    if (extension == entry.extension) return entry.type;
-  }
-  return {};
-}
-
-std::string extension_for_type(std::string_view content_type) {
-  const std::string type = lower(content_type.substr(0, content_type.find(';')));
-  for (const auto& entry : kMimeTypes) {
-    if (type == entry.type) return std::string(".") + entry.extension;
-  }
-  return {};
-}
-
 std::string effective_content_type(const FileRecord& file) {
   if (!file.content_type.empty()) return file.content_type;
-  if (auto guessed = content_type_for_name(file.filename); !guessed.empty()) return guessed;
+  if (auto guessed = common::media_type_for_file_name(file.filename); !guessed.empty()) return guessed;
   return "application/octet-stream";
 }
 
@@ -318,7 +277,7 @@ FileRecord FileStore::adopt(const fs::path& source, const std::string& filename,
   FileRecord record;
   record.filename = filename.empty() ? source.filename().string() : filename;
   record.content_type = valid_content_type(content_type) ? content_type
-                                                         : content_type_for_name(record.filename);
+                                                         : common::media_type_for_file_name(record.filename);
   record.category = "outputs";
   // Reserve the id first, then put the bytes in place, then mark the record complete: a crash
   // in between leaves a record without content, never content without a record.

@@ -106,12 +106,6 @@ class FileStore {
 /// application/octet-stream.
 std::string effective_content_type(const FileRecord& file);
 
-/// The MIME type for a file name's extension ("a.png" → "image/png"); empty when unknown.
-std::string content_type_for_name(std::string_view filename);
-
-/// A usual extension for a MIME type ("image/png" → ".png"); empty when unknown.
-std::string extension_for_type(std::string_view content_type);
-
 /// True for a plausible media type ("image/png", "text/plain; charset=utf-8"): printable ASCII
 /// without CR or LF, a '/' in the type, at most 255 characters.
 bool valid_content_type(std::string_view content_type) noexcept;

@@ -3,9 +3,12 @@
 #include <fstream>
 #include <system_error>
 
-#include "data_uri.hpp"
+#include "common/data_uri.hpp"
+#include "common/media_types.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -128,11 +131,13 @@ class InputWalker {
   }
 
   json decode(const std::string& text, const std::string& where) {
-    auto uri = decode_data_uri(text);
-    if (!uri) throw TaskFileError(where + ": not a valid data: URI");
+    std::string reason;
+    auto uri = common::parse_data_uri(text, &reason);
+    if (!uri) throw TaskFileError(where + ": not a valid data: URI (" + reason + ")");
+    if (uri->media_type.empty()) uri->media_type = "text/plain";  // RFC 2397's default
     std::error_code error;
     fs::create_directories(inputs_dir_, error);
-    const std::string name = "input-" + std::to_string(++count_) + extension_for_type(uri->media_type);
+    const std::string name = "input-" + std::to_string(++count_) + common::extension_for_media_type(uri->media_type);
     const fs::path path = inputs_dir_ / name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(uri->bytes.data(), static_cast<std::streamsize>(uri->bytes.size()));
