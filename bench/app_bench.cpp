@@ -23,6 +23,7 @@
 
 #include <infsh/infsh.hpp>
 
+#include "bench_util.hpp"
 #include "inferencesh/inferencesh.hpp"
 #include "support/subprocess.hpp"
 
@@ -62,26 +63,21 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
-      return argv[++i];
-    };
-    if (flag == "--runtime") {
-      options.runtime = value();
-    } else if (flag == "--hello") {
-      options.hello = value();
-    } else if (flag == "--starts") {
-      options.starts = std::max(1, std::stoi(value()));
-    } else if (flag == "--runs") {
-      options.runs = std::max(1, std::stoi(value()));
-    } else if (flag == "--tasks") {
-      options.tasks = std::max(1, std::stoi(value()));
-    } else if (flag == "--rounds") {
-      options.rounds = std::max(1, std::stoi(value()));
+  for (inf::bench::Flags flags(argc, argv); flags.next();) {
+    if (flags.is("--runtime")) {
+      options.runtime = flags.value();
+    } else if (flags.is("--hello")) {
+      options.hello = flags.value();
+    } else if (flags.is("--starts")) {
+      options.starts = flags.count();
+    } else if (flags.is("--runs")) {
+      options.runs = flags.count();
+    } else if (flags.is("--tasks")) {
+      options.tasks = flags.count();
+    } else if (flags.is("--rounds")) {
+      options.rounds = flags.count();
     } else {
-      throw std::invalid_argument("unknown option " + flag);
+      flags.unknown();
     }
   }
   return options;
@@ -91,10 +87,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
+using inf::bench::median;
 
 // Spawn to `ready`, `starts` times; seconds each.
 std::vector<double> measure_starts(const Options& options) {

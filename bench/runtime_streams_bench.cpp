@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "inferencesh/inferencesh.hpp"
 #include "support/subprocess.hpp"
 
@@ -61,31 +62,21 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
-      return argv[++i];
-    };
-    const auto count = [&]() {
-      const int n = std::stoi(value());
-      if (n < 1) throw std::invalid_argument(flag + " must be at least 1");
-      return n;
-    };
-    if (flag == "--runtime") {
-      options.runtime = value();
-    } else if (flag == "--streams") {
-      options.streams = count();
-    } else if (flag == "--tasks") {
-      options.tasks = count();
-    } else if (flag == "--hold") {
-      options.hold_seconds = count();
-    } else if (flag == "--heartbeat") {
-      options.heartbeat = value();
-    } else if (flag == "--window") {
-      options.window = count();
+  for (inf::bench::Flags flags(argc, argv); flags.next();) {
+    if (flags.is("--runtime")) {
+      options.runtime = flags.value();
+    } else if (flags.is("--streams")) {
+      options.streams = flags.count();
+    } else if (flags.is("--tasks")) {
+      options.tasks = flags.count();
+    } else if (flags.is("--hold")) {
+      options.hold_seconds = flags.count();
+    } else if (flags.is("--heartbeat")) {
+      options.heartbeat = flags.value();
+    } else if (flags.is("--window")) {
+      options.window = flags.count();
     } else {
-      throw std::invalid_argument("unknown option " + flag);
+      flags.unknown();
     }
   }
   return options;

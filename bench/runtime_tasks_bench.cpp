@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "inferencesh/inferencesh.hpp"
 #include "support/subprocess.hpp"
 
@@ -59,37 +60,27 @@ Options parse(int argc, char** argv) {
   if (const char* prefix = std::getenv("INFSH_JS_SDK_PREFIX"); prefix != nullptr) {
     options.sdk_prefix = prefix;
   }
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
-      return argv[++i];
-    };
-    const auto count = [&]() {
-      const int n = std::stoi(value());
-      if (n < 1) throw std::invalid_argument(flag + " must be at least 1");
-      return n;
-    };
-    if (flag == "--runtime") {
-      options.runtime = value();
-    } else if (flag == "--node") {
-      options.node = value();
-    } else if (flag == "--sdk-prefix") {
-      options.sdk_prefix = value();
-    } else if (flag == "--sequential") {
-      options.sequential = count();
-    } else if (flag == "--concurrent") {
-      options.concurrent = count();
-    } else if (flag == "--clients") {
-      options.clients = count();
-    } else if (flag == "--rounds") {
-      options.rounds = count();
-    } else if (flag == "--workers") {
-      options.workers = count();
-    } else if (flag == "--no-js") {
+  for (inf::bench::Flags flags(argc, argv); flags.next();) {
+    if (flags.is("--runtime")) {
+      options.runtime = flags.value();
+    } else if (flags.is("--node")) {
+      options.node = flags.value();
+    } else if (flags.is("--sdk-prefix")) {
+      options.sdk_prefix = flags.value();
+    } else if (flags.is("--sequential")) {
+      options.sequential = flags.count();
+    } else if (flags.is("--concurrent")) {
+      options.concurrent = flags.count();
+    } else if (flags.is("--clients")) {
+      options.clients = flags.count();
+    } else if (flags.is("--rounds")) {
+      options.rounds = flags.count();
+    } else if (flags.is("--workers")) {
+      options.workers = flags.count();
+    } else if (flags.is("--no-js")) {
       options.js = false;
     } else {
-      throw std::invalid_argument("unknown option " + flag);
+      flags.unknown();
     }
   }
   return options;

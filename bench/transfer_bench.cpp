@@ -33,7 +33,9 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "inferencesh/inferencesh.hpp"
+#include "support/random_file.hpp"
 #include "support/subprocess.hpp"
 
 namespace inf = inferencesh;
@@ -128,24 +130,6 @@ Run checked(const std::vector<std::string>& argv, const char* what) {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-void write_random_file(const fs::path& path, std::uint64_t size) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  std::vector<std::uint64_t> block(1 << 16);
-  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
-  while (size > 0) {
-    for (auto& word : block) {
-      state ^= state >> 12U;
-      state ^= state << 25U;
-      state ^= state >> 27U;
-      word = state * 0x2545F4914F6CDD1DULL;
-    }
-    const auto bytes = std::min<std::uint64_t>(size, block.size() * sizeof(std::uint64_t));
-    out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(bytes));
-    size -= bytes;
-  }
-  if (!out) throw std::runtime_error("writing " + path.string() + " failed");
-}
-
 bool same_bytes(const fs::path& a, const fs::path& b) {
   if (fs::file_size(a) != fs::file_size(b)) return false;
   std::ifstream in_a(a, std::ios::binary);
@@ -176,10 +160,7 @@ std::uint64_t json_number(const std::string& text, const std::string& key) {
   return std::stoull(text.substr(at + key.size() + 4));
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
+using inf::bench::median;
 
 struct Options {
   std::uint64_t size_mib = 1024;
@@ -191,24 +172,19 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
-      return argv[++i];
-    };
-    if (flag == "--size-mib") {
-      options.size_mib = std::stoull(value());
-    } else if (flag == "--rounds") {
-      options.rounds = std::max(1, std::stoi(value()));
-    } else if (flag == "--dir") {
-      options.dir = value();
-    } else if (flag == "--runtime") {
-      options.runtime = value();
-    } else if (flag == "--curl") {
-      options.curl = value();
+  for (inf::bench::Flags flags(argc, argv); flags.next();) {
+    if (flags.is("--size-mib")) {
+      options.size_mib = std::stoull(flags.value());
+    } else if (flags.is("--rounds")) {
+      options.rounds = flags.count();
+    } else if (flags.is("--dir")) {
+      options.dir = flags.value();
+    } else if (flags.is("--runtime")) {
+      options.runtime = flags.value();
+    } else if (flags.is("--curl")) {
+      options.curl = flags.value();
     } else {
-      throw std::invalid_argument("unknown option " + flag);
+      flags.unknown();
     }
   }
   return options;
@@ -230,7 +206,7 @@ int bench(const Options& options) {
   const fs::path original = work / "original.bin";
   std::printf("writing %llu MiB of test data to %s\n",
               static_cast<unsigned long long>(options.size_mib), original.c_str());
-  write_random_file(original, size);
+  inf::testing::write_random_file(original, size);
 
   const std::string key = "bench-key";
   inf::testing::Subprocess runtime({options.runtime, "--port", "0", "--api-key", key,

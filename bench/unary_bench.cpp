@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "inferencesh/inferencesh.hpp"
 #include "support/scripted_server.hpp"
 
@@ -78,10 +79,7 @@ double sdk_client(const inf::Client& client, int n) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
+using inferencesh::bench::median;
 
 }  // namespace
 

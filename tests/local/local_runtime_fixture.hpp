@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/random_file.hpp"
+
 #include "inferencesh/inferencesh.hpp"
 #include "infsh/local/runtime.hpp"
 
@@ -40,8 +42,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// Writes `size` pseudo-random bytes (a fixed sequence per `seed`) to `path`, in chunks.
-void write_random_file(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed);
+using inferencesh::testing::write_random_file;
 
 /// True when both files have the same bytes; compared in chunks, never loaded whole.
 bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b);
