@@ -108,8 +108,10 @@ std::vector<double> measure_starts(const Options& options) {
 // Seconds per in-process run.
 double measure_in_process(const Options& options) {
   infsh::AppHost host(infsh::define_app<Hello>());
-  const infsh::RunRequest request{.task_id = "bench", .function = "run",
-                                  .input = {{"name", "Ada"}, {"excited", true}}, .metadata = {}};
+  const infsh::RunRequest request{.task_id = "bench",
+                                  .function = "run",
+                                  .input = {{"name", "Ada"}, {"excited", true}},
+                                  .metadata = {}};
   const infsh::Context::Sink sink{};
   if (!host.run(request, sink).ok()) throw std::runtime_error("in-process run failed");
   const auto start = Clock::now();
@@ -143,8 +145,8 @@ int bench(const Options& options) {
                                     "bench/hello=" + options.hello});
   const auto url_line = runtime.read_line_containing("http://", std::chrono::seconds(10));
   if (!url_line) throw std::runtime_error("infsh-local printed no URL: " + runtime.output());
-  auto client = inf::inference(
-      {.api_key = "bench", .base_url = url_line->substr(url_line->find("http://"))});
+  auto client =
+      inf::inference({.api_key = "bench", .base_url = url_line->substr(url_line->find("http://"))});
   const nlohmann::json hello = {{"app", "bench/hello"},
                                 {"input", {{"name", "Ada"}, {"excited", true}}}};
   const nlohmann::json echo = {{"app", "infsh/echo"},

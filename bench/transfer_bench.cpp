@@ -209,9 +209,8 @@ int bench(const Options& options) {
   inf::testing::write_random_file(original, size);
 
   const std::string key = "bench-key";
-  inf::testing::Subprocess runtime({options.runtime, "--port", "0", "--api-key", key,
-                                    "--data-dir", (work / "data").string(), "--log-level",
-                                    "warning"});
+  inf::testing::Subprocess runtime({options.runtime, "--port", "0", "--api-key", key, "--data-dir",
+                                    (work / "data").string(), "--log-level", "warning"});
   const auto url_line = runtime.read_line_containing("http://", std::chrono::seconds(10));
   if (!url_line) throw std::runtime_error("infsh-local printed no URL");
   const std::string url = url_line->substr(url_line->find("http://"));
@@ -239,11 +238,11 @@ int bench(const Options& options) {
     client.files.remove(id);
 
     // curl: a fresh upload slot (POST /files), PUT with --upload-file, GET with -o.
-    const Run slot_run = checked({options.curl, "-sS", "--fail", "-H", "Authorization: Bearer " + key,
-                                  "-H", "Content-Type: application/json", "-d",
-                                  R"({"files":[{"uri":"","filename":"original.bin"}]})",
-                                  url + "/files"},
-                                 "POST /files");
+    const Run slot_run =
+        checked({options.curl, "-sS", "--fail", "-H", "Authorization: Bearer " + key, "-H",
+                 "Content-Type: application/json", "-d",
+                 R"({"files":[{"uri":"","filename":"original.bin"}]})", url + "/files"},
+                "POST /files");
     const auto slot = nlohmann::json::parse(slot_run.output).at("data").at(0);
     const std::string upload_url = slot.at("upload_url");
     const std::string slot_uri = slot.at("uri");
@@ -261,9 +260,8 @@ int bench(const Options& options) {
     fs::remove(curl_copy);
     client.files.remove(slot.at("id").get<std::string>());
 
-    std::printf(
-        "round %d: upload C++ %.2f s, curl %.2f s | download C++ %.2f s, curl %.2f s\n", round,
-        up.seconds, curl_put.seconds, down.seconds, curl_get.seconds);
+    std::printf("round %d: upload C++ %.2f s, curl %.2f s | download C++ %.2f s, curl %.2f s\n",
+                round, up.seconds, curl_put.seconds, down.seconds, curl_get.seconds);
     std::fflush(stdout);
   }
   runtime.signal(SIGTERM);
@@ -274,13 +272,14 @@ int bench(const Options& options) {
                         std::uint64_t curl_rss) {
     const double c = median(cpp);
     const double k = median(curl);
-    std::printf("%-9s C++ %7.2f s (%7.1f MiB/s, peak RSS %6.1f MiB) | curl %7.2f s (%7.1f MiB/s, "
-                "peak RSS %6.1f MiB) | C++/curl time %.2fx\n",
-                what, c, mib / c, static_cast<double>(cpp_rss) / 1024.0, k, mib / k,
-                static_cast<double>(curl_rss) / 1024.0, c / k);
+    std::printf(
+        "%-9s C++ %7.2f s (%7.1f MiB/s, peak RSS %6.1f MiB) | curl %7.2f s (%7.1f MiB/s, "
+        "peak RSS %6.1f MiB) | C++/curl time %.2fx\n",
+        what, c, mib / c, static_cast<double>(cpp_rss) / 1024.0, k, mib / k,
+        static_cast<double>(curl_rss) / 1024.0, c / k);
   };
-  std::printf("\n%llu MiB, %d round(s), medians:\n", static_cast<unsigned long long>(options.size_mib),
-              options.rounds);
+  std::printf("\n%llu MiB, %d round(s), medians:\n",
+              static_cast<unsigned long long>(options.size_mib), options.rounds);
   line("upload", cpp_up, curl_up, cpp_up_rss, curl_up_rss);
   line("download", cpp_down, curl_down, cpp_down_rss, curl_down_rss);
   const bool within = std::max(cpp_up_rss, cpp_down_rss) < 32 * 1024;

@@ -27,17 +27,19 @@ int main(int argc, char** argv) try {
   auto client = inf::inference();
 
   // The "hello world" app: typed input in, typed output back.
-  const inf::Task hello =
-      client.tasks.run({{"app", "examples/hello"}, {"input", {{"name", "Ada"}, {"excited", true}}}});
+  const inf::Task hello = client.tasks.run(
+      {{"app", "examples/hello"}, {"input", {{"name", "Ada"}, {"excited", true}}}});
   std::cout << "examples/hello: " << hello.output.at("greeting").get<std::string>() << "\n";
 
   // The image generator: streamed updates show its progress and a coarse preview (a partial
   // output) before the final image.
-  const nlohmann::json params = {
-      {"app", "examples/image-generator"},
-      {"input",
-       {{"width", 320}, {"height", 240}, {"iterations", 300}, {"palette", "ocean"},
-        {"preview", true}}}};
+  const nlohmann::json params = {{"app", "examples/image-generator"},
+                                 {"input",
+                                  {{"width", 320},
+                                   {"height", 240},
+                                   {"iterations", 300},
+                                   {"palette", "ocean"},
+                                   {"preview", true}}}};
   std::size_t logs_seen = 0;
   inf::Task last;
   for (const inf::Task& update : client.tasks.run(params, inf::stream)) {
@@ -52,15 +54,16 @@ int main(int argc, char** argv) try {
     std::cout << "\n";
     last = update;
   }
-  const fs::path png = client.files.download(uri_of(last.output.at("image")), out_dir / "mandelbrot.png",
-                                             {.overwrite = true});
+  const fs::path png = client.files.download(uri_of(last.output.at("image")),
+                                             out_dir / "mandelbrot.png", {.overwrite = true});
   std::cout << "image: " << png.string() << " (" << fs::file_size(png) << " bytes, "
             << last.output.at("width") << "x" << last.output.at("height") << ")\n";
   std::cout << "output_meta: " << last.output.at("output_meta").dump() << "\n";
 
   // A second function of the same app.
-  const inf::Task palettes = client.tasks.run(
-      {{"app", "examples/image-generator"}, {"function", "palettes"}, {"input", nlohmann::json::object()}});
+  const inf::Task palettes = client.tasks.run({{"app", "examples/image-generator"},
+                                               {"function", "palettes"},
+                                               {"input", nlohmann::json::object()}});
   std::cout << "palettes: " << palettes.output.at("palettes").dump() << "\n";
 
   // Input the app's model refuses fails the task with the field and the rule.

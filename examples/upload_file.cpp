@@ -38,8 +38,7 @@ int main() try {
   std::cout << "input files became uris: " << echoed.output.dump() << "\n";
 
   // Apps read input files from local paths; files they write come back as uris.
-  inf::Task info =
-      client.tasks.run({{"app", "infsh/file-info"}, {"input", {{"file", file.uri}}}});
+  inf::Task info = client.tasks.run({{"app", "infsh/file-info"}, {"input", {{"file", file.uri}}}});
   std::cout << "infsh/file-info: " << info.output["size"] << " bytes, " << info.output["lines"]
             << " line(s); it wrote " << info.output["reversed"].get<std::string>() << "\n";
 
@@ -47,7 +46,8 @@ int main() try {
   fs::path saved = client.files.download(file, dir / "downloaded");
   std::ifstream in(saved);
   std::cout << "downloaded to " << saved << ": " << in.rdbuf();
-  fs::path reversed = client.files.download(info.output["reversed"].get<std::string>(), dir / "reversed");
+  fs::path reversed =
+      client.files.download(info.output["reversed"].get<std::string>(), dir / "reversed");
   std::ifstream reversed_in(reversed);
   std::cout << "and its reversed copy: " << reversed_in.rdbuf() << "\n";
   return 0;

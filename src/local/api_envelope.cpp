@@ -43,22 +43,38 @@ Response api_void(const Request& request) { return api_success(request, nullptr)
 
 std::string_view error_code_for(int status) noexcept {
   switch (status) {
-    case 400: return "BAD_REQUEST";
-    case 401: return "UNAUTHORIZED";
-    case 403: return "FORBIDDEN";
-    case 404: return "NOT_FOUND";
-    case 405: return "METHOD_NOT_ALLOWED";
-    case 408: return "REQUEST_TIMEOUT";
-    case 409: return "CONFLICT";
-    case 410: return "GONE";
-    case 413: return "PAYLOAD_TOO_LARGE";
-    case 415: return "UNSUPPORTED_MEDIA_TYPE";
-    case 422: return "VALIDATION_ERROR";
-    case 429: return "RATE_LIMITED";
-    case 431: return "HEADERS_TOO_LARGE";
-    case 501: return "NOT_IMPLEMENTED";
-    case 503: return "UNAVAILABLE";
-    default: return status >= 500 ? "INTERNAL_ERROR" : "ERROR";
+    case 400:
+      return "BAD_REQUEST";
+    case 401:
+      return "UNAUTHORIZED";
+    case 403:
+      return "FORBIDDEN";
+    case 404:
+      return "NOT_FOUND";
+    case 405:
+      return "METHOD_NOT_ALLOWED";
+    case 408:
+      return "REQUEST_TIMEOUT";
+    case 409:
+      return "CONFLICT";
+    case 410:
+      return "GONE";
+    case 413:
+      return "PAYLOAD_TOO_LARGE";
+    case 415:
+      return "UNSUPPORTED_MEDIA_TYPE";
+    case 422:
+      return "VALIDATION_ERROR";
+    case 429:
+      return "RATE_LIMITED";
+    case 431:
+      return "HEADERS_TOO_LARGE";
+    case 501:
+      return "NOT_IMPLEMENTED";
+    case 503:
+      return "UNAVAILABLE";
+    default:
+      return status >= 500 ? "INTERNAL_ERROR" : "ERROR";
   }
 }
 

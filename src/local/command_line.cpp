@@ -93,7 +93,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     std::string option = args[i];
     std::string value;
     bool has_value = false;
-    if (const auto equals = option.find('='); option.rfind("--", 0) == 0 && equals != std::string::npos) {
+    if (const auto equals = option.find('=');
+        option.rfind("--", 0) == 0 && equals != std::string::npos) {
       value = option.substr(equals + 1);
       option.resize(equals);
       has_value = true;

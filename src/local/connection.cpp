@@ -21,10 +21,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 
 namespace infsh::local {
 
@@ -110,8 +110,7 @@ class ConnectionSink final : public StreamSink {
   std::shared_ptr<LoopPoster> poster_;
 };
 
-class Connection final : public ConnectionControl,
-                         public std::enable_shared_from_this<Connection> {
+class Connection final : public ConnectionControl, public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<ServerShared> shared)
       : socket_(std::move(socket)),
@@ -195,18 +194,16 @@ class Connection final : public ConnectionControl,
     if (closed_) return;
     ++serial_;  // callbacks of the previous request's reader or source are stale from now on
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(shared_->options.max_header_bytes,
-                              std::numeric_limits<std::uint32_t>::max())));
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        shared_->options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     // Body limits are ours (they depend on the endpoint): Beast would refuse a large
     // Content-Length while reading the head, before the endpoint is known. (Not boost::none:
     // Beast 1.74 compares a Content-Length with it as "greater", refusing every body.)
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     arm(read_deadline_, shared_->options.request_timeout);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                              self->on_head(ec);
-                            });
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
   }
 
   void on_head(error_code ec) {
@@ -286,10 +283,9 @@ class Connection final : public ConnectionControl,
     // A streamed body may take long in total; what must not stall is each piece. A whole body
     // keeps the deadline armed for its head.
     if (reader_) arm(read_deadline_, shared_->options.request_timeout);
-    http::async_read_some(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](error_code ec, std::size_t) {
-                            self->on_body_piece(ec);
-                          });
+    http::async_read_some(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_body_piece(ec); });
   }
 
   void on_body_piece(error_code ec) {
@@ -580,8 +576,8 @@ class Connection final : public ConnectionControl,
   }
 
   void arm_heartbeat() {
-    const auto interval = stream_body_ ? stream_body_->heartbeat_interval
-                                       : std::chrono::milliseconds::zero();
+    const auto interval =
+        stream_body_ ? stream_body_->heartbeat_interval : std::chrono::milliseconds::zero();
     if (interval <= std::chrono::milliseconds::zero() || stream_body_->heartbeat.empty()) return;
     heartbeat_timer_.expires_after(interval);
     heartbeat_timer_.async_wait([weak = weak_from_this()](error_code ec) {
@@ -600,9 +596,7 @@ class Connection final : public ConnectionControl,
     stream_ended_ = true;
     heartbeat_timer_.cancel();
     --shared_->open_streams;
-    {
-      std::lock_guard lock(shared_->streams_mutex);
-    }
+    { std::lock_guard lock(shared_->streams_mutex); }
     shared_->streams_closed.notify_all();
     auto handlers = std::move(close_handlers_);
     close_handlers_.clear();
@@ -628,10 +622,9 @@ class Connection final : public ConnectionControl,
   void write_next() {
     writing_ = true;
     arm(write_deadline_, shared_->options.write_timeout);
-    net::async_write(socket_, net::buffer(queue_.front()),
-                     [self = shared_from_this()](error_code ec, std::size_t) {
-                       self->on_written(ec);
-                     });
+    net::async_write(
+        socket_, net::buffer(queue_.front()),
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_written(ec); });
   }
 
   void on_written(error_code ec) {

@@ -51,18 +51,17 @@ DataDirectory::DataDirectory(const std::string& option) {
   const fs::path lock_path = root_ / "lock";
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) {
-    throw std::runtime_error("cannot use " + root_.string() + " as the data directory: " +
-                             std::strerror(errno));
+    throw std::runtime_error("cannot use " + root_.string() +
+                             " as the data directory: " + std::strerror(errno));
   }
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     char pid[32] = {};
     const auto n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
     ::close(lock_fd_);
     lock_fd_ = -1;
-    throw std::runtime_error("the data directory " + root_.string() +
-                             " is in use by another infsh-local" +
-                             (n > 0 ? " (pid " + std::string(pid, static_cast<std::size_t>(n)) + ")"
-                                    : std::string()));
+    throw std::runtime_error(
+        "the data directory " + root_.string() + " is in use by another infsh-local" +
+        (n > 0 ? " (pid " + std::string(pid, static_cast<std::size_t>(n)) + ")" : std::string()));
   }
   const std::string pid = std::to_string(::getpid());
   if (::ftruncate(lock_fd_, 0) == 0) {

@@ -25,8 +25,8 @@ std::int64_t integer_field(const json& input, const char* key, std::int64_t fall
                            std::int64_t low, std::int64_t high) {
   const std::string name = std::string("input.") + key;
   if (!input.is_object()) {
-    throw InvalidInputError("input", std::string("input must be an object, not ") +
-                                         input.type_name());
+    throw InvalidInputError("input",
+                            std::string("input must be an object, not ") + input.type_name());
   }
   const auto it = input.find(key);
   if (it == input.end() || it->is_null()) return fallback;
@@ -37,8 +37,8 @@ std::int64_t integer_field(const json& input, const char* key, std::int64_t fall
   if (is_unsigned && it->get<std::uint64_t>() > static_cast<std::uint64_t>(high)) {
     throw InvalidInputError(name, name + " must be at most " + std::to_string(high));
   }
-  const std::int64_t value = is_unsigned ? static_cast<std::int64_t>(it->get<std::uint64_t>())
-                                         : it->get<std::int64_t>();
+  const std::int64_t value =
+      is_unsigned ? static_cast<std::int64_t>(it->get<std::uint64_t>()) : it->get<std::int64_t>();
   if (value < low || value > high) {
     throw InvalidInputError(name, name + " must be between " + std::to_string(low) + " and " +
                                       std::to_string(high) + ", not " + std::to_string(value));
@@ -68,7 +68,8 @@ class ProgressApp final : public App {
   class Instance final : public AppInstance {
     json run(const std::string&, const json& input, AppContext& context) override {
       const auto steps = integer_field(input, "steps", 5, 0, kMaxSteps);
-      const auto delay = std::chrono::milliseconds(integer_field(input, "delay_ms", 200, 0, kMaxDelay));
+      const auto delay =
+          std::chrono::milliseconds(integer_field(input, "delay_ms", 200, 0, kMaxDelay));
       for (std::int64_t step = 1; step <= steps; ++step) {
         if (!context.wait_for(delay)) return {{"steps_done", step - 1}};  // cancelled
         context.log("step " + std::to_string(step) + "/" + std::to_string(steps));
@@ -103,13 +104,13 @@ class FailApp final : public App {
  public:
   void validate(const std::string&, const json& input, const json&) const override {
     if (!input.is_object()) {
-      throw InvalidInputError("input", std::string("input must be an object, not ") +
-                                           input.type_name());
+      throw InvalidInputError("input",
+                              std::string("input must be an object, not ") + input.type_name());
     }
     const auto it = input.find("message");
     if (it != input.end() && !it->is_null() && !it->is_string()) {
-      throw InvalidInputError("input.message", std::string("input.message must be a string, not ") +
-                                                   it->type_name());
+      throw InvalidInputError(
+          "input.message", std::string("input.message must be a string, not ") + it->type_name());
     }
   }
   std::unique_ptr<AppInstance> setup(const json&, AppContext&) override {
@@ -155,8 +156,8 @@ class SetupCounterApp final : public App {
       throw InvalidInputError("setup.model", "setup.model is required");
     }
     if (!it->is_string()) {
-      throw InvalidInputError("setup.model", std::string("setup.model must be a string, not ") +
-                                                 it->type_name());
+      throw InvalidInputError("setup.model",
+                              std::string("setup.model must be a string, not ") + it->type_name());
     }
   }
 
@@ -179,7 +180,9 @@ class SetupCounterApp final : public App {
 
 class CounterApp final : public App {
   class Instance final : public AppInstance {
-    json run(const std::string&, const json&, AppContext&) override { return {{"calls", ++calls_}}; }
+    json run(const std::string&, const json&, AppContext&) override {
+      return {{"calls", ++calls_}};
+    }
     std::int64_t calls_ = 0;
   };
 
@@ -210,7 +213,8 @@ class FileInfoApp final : public App {
       if (!file.is_object() || text(file, "path").empty()) {
         throw std::runtime_error(
             "input.file: only files stored by this runtime (their uri) and data: URIs can be "
-            "read, not " + file.dump().substr(0, 200));
+            "read, not " +
+            file.dump().substr(0, 200));
       }
       const std::string path = text(file, "path");
       FilePtr in(std::fopen(path.c_str(), "rb"));

@@ -56,7 +56,8 @@ std::string base_name(std::string name) {
 NewFile parse_new_file(const json& entry, const std::string& where, const std::string& category,
                        std::uint64_t max_file_bytes) {
   if (!entry.is_object()) {
-    invalid("field '" + where + "' must be an object like {\"uri\": \"\", \"filename\": ...}, not " +
+    invalid("field '" + where +
+            "' must be an object like {\"uri\": \"\", \"filename\": ...}, not " +
             entry.type_name());
   }
   NewFile file;
@@ -102,8 +103,8 @@ std::string content_disposition(const std::string& filename) {
     const bool printable = byte >= 0x20 && byte < 0x7f;
     ascii += printable && c != '"' && c != '\\' && c != '/' ? c : '_';
     const bool attr_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || std::string_view("!#$&+-.^_`|~").find(c) !=
-                                                         std::string_view::npos;
+                           (c >= '0' && c <= '9') ||
+                           std::string_view("!#$&+-.^_`|~").find(c) != std::string_view::npos;
     if (attr_char) {
       encoded += c;
     } else {
@@ -178,8 +179,8 @@ void register_file_routes(Router& router, FileStore& store, SerialExecutor& io,
   router.add("POST", "/files/list", [&store, &base_url](Request& request, const PathParams&) {
     const json body = parse_json_body(request.body);
     if (!body.is_object()) {
-      throw ApiProblem(400, std::string("request body must be a JSON object, not ") +
-                                body.type_name());
+      throw ApiProblem(400,
+                       std::string("request body must be a JSON object, not ") + body.type_name());
     }
     const std::string cursor = optional_string(body, "cursor", "request", 64);
     std::size_t limit = kDefaultListLimit;
@@ -212,8 +213,8 @@ void register_file_routes(Router& router, FileStore& store, SerialExecutor& io,
   // The upload URL: reached without the API key (like a signed URL), so the token decides.
   router.add_streamed(
       "PUT", "/_upload/{id}",
-      [&store, &io, &base_url, &log, settings](Request& request,
-                                               const PathParams& params) -> std::shared_ptr<BodyReader> {
+      [&store, &io, &base_url, &log, settings](
+          Request& request, const PathParams& params) -> std::shared_ptr<BodyReader> {
         const auto& id = params.get("id");
         const auto file = store.find(id);
         if (!file) throw ApiProblem(404, "no upload URL for file '" + id.substr(0, 100) + "'");
@@ -255,7 +256,8 @@ void register_file_routes(Router& router, FileStore& store, SerialExecutor& io,
                               bearer_matches(request.header("Authorization"), settings.api_key));
         if (!allowed) throw ApiProblem(403, "the file URL's token is missing or wrong");
         if (!file->uploaded) {
-          throw ApiProblem(409, "file '" + id + "' has no content yet: its upload has not completed");
+          throw ApiProblem(409,
+                           "file '" + id + "' has no content yet: its upload has not completed");
         }
         const int fd = ::open(store.bytes_path(id).c_str(), O_RDONLY | O_CLOEXEC);
         struct stat info {};

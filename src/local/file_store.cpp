@@ -65,7 +65,8 @@ void copy_or_move(const fs::path& source, const fs::path& target, bool move) {
 
 std::string effective_content_type(const FileRecord& file) {
   if (!file.content_type.empty()) return file.content_type;
-  if (auto guessed = common::media_type_for_file_name(file.filename); !guessed.empty()) return guessed;
+  if (auto guessed = common::media_type_for_file_name(file.filename); !guessed.empty())
+    return guessed;
   return "application/octet-stream";
 }
 
@@ -276,8 +277,9 @@ FileRecord FileStore::adopt(const fs::path& source, const std::string& filename,
   if (error) throw std::runtime_error("cannot store " + source.string() + ": " + error.message());
   FileRecord record;
   record.filename = filename.empty() ? source.filename().string() : filename;
-  record.content_type = valid_content_type(content_type) ? content_type
-                                                         : common::media_type_for_file_name(record.filename);
+  record.content_type = valid_content_type(content_type)
+                            ? content_type
+                            : common::media_type_for_file_name(record.filename);
   record.category = "outputs";
   // Reserve the id first, then put the bytes in place, then mark the record complete: a crash
   // in between leaves a record without content, never content without a record.

@@ -14,7 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string bytes_text(std::uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+std::string bytes_text(std::uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " byte" : " bytes");
+}
 
 class UploadReceiver final : public BodyReader,
                              public std::enable_shared_from_this<UploadReceiver> {
@@ -43,11 +45,10 @@ class UploadReceiver final : public BodyReader,
                                 bytes_text(received_) + " received so far");
     }
     if (received_ > settings_.max_file_bytes) {
-      return api_error(413, "the upload is larger than the limit of " +
-                                bytes_text(settings_.max_file_bytes));
+      return api_error(
+          413, "the upload is larger than the limit of " + bytes_text(settings_.max_file_bytes));
     }
-    io_.post([self = shared_from_this(), bytes = std::move(bytes),
-              consumed = std::move(consumed)] {
+    io_.post([self = shared_from_this(), bytes = std::move(bytes), consumed = std::move(consumed)] {
       self->write(bytes);
       consumed();
     });
@@ -62,9 +63,8 @@ class UploadReceiver final : public BodyReader,
                                  bytes_text(received_) + " received"));
       return;
     }
-    io_.post([self = shared_from_this(), respond = std::move(respond)] {
-      respond(self->complete());
-    });
+    io_.post(
+        [self = shared_from_this(), respond = std::move(respond)] { respond(self->complete()); });
   }
 
   void abort() override {

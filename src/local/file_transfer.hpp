@@ -28,8 +28,7 @@ struct UploadSettings {
 /// (kept only when the file was created without one).
 std::shared_ptr<BodyReader> make_upload_receiver(FileStore& store, SerialExecutor& io,
                                                  const Logger& log, FileRecord file,
-                                                 std::string content_type,
-                                                 UploadSettings settings);
+                                                 std::string content_type, UploadSettings settings);
 
 /// The BodySource of a stored file's bytes, open as `fd` (taken over and closed at the end).
 std::shared_ptr<BodySource> make_file_source(SerialExecutor& io, int fd);

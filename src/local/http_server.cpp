@@ -214,8 +214,8 @@ void HttpServer::stop() {
 
 HttpServerStats HttpServer::stats() const {
   const auto& shared = *impl_->shared;
-  return {shared.open_connections.load(), shared.open_streams.load(),
-          shared.streams_opened.load(), shared.requests.load()};
+  return {shared.open_connections.load(), shared.open_streams.load(), shared.streams_opened.load(),
+          shared.requests.load()};
 }
 
 }  // namespace infsh::local

@@ -55,8 +55,8 @@ std::string duration_text(std::chrono::milliseconds duration) {
 bool name_part_ok(std::string_view part) {
   if (part.empty() || part.size() > 100) return false;
   return std::all_of(part.begin(), part.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -160,7 +160,8 @@ struct ProgramApp::Shared {
   }
 };
 
-// ---- one warm instance: one worker process -------------------------------------------------------
+// ---- one warm instance: one worker process
+// -------------------------------------------------------
 
 namespace {
 
@@ -184,8 +185,8 @@ class ProgramInstance final : public AppInstance {
       ready_ = parse_ready(ready);
     } catch (const std::exception& e) {
       end_process("the app process is not a usable worker");
-      throw std::runtime_error(std::string("the app process is not a usable worker: ") +
-                               e.what() + stderr_tail_text());
+      throw std::runtime_error(std::string("the app process is not a usable worker: ") + e.what() +
+                               stderr_tail_text());
     }
     shared_->remember(ready_);
   }
@@ -226,8 +227,8 @@ class ProgramInstance final : public AppInstance {
     const json request = run_request(context.task_id(), function, input, metadata);
     const json answer = converse(Phase::run, &request, context);
     if (string_member(answer, "type") == "result") {
-      return take_output_files(answer.value("output", json()),
-                               answer.value("files", json::array()), context);
+      return take_output_files(answer.value("output", json()), answer.value("files", json::array()),
+                               context);
     }
     if (string_member(answer, "kind") == "cancelled") throw std::runtime_error("run cancelled");
     throw std::runtime_error(error_text(answer));
@@ -272,8 +273,7 @@ class ProgramInstance final : public AppInstance {
                                  string_member(*request, "type") + " request" + crash_details());
       }
       const auto limit = phase == Phase::start ? options.start_timeout : options.task_timeout;
-      const auto give_up =
-          limit.count() > 0 ? Clock::now() + limit : Clock::time_point::max();
+      const auto give_up = limit.count() > 0 ? Clock::now() + limit : Clock::time_point::max();
       auto grace_end = Clock::time_point::max();  // set once a cancel was sent
       bool cancel_sent = false;
       context.on_cancel([target = worker_] { target->interrupt(); });

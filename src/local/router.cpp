@@ -45,16 +45,15 @@ const std::string& PathParams::get(std::string_view name) const noexcept {
   return empty;
 }
 
-Router::Router(const Logger& log, std::string api_key)
-    : log_(log), api_key_(std::move(api_key)) {}
+Router::Router(const Logger& log, std::string api_key) : log_(log), api_key_(std::move(api_key)) {}
 
 void Router::add(std::string method, std::string_view pattern, RouteHandler handler,
                  RouteOptions options) {
   routes_.push_back({std::move(method), split_path(pattern), std::move(handler), {}, options});
 }
 
-void Router::add_streamed(std::string method, std::string_view pattern,
-                          BodyRouteHandler open_body, RouteOptions options) {
+void Router::add_streamed(std::string method, std::string_view pattern, BodyRouteHandler open_body,
+                          RouteOptions options) {
   routes_.push_back({std::move(method), split_path(pattern), {}, std::move(open_body), options});
 }
 

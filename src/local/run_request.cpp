@@ -21,8 +21,7 @@ const nlohmann::json* field(const nlohmann::json& body, const char* key) {
 
 void require_type(const nlohmann::json* value, const char* key, bool ok, const char* expected) {
   if (value != nullptr && !ok) {
-    invalid(std::string("field '") + key + "' must be " + expected + ", not " +
-            type_name(*value));
+    invalid(std::string("field '") + key + "' must be " + expected + ", not " + type_name(*value));
   }
 }
 
@@ -30,8 +29,8 @@ bool valid_name(std::string_view name) {
   const auto slash = name.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size()) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '/';
   });
 }
 
@@ -69,8 +68,8 @@ AppRef parse_app_ref(std::string_view ref) {
 RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps) {
   const nlohmann::json body = parse_json_body(body_text);
   if (!body.is_object()) {
-    throw ApiProblem(400, std::string("request body must be a JSON object, not ") +
-                              type_name(body));
+    throw ApiProblem(400,
+                     std::string("request body must be a JSON object, not ") + type_name(body));
   }
 
   const nlohmann::json* app = field(body, "app");
@@ -104,8 +103,8 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
   const auto ref = parse_app_ref(app->get_ref<const std::string&>());
   request.app = apps.find(ref.name);
   if (!request.app) {
-    throw ApiProblem(404, "app '" + ref.name + "' not found (available: " + join(apps.names()) +
-                              ")");
+    throw ApiProblem(404,
+                     "app '" + ref.name + "' not found (available: " + join(apps.names()) + ")");
   }
   request.app_name = ref.name;
   request.version = ref.version;

@@ -210,7 +210,8 @@ void SessionManager::check_usable(const std::string& id, const std::string& app_
   }
 }
 
-// ---- calls ----------------------------------------------------------------------------------------
+// ---- calls
+// ----------------------------------------------------------------------------------------
 
 void SessionManager::submit(const std::string& id, std::function<void()> start) {
   {
@@ -313,7 +314,8 @@ json SessionManager::list() const {
   std::vector<const Session*> all;
   all.reserve(sessions_.size());
   for (const auto& [id, session] : sessions_) all.push_back(session.get());
-  std::sort(all.begin(), all.end(), [](const Session* a, const Session* b) { return a->seq > b->seq; });
+  std::sort(all.begin(), all.end(),
+            [](const Session* a, const Session* b) { return a->seq > b->seq; });
   json items = json::array();
   for (const Session* session : all) items.push_back(to_dto(*session));
   return items;
@@ -352,9 +354,9 @@ void SessionManager::end(const std::string& id) {
 
 std::size_t SessionManager::active_count() const {
   std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(std::count_if(
-      sessions_.begin(), sessions_.end(),
-      [](const auto& entry) { return entry.second->status == "active"; }));
+  return static_cast<std::size_t>(
+      std::count_if(sessions_.begin(), sessions_.end(),
+                    [](const auto& entry) { return entry.second->status == "active"; }));
 }
 
 // ---- expiry -------------------------------------------------------------------------------------

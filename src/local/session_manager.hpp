@@ -71,8 +71,8 @@ class SessionManager {
 
   /// What a call starts with.
   struct Lease {
-    bool active = false;                  ///< false: the session ended meanwhile
-    std::string error;                    ///< why, when not active
+    bool active = false;                    ///< false: the session ended meanwhile
+    std::string error;                      ///< why, when not active
     std::unique_ptr<AppInstance> instance;  ///< the session's instance; null before its first setup
   };
   /// At the start of a call (worker thread): takes the session's instance out while it runs.

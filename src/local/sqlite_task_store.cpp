@@ -50,8 +50,12 @@ struct Row {
 };
 
 Row row_of(const TaskRecord& task) {
-  return {task.id,         static_cast<int>(task.status), task.app_ref,
-          task.session_id.value_or(""), task.created_at, task.updated_at,
+  return {task.id,
+          static_cast<int>(task.status),
+          task.app_ref,
+          task.session_id.value_or(""),
+          task.created_at,
+          task.updated_at,
           dump(to_task_dto(task))};
 }
 
@@ -279,8 +283,8 @@ class SqliteTaskStore final : public TaskStore {
   std::condition_variable wake_;
   std::condition_variable flushed_;
   std::unordered_map<std::string, Entry> hot_;
-  std::vector<std::string> dirty_;       // ids changed since their last write, oldest first
-  std::deque<std::string> finished_;     // written finished tasks, oldest first
+  std::vector<std::string> dirty_;    // ids changed since their last write, oldest first
+  std::deque<std::string> finished_;  // written finished tasks, oldest first
   std::size_t count_ = 0;
   std::size_t in_flight_ = 0;  // rows of the batch being written
   bool writing_ = false;

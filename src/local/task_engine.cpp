@@ -80,9 +80,7 @@ class TaskEngine::Context final : public AppContext {
 
   const std::string& task_id() const noexcept override { return id_; }
   bool cancelled() const noexcept override { return cancel_->raised(); }
-  bool wait_for(std::chrono::milliseconds duration) override {
-    return cancel_->wait_for(duration);
-  }
+  bool wait_for(std::chrono::milliseconds duration) override { return cancel_->wait_for(duration); }
   void on_cancel(std::function<void()> callback) override {
     if (callback_ != 0) cancel_->remove_callback(callback_);
     callback_ = 0;
@@ -210,7 +208,8 @@ void TaskEngine::cancel_locked(const std::string& id, CancelSignal& signal) {
       set_status_locked(task, TaskStatus::cancelled);
     });
   } else if (current != TaskStatus::cancelling) {
-    change_locked(id, [this](TaskRecord& task) { set_status_locked(task, TaskStatus::cancelling); });
+    change_locked(id,
+                  [this](TaskRecord& task) { set_status_locked(task, TaskStatus::cancelling); });
   }
 }
 
@@ -326,8 +325,8 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
-    log_.debug("task " + id + " (" + request.app_ref + ") ended after " +
-               std::to_string(millis) + " ms");
+    log_.debug("task " + id + " (" + request.app_ref + ") ended after " + std::to_string(millis) +
+               " ms");
   }
 }
 
@@ -406,8 +405,8 @@ void TaskEngine::set_output(const std::string& id, nlohmann::json output) {
   change_locked(id, [&](TaskRecord& task) { task.output = std::move(output); });
 }
 
-void TaskEngine::set_progress(const std::string& id, LogType type, double current,
-                              double total, std::string_view message) {
+void TaskEngine::set_progress(const std::string& id, LogType type, double current, double total,
+                              std::string_view message) {
   std::lock_guard lock(mutex_);
   if (live_.find(id) == live_.end()) return;
   change_locked(id, [&](TaskRecord& task) {

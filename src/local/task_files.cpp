@@ -112,9 +112,12 @@ class InputWalker {
     if (!file) {
       // One of our URLs that names nothing we have is a mistake worth saying; others are not
       // ours to judge.
-      const bool ours = origin_of(text) == base_origin_ && text.find("/files/") != std::string::npos;
-      if (ours) throw TaskFileError(where + ": no file of this runtime has this uri (deleted, "
-                                            "or a wrong token)");
+      const bool ours =
+          origin_of(text) == base_origin_ && text.find("/files/") != std::string::npos;
+      if (ours)
+        throw TaskFileError(where +
+                            ": no file of this runtime has this uri (deleted, "
+                            "or a wrong token)");
       return false;
     }
     if (!file->uploaded) {
@@ -137,12 +140,14 @@ class InputWalker {
     if (uri->media_type.empty()) uri->media_type = "text/plain";  // RFC 2397's default
     std::error_code error;
     fs::create_directories(inputs_dir_, error);
-    const std::string name = "input-" + std::to_string(++count_) + common::extension_for_media_type(uri->media_type);
+    const std::string name =
+        "input-" + std::to_string(++count_) + common::extension_for_media_type(uri->media_type);
     const fs::path path = inputs_dir_ / name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(uri->bytes.data(), static_cast<std::streamsize>(uri->bytes.size()));
     out.close();
-    if (!out) throw TaskFileError(where + ": cannot write the decoded data URI to " + path.string());
+    if (!out)
+      throw TaskFileError(where + ": cannot write the decoded data URI to " + path.string());
     return {{"path", path.string()},
             {"content_type", uri->media_type},
             {"size", uri->bytes.size()},
@@ -164,8 +169,10 @@ std::vector<std::string> pointer_tokens(const std::string& pointer) {
     const auto end = pointer.find('/', start);
     std::string token = pointer.substr(start, end == std::string::npos ? end : end - start);
     for (std::size_t at = token.find('~'); at != std::string::npos; at = token.find('~', at + 1)) {
-      if (at + 1 < token.size() && token[at + 1] == '1') token.replace(at, 2, "/");
-      else if (at + 1 < token.size() && token[at + 1] == '0') token.replace(at, 2, "~");
+      if (at + 1 < token.size() && token[at + 1] == '1')
+        token.replace(at, 2, "/");
+      else if (at + 1 < token.size() && token[at + 1] == '0')
+        token.replace(at, 2, "~");
     }
     tokens.push_back(std::move(token));
     if (end == std::string::npos) return tokens;
@@ -265,7 +272,7 @@ fs::path TaskFiles::output_dir(const std::string& task_id) const {
 }
 
 json TaskFiles::resolve_input(const json& input, const std::string& task_id,
-                             const std::optional<std::vector<std::string>>& locations) const {
+                              const std::optional<std::vector<std::string>>& locations) const {
   json resolved = input;
   InputWalker walker(store_, base_url_.get(), scratch_dir(task_id) / "inputs");
   if (!locations) {
@@ -273,10 +280,9 @@ json TaskFiles::resolve_input(const json& input, const std::string& task_id,
     return resolved;
   }
   for (const auto& pointer : *locations) {
-    for_each_location(resolved, pointer_tokens(pointer), 0, "input",
-                      [&walker](json& value, const std::string& where) {
-                        walker.resolve_file(value, where);
-                      });
+    for_each_location(
+        resolved, pointer_tokens(pointer), 0, "input",
+        [&walker](json& value, const std::string& where) { walker.resolve_file(value, where); });
   }
   return resolved;
 }

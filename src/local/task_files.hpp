@@ -49,9 +49,9 @@ class TaskFiles {
   /// pointers with `*` for any array item or map key ("/image", "/images/*"); nullopt:
   /// anywhere. Throws TaskFileError for a malformed data URI, or a uri of this runtime that
   /// names no file or a file without content.
-  nlohmann::json resolve_input(const nlohmann::json& input, const std::string& task_id,
-                               const std::optional<std::vector<std::string>>& locations =
-                                   std::nullopt) const;
+  nlohmann::json resolve_input(
+      const nlohmann::json& input, const std::string& task_id,
+      const std::optional<std::vector<std::string>>& locations = std::nullopt) const;
 
   /// The output as clients see it (see above). Throws TaskFileError when storing fails.
   nlohmann::json store_output(const nlohmann::json& output, const std::string& task_id) const;

@@ -7,19 +7,32 @@ namespace infsh::local {
 
 std::string_view status_name(TaskStatus status) noexcept {
   switch (status) {
-    case TaskStatus::unknown: return "unknown";
-    case TaskStatus::received: return "received";
-    case TaskStatus::queued: return "queued";
-    case TaskStatus::dispatched: return "dispatched";
-    case TaskStatus::preparing: return "preparing";
-    case TaskStatus::serving: return "serving";
-    case TaskStatus::setting_up: return "setting_up";
-    case TaskStatus::running: return "running";
-    case TaskStatus::cancelling: return "cancelling";
-    case TaskStatus::uploading: return "uploading";
-    case TaskStatus::completed: return "completed";
-    case TaskStatus::failed: return "failed";
-    case TaskStatus::cancelled: return "cancelled";
+    case TaskStatus::unknown:
+      return "unknown";
+    case TaskStatus::received:
+      return "received";
+    case TaskStatus::queued:
+      return "queued";
+    case TaskStatus::dispatched:
+      return "dispatched";
+    case TaskStatus::preparing:
+      return "preparing";
+    case TaskStatus::serving:
+      return "serving";
+    case TaskStatus::setting_up:
+      return "setting_up";
+    case TaskStatus::running:
+      return "running";
+    case TaskStatus::cancelling:
+      return "cancelling";
+    case TaskStatus::uploading:
+      return "uploading";
+    case TaskStatus::completed:
+      return "completed";
+    case TaskStatus::failed:
+      return "failed";
+    case TaskStatus::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -147,8 +160,8 @@ TaskRecord task_record_from_dto(const nlohmann::json& dto) {
 }
 
 nlohmann::json to_status_dto(const TaskRecord& task) {
-  return {{"id", task.id}, {"status", static_cast<int>(task.status)},
-          {"updated_at", task.updated_at}};
+  return {
+      {"id", task.id}, {"status", static_cast<int>(task.status)}, {"updated_at", task.updated_at}};
 }
 
 }  // namespace infsh::local

@@ -44,9 +44,9 @@ std::string signal_name(int number) {
 
 WorkerReady parse_ready(const json& message) {
   if (!message.is_object() || string_member(message, "type") != "ready") {
-    throw std::runtime_error("its first message was not 'ready': " +
-                             message.dump(-1, ' ', false, json::error_handler_t::replace)
-                                 .substr(0, 200));
+    throw std::runtime_error(
+        "its first message was not 'ready': " +
+        message.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 200));
   }
   const auto protocol = message.find("protocol");
   if (protocol == message.end() || !protocol->is_number_integer()) {
@@ -69,9 +69,9 @@ WorkerReady parse_ready(const json& message) {
   ready.functions.push_back(ready.default_function);
   for (const auto& [name, function] : functions->items()) {
     if (name != ready.default_function) ready.functions.push_back(name);
-    ready.input_files[name] =
-        function.is_object() ? string_list(function.value("input_files", json::array()))
-                             : std::vector<std::string>{};
+    ready.input_files[name] = function.is_object()
+                                  ? string_list(function.value("input_files", json::array()))
+                                  : std::vector<std::string>{};
   }
   return ready;
 }
@@ -121,7 +121,8 @@ std::string error_text(const json& message) {
 }
 
 std::string describe_exit(int wait_status) {
-  if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFEXITED(wait_status))
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) {
     const int number = WTERMSIG(wait_status);
     return "was killed by signal " + std::to_string(number) + " (" + signal_name(number) + ")";

@@ -30,8 +30,8 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr auto kExitGrace = std::chrono::seconds(1);
 
 int poll_timeout_ms(WorkerProcess::Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
-                                                                 WorkerProcess::Clock::now());
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - WorkerProcess::Clock::now());
   return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60000));
 }
 
@@ -149,8 +149,7 @@ WorkerProcess::~WorkerProcess() {
 // ---- writing ------------------------------------------------------------------------------------
 
 bool WorkerProcess::send(const nlohmann::json& message, Clock::time_point deadline) {
-  std::string line =
-      message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
   std::lock_guard lock(write_mutex_);
   if (write_broken_) return false;
   std::size_t written = 0;
@@ -214,8 +213,8 @@ WorkerProcess::Event WorkerProcess::next(Clock::time_point deadline) {
     }
     if (deadline == Clock::time_point::max()) {
       changed_.wait(lock);
-    } else if (changed_.wait_until(lock, deadline) == std::cv_status::timeout &&
-               !interrupted_ && events_.empty() && !finished_) {
+    } else if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && !interrupted_ &&
+               events_.empty() && !finished_) {
       return {Event::Kind::timed_out, {}, {}};
     }
   }
@@ -245,7 +244,8 @@ void WorkerProcess::deliver(Event event) {
   if (options_.on_idle_output) options_.on_idle_output(idle);
 }
 
-// ---- the process ----------------------------------------------------------------------------------
+// ---- the process
+// ----------------------------------------------------------------------------------
 
 void WorkerProcess::kill() noexcept {
   std::lock_guard lock(mutex_);

@@ -79,8 +79,8 @@ class WorkerProcess {
   void attach(bool attached);
 
   /// The next event; Kind::interrupted once after each interrupt(); Kind::timed_out once
-  /// `deadline` has passed, even while events wait (so a flood cannot outrun it); Kind::exited (every time) once the process ended and every
-  /// event before that was taken.
+  /// `deadline` has passed, even while events wait (so a flood cannot outrun it); Kind::exited
+  /// (every time) once the process ended and every event before that was taken.
   Event next(Clock::time_point deadline);
 
   /// Makes next() return Kind::interrupted. Safe from any thread; takes only this object's

@@ -83,14 +83,14 @@ TEST_CASE("setup answers setup_done, and a run answers its result with the task 
                           {"message", "set up with label L"}});
 
   const json result = worker.run("t1", "counter", json::object());
-  CHECK(result == json{{"type", "result"},
-                       {"task_id", "t1"},
-                       {"output",
-                        {{"count", 1},
-                         {"label", "L"},
-                         {"pid", worker.process.pid()},
-                         {"output_meta", nullptr}}},
-                       {"files", json::array()}});
+  CHECK(
+      result ==
+      json{
+          {"type", "result"},
+          {"task_id", "t1"},
+          {"output",
+           {{"count", 1}, {"label", "L"}, {"pid", worker.process.pid()}, {"output_meta", nullptr}}},
+          {"files", json::array()}});
 }
 
 TEST_CASE("what the app prints never reaches the protocol but goes to stderr") {

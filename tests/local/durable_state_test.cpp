@@ -54,11 +54,13 @@ TEST_CASE("a runtime on the data directory of a stopped one serves its tasks, fi
     echo_id = client.tasks.run({{"app", "infsh/echo"}, {"input", {{"kept", true}}}}).id;
     file = client.files.upload_bytes("durable bytes", {.filename = "keep.txt"});
     session_id = client.tasks.run({{"app", "infsh/counter"}, {"session", "new"}}).session_id;
-    cancelled_id = client.tasks
-                       .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 60000}}}},
-                            {.wait = false})
-                       .id;
-    CHECK(wait_until([&] { return client.tasks.get(cancelled_id).status == inf::TaskStatus::running; }));
+    cancelled_id =
+        client.tasks
+            .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 60000}}}},
+                 {.wait = false})
+            .id;
+    CHECK(wait_until(
+        [&] { return client.tasks.get(cancelled_id).status == inf::TaskStatus::running; }));
   }  // stopped: the running task is cancelled, everything is written, the directory released
 
   // Same port, so even the old uris work as they are.
@@ -103,18 +105,21 @@ TEST_CASE("after a kill -9 the next runtime fails the tasks that were running an
   std::string session_id;
   inf::FileRef file;
   {
-    ChildRuntime child({"--data-dir", data.path().string(), "--workers", "1", "--log-level", "off"});
+    ChildRuntime child(
+        {"--data-dir", data.path().string(), "--workers", "1", "--log-level", "off"});
     REQUIRE(child.first_line().rfind("http://", 0) == 0);
     auto client = client_for(child.first_line());
     echo_id = client.tasks.run({{"app", "infsh/echo"}, {"input", {{"n", 1}}}}).id;
     file = client.files.upload_bytes("survives kill -9", {.filename = "k.txt"});
     session_id = client.tasks.run({{"app", "infsh/counter"}, {"session", "new"}}).session_id;
-    running_id = client.tasks
-                     .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 600000}}}},
-                          {.wait = false})
-                     .id;
+    running_id =
+        client.tasks
+            .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 600000}}}},
+                 {.wait = false})
+            .id;
     queued_id = client.tasks.run({{"app", "infsh/echo"}}, {.wait = false}).id;  // one worker: waits
-    CHECK(wait_until([&] { return client.tasks.get(running_id).status == inf::TaskStatus::running; }));
+    CHECK(wait_until(
+        [&] { return client.tasks.get(running_id).status == inf::TaskStatus::running; }));
     // Task changes are written behind: wait until the database has them all.
     const auto port = port_of(child.first_line());
     CHECK(wait_until([&] {

@@ -41,8 +41,8 @@ RawResponse put_bytes(std::uint16_t port, const std::string& url, const std::str
 // Sends a chunked PUT of `bytes` (in pieces of 3) and reads the answer.
 RawResponse put_chunked(std::uint16_t port, const std::string& url, const std::string& bytes) {
   RawConnection connection(port);
-  std::string request = "PUT " + path_of(url) +
-                        " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string request =
+      "PUT " + path_of(url) + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
     const auto piece = bytes.substr(i, 3);
     char size[16];
@@ -54,9 +54,7 @@ RawResponse put_chunked(std::uint16_t port, const std::string& url, const std::s
   return connection.read_response();
 }
 
-bool no_part_files(const fs::path& data_dir) {
-  return fs::is_empty(data_dir / "uploads");
-}
+bool no_part_files(const fs::path& data_dir) { return fs::is_empty(data_dir / "uploads"); }
 
 }  // namespace
 
@@ -73,8 +71,8 @@ TEST_CASE("uploads from a path, bytes and a data URI come back byte for byte") {
   CHECK(from_path.id.rfind("file_", 0) == 0);
   CHECK(from_path.uri.rfind(local.url() + "/files/" + from_path.id + "/content?token=", 0) == 0);
 
-  const inf::FileRef from_bytes = client.files.upload_bytes(
-      std::string("\0\1\2binary\xff", 10), {.filename = "data.bin"});
+  const inf::FileRef from_bytes =
+      client.files.upload_bytes(std::string("\0\1\2binary\xff", 10), {.filename = "data.bin"});
   const inf::FileRef from_data_uri = client.files.upload("data:image/png;base64,iVBORw0KGgo=");
   CHECK(from_data_uri.content_type == "image/png");
 
@@ -131,8 +129,9 @@ TEST_CASE("a file uri serves its bytes with type and length to any HTTP client, 
 
   const std::string bare = "/files/" + file.id + "/content";
   CHECK(http_request(local.port(), "GET", bare).status == 403);
-  CHECK(http_request(local.port(), "GET", bare + "?token=00112233445566778899aabbccddeeff")
-            .status == 403);
+  CHECK(
+      http_request(local.port(), "GET", bare + "?token=00112233445566778899aabbccddeeff").status ==
+      403);
   // The API key works in place of the token (the client sends it to its own API host).
   CHECK(http_request(local.port(), "GET", bare, {}, {{"Authorization", "Bearer files-key"}}).body ==
         "{\"a\": 1}");
@@ -145,14 +144,13 @@ TEST_CASE("POST /files takes the bodies of the Python, JavaScript and C++ client
   LocalRuntime local;
   const auto port = local.port();
   // Python: all six keys, unset ones null, plus `public`; v1-style client, compat envelope.
-  const json python = create_file(
-      port, {{"files",
-              {{{"uri", ""},
-                {"filename", nullptr},
-                {"content_type", "text/plain"},
-                {"path", nullptr},
-                {"size", 5},
-                {"public", nullptr}}}}});
+  const json python = create_file(port, {{"files",
+                                          {{{"uri", ""},
+                                            {"filename", nullptr},
+                                            {"content_type", "text/plain"},
+                                            {"path", nullptr},
+                                            {"size", 5},
+                                            {"public", nullptr}}}}});
   // JavaScript with a data URI: undefined keys left out, no size.
   const json js = create_file(port, {{"files", {{{"uri", ""}, {"content_type", "image/png"}}}}},
                               {{"X-Client-Source", "inference-sdk-js/0.5.13"}});
@@ -193,8 +191,8 @@ TEST_CASE("POST /files takes the bodies of the Python, JavaScript and C++ client
   CHECK(js_file.json().at("data").at("size") == 4);
 
   // A client that sends X-API-Version: 2 gets the bare array.
-  const auto v2 = http_request(port, "POST", "/files", R"({"files":[{"uri":""}]})",
-                               {{"X-API-Version", "2"}});
+  const auto v2 =
+      http_request(port, "POST", "/files", R"({"files":[{"uri":""}]})", {{"X-API-Version", "2"}});
   CHECK(v2.json().is_array());
   CHECK(v2.json().at(0).at("content_type") == "application/octet-stream");
 }
@@ -303,13 +301,15 @@ TEST_CASE("ids and paths that try to leave the file store reach nothing") {
   // A client's filename and path are metadata: no directory part survives in the name, and the
   // path is never used on disk.
   const json file = create_file(
-      port, {{"files",
-              {{{"uri", ""}, {"filename", "../../../tmp/evil.txt"}, {"path", "../../etc/passwd"}}}}});
+      port,
+      {{"files",
+        {{{"uri", ""}, {"filename", "../../../tmp/evil.txt"}, {"path", "../../etc/passwd"}}}}});
   CHECK(file.at("filename") == "evil.txt");
   CHECK(file.at("path") == "../../etc/passwd");
   const std::string token =
-      file.at("upload_url").get<std::string>().substr(file.at("upload_url").get<std::string>().find(
-          "?token=") + 7);
+      file.at("upload_url")
+          .get<std::string>()
+          .substr(file.at("upload_url").get<std::string>().find("?token=") + 7);
   CHECK(put_bytes(port, file.at("upload_url"), "mine").status == 200);
 
   const std::vector<std::string> attempts = {
@@ -405,16 +405,16 @@ TEST_CASE("input files reach apps as local paths, and output files come back as 
   CHECK(read_file(got) == "\nsteloiv\nsesor");
 
   // A local path with file_path() is uploaded first; a data URI is decoded by the runtime.
-  const inf::Task from_path = client.tasks.run(
-      {{"app", "infsh/file-info"}, {"input", {{"file", inf::file_path(poem)}}}});
+  const inf::Task from_path =
+      client.tasks.run({{"app", "infsh/file-info"}, {"input", {{"file", inf::file_path(poem)}}}});
   CHECK(from_path.output.at("size") == 14);
   const inf::Task from_data = client.tasks.run(
       {{"app", "infsh/file-info"}, {"input", {{"file", "data:text/plain;base64,YWJj"}}}});
   CHECK(from_data.output.at("size") == 3);
   CHECK(from_data.output.at("content_type") == "text/plain");
   // The task's scratch space is gone once it ended.
-  CHECK(client.files.download(from_data.output.at("reversed").get<std::string>(),
-                              dir.path() / "cba.txt")
+  CHECK(client.files
+            .download(from_data.output.at("reversed").get<std::string>(), dir.path() / "cba.txt")
             .filename() == "cba.txt");
   CHECK(read_file(dir.path() / "cba.txt") == "cba");
 }
@@ -423,12 +423,12 @@ TEST_CASE("echo gives back a stored file's uri, and never publishes a path a cli
   LocalRuntime local;
   auto client = local.client();
   const auto file = client.files.upload_bytes("abc", {.filename = "abc.txt"});
-  const inf::Task echoed = client.tasks.run(
-      {{"app", "infsh/echo"},
-       {"input",
-        {{"doc", file.uri},
-         {"object", {{"uri", file.uri}, {"filename", "renamed.txt"}}},
-         {"elsewhere", "https://example.com/cat.png"}}}});
+  const inf::Task echoed =
+      client.tasks.run({{"app", "infsh/echo"},
+                        {"input",
+                         {{"doc", file.uri},
+                          {"object", {{"uri", file.uri}, {"filename", "renamed.txt"}}},
+                          {"elsewhere", "https://example.com/cat.png"}}}});
   CHECK(echoed.output.at("doc") == file.uri);
   CHECK(echoed.output.at("object") == file.uri);
   CHECK(echoed.output.at("elsewhere") == "https://example.com/cat.png");
@@ -448,18 +448,19 @@ TEST_CASE("a uri of this runtime that names no stored content fails the task, na
   LocalRuntime local;
   auto client = local.client();
   const std::string unknown =
-      local.url() + "/files/file_aaaaaaaaaaaaaaaaaaaa/content?token=00000000000000000000000000000000";
-  CHECK_THROWS_WITH(
-      client.tasks.run({{"app", "infsh/file-info"}, {"input", {{"file", unknown}}}}),
-      Catch::Contains("input.file") && Catch::Contains("no file of this runtime"));
+      local.url() +
+      "/files/file_aaaaaaaaaaaaaaaaaaaa/content?token=00000000000000000000000000000000";
+  CHECK_THROWS_WITH(client.tasks.run({{"app", "infsh/file-info"}, {"input", {{"file", unknown}}}}),
+                    Catch::Contains("input.file") && Catch::Contains("no file of this runtime"));
 
   const json slot = create_file(local.port(), {{"files", {{{"uri", ""}}}}});
   CHECK_THROWS_WITH(
       client.tasks.run({{"app", "infsh/echo"}, {"input", {{"list", {slot.at("uri")}}}}}),
       Catch::Contains("input.list[0]") && Catch::Contains("no content yet"));
   // Sent raw: the C++ client checks data URIs itself before sending.
-  const auto created = http_request(local.port(), "POST", "/apps/run",
-                                    R"({"app":"infsh/echo","input":{"bad":"data:text/plain;base64,@@"}})");
+  const auto created =
+      http_request(local.port(), "POST", "/apps/run",
+                   R"({"app":"infsh/echo","input":{"bad":"data:text/plain;base64,@@"}})");
   REQUIRE(created.status == 200);
   CHECK_THROWS_WITH(
       client.tasks.wait_for_completion(created.json().at("data").at("id").get<std::string>()),

@@ -1,6 +1,6 @@
 #include "local_runtime_fixture.hpp"
 
-#include <cstdlib>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,16 +9,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
+#include <cstdlib>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <vector>
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace infsh::local::testing {
 
@@ -196,9 +196,8 @@ RawResponse RawConnection::read_stream_until(const std::function<bool(const std:
   response.status = std::stoi(head.substr(9, 3));
   while (line_start != std::string::npos) {
     const auto next = head.find("\r\n", line_start + 2);
-    const std::string line =
-        head.substr(line_start + 2, next == std::string::npos ? std::string::npos
-                                                              : next - line_start - 2);
+    const std::string line = head.substr(
+        line_start + 2, next == std::string::npos ? std::string::npos : next - line_start - 2);
     const auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string value = line.substr(colon + 1);

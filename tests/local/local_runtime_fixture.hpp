@@ -90,11 +90,13 @@ class RawConnection {
   RawResponse read_response(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// Reads a response head and then body bytes until `done(body so far)` holds (chunk framing
   /// removed). Throws on timeout or close before that.
-  RawResponse read_stream_until(const std::function<bool(const std::string&)>& done,
-                                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  RawResponse read_stream_until(
+      const std::function<bool(const std::string&)>& done,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// Everything not yet consumed (raw, with any chunk framing) up to the server's close.
   /// Throws on timeout.
-  std::string read_until_closed(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  std::string read_until_closed(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// True when the server closed the connection (EOF or reset) within `timeout`.
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// Closes now with a reset, as a vanished client would.
@@ -124,7 +126,8 @@ class ChildRuntime {
   const std::string& first_line() const { return first_line_; }
   void signal(int number);
   /// Waits for the exit; the exit status (or 128 + signal) or nullopt on timeout.
-  std::optional<int> wait_exit(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  std::optional<int> wait_exit(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
  private:
   int pid_ = -1;

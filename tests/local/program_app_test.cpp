@@ -97,7 +97,8 @@ std::string failure_of(inf::Client& client, const json& params) {
 TEST_CASE("an app program runs and answers, with its printf and stderr in the task logs") {
   LocalRuntime local(hosting());
   auto client = local.client();
-  const inf::Task done = client.tasks.run({{"app", kApp}, {"input", {{"text", "hi"}, {"count", 3}}}});
+  const inf::Task done =
+      client.tasks.run({{"app", kApp}, {"input", {{"text", "hi"}, {"count", 3}}}});
   CHECK(done.status == inf::TaskStatus::completed);
   CHECK(done.function == "run");
   CHECK(done.output.at("text") == "hihihi");
@@ -189,9 +190,9 @@ TEST_CASE("a cancel the app ignores kills the worker after the grace period") {
   auto client = local.client();
   const inf::Task before = client.tasks.run(counter());
   const int old_pid = before.output.at("pid").get<int>();
-  const inf::Task stubborn = client.tasks.run(
-      call("slow", {{"steps", 100000}, {"delay_ms", 20}, {"ignore_cancel", true}}),
-      {.wait = false});
+  const inf::Task stubborn =
+      client.tasks.run(call("slow", {{"steps", 100000}, {"delay_ms", 20}, {"ignore_cancel", true}}),
+                       {.wait = false});
   REQUIRE(wait_until([&] { return has_log(client.tasks.get(stubborn.id), "step 1"); }));
   client.tasks.cancel(stubborn.id);
   try {
@@ -213,8 +214,7 @@ TEST_CASE("an app that floods messages and ignores a cancel is still killed afte
   auto client = local.client();
   // No delay between steps: a log, progress and partial output as fast as the app can write.
   const inf::Task flood = client.tasks.run(
-      call("slow", {{"steps", 100000}, {"delay_ms", 0}, {"ignore_cancel", true}}),
-      {.wait = false});
+      call("slow", {{"steps", 100000}, {"delay_ms", 0}, {"ignore_cancel", true}}), {.wait = false});
   REQUIRE(wait_until([&] { return has_log(client.tasks.get(flood.id), "step 1"); }));
   client.tasks.cancel(flood.id);
   CHECK_THROWS_AS(client.tasks.wait_for_completion(flood.id), inf::CancelledError);
@@ -222,7 +222,8 @@ TEST_CASE("an app that floods messages and ignores a cancel is still killed afte
   CHECK(local.runtime().stats().app_processes == 0);
 }
 
-TEST_CASE("a crashing app fails its task with how it ended and its stderr, and the runtime goes on") {
+TEST_CASE(
+    "a crashing app fails its task with how it ended and its stderr, and the runtime goes on") {
   LocalRuntime local(hosting());
   auto client = local.client();
   const inf::Task before = client.tasks.run(counter());
@@ -265,7 +266,9 @@ TEST_CASE("invalid input fails the task with a message naming the field") {
   CHECK_THAT(created.body, Catch::Contains("inspect_file"));
 }
 
-TEST_CASE("an uploaded input file reaches the app as a local path and its output file comes back as a uri") {
+TEST_CASE(
+    "an uploaded input file reaches the app as a local path and its output file comes back as a "
+    "uri") {
   LocalRuntime local(hosting());
   auto client = local.client();
   TempDir dir;
@@ -287,8 +290,9 @@ TEST_CASE("an uploaded input file reaches the app as a local path and its output
     REQUIRE(created.status == 200);
     return client.tasks.wait_for_completion(created.json().at("data").at("id").get<std::string>());
   };
-  CHECK(run_raw(call("inspect_file", {{"file", "data:text/plain;base64,YWJj"}}))
-            .output.at("text") == "abc");
+  CHECK(
+      run_raw(call("inspect_file", {{"file", "data:text/plain;base64,YWJj"}})).output.at("text") ==
+      "abc");
   CHECK(run_raw({{"app", kApp}, {"input", {{"text", "data:,hi"}}}}).output.at("text") ==
         "data:,hi");
 }
@@ -318,7 +322,8 @@ json in_session(json params, const std::string& session) {
   return params;
 }
 
-TEST_CASE("a session whose worker crashes is lost: it ends, and its next call throws WorkerLostError") {
+TEST_CASE(
+    "a session whose worker crashes is lost: it ends, and its next call throws WorkerLostError") {
   LocalRuntime local(hosting());
   auto client = local.client();
   const inf::Task first = client.tasks.run(in_session(counter(), "new"));
@@ -420,7 +425,9 @@ TEST_CASE("a session handle whose worker crashes throws WorkerLostError on its n
   CHECK_NOTHROW(session.end());  // ending a lost session changes nothing
 }
 
-TEST_CASE("a worker gets its app id, worker id, a file cache, the session id, and no descriptor of the runtime") {
+TEST_CASE(
+    "a worker gets its app id, worker id, a file cache, the session id, and no descriptor of the "
+    "runtime") {
   TempDir dir;
   const auto marker = dir.write("runtime-only.txt", "the runtime's, not the app's");
   const int inheritable = ::open(marker.c_str(), O_RDONLY);  // no O_CLOEXEC on purpose
@@ -482,7 +489,8 @@ TEST_CASE("infsh-local --app refuses bad values at start-up with status 1, namin
 
   const auto [missing, missing_text] = run({"--app", "tests/x=/nonexistent/program"});
   CHECK(missing == 1);
-  CHECK_THAT(missing_text, Catch::Contains("/nonexistent/program") && Catch::Contains("no such file"));
+  CHECK_THAT(missing_text,
+             Catch::Contains("/nonexistent/program") && Catch::Contains("no such file"));
 
   const auto plain = dir.write("plain.txt", "not a program");
   const auto [not_executable, not_executable_text] = run({"--app", "tests/x=" + plain.string()});
@@ -522,8 +530,8 @@ TEST_CASE("the hello example runs in a child infsh-local given --app") {
                       "--task-timeout", "30", "--log-level", "off"});
   REQUIRE(child.first_line().rfind("http://127.0.0.1:", 0) == 0);
   auto client = client_for(child.first_line());
-  const inf::Task done =
-      client.tasks.run({{"app", "examples/hello"}, {"input", {{"name", "Ada"}, {"excited", true}}}});
+  const inf::Task done = client.tasks.run(
+      {{"app", "examples/hello"}, {"input", {{"name", "Ada"}, {"excited", true}}}});
   CHECK(done.output.at("greeting") == "Hello, Ada!");
   CHECK(has_log(done, "greeting Ada"));
   child.signal(SIGTERM);
@@ -537,8 +545,7 @@ TEST_CASE("hello serve starts infsh-local serving the app under its own name") {
   const auto line = serve.read_line_containing("http://127.0.0.1:", 10s);
   REQUIRE(line);
   auto client = client_for(line->substr(line->find("http://")));
-  const inf::Task done =
-      client.tasks.run({{"app", "local/hello"}, {"input", {{"name", "Grace"}}}});
+  const inf::Task done = client.tasks.run({{"app", "local/hello"}, {"input", {{"name", "Grace"}}}});
   CHECK(done.output.at("greeting") == "Hello, Grace.");
   serve.signal(SIGTERM);
   CHECK(serve.wait(10s) == 0);
@@ -555,16 +562,20 @@ TEST_CASE("worker messages: ready is read with its functions, exits are describe
   CHECK(ready.functions == std::vector<std::string>{"run", "edit"});
   CHECK(ready.input_files.at("edit") == std::vector<std::string>{"/image", "/masks/*"});
   CHECK_THROWS_WITH(parse_ready(json{{"type", "log"}}), Catch::Contains("not 'ready'"));
-  CHECK_THROWS_WITH(parse_ready(json{{"type", "ready"}, {"protocol", 2}, {"functions", {{"run", json::object()}}}}),
-                    Catch::Contains("protocol 2"));
-  CHECK_THROWS_WITH(parse_ready(json{{"type", "ready"}, {"protocol", 1}, {"functions", json::object()}}),
-                    Catch::Contains("no functions"));
+  CHECK_THROWS_WITH(
+      parse_ready(
+          json{{"type", "ready"}, {"protocol", 2}, {"functions", {{"run", json::object()}}}}),
+      Catch::Contains("protocol 2"));
+  CHECK_THROWS_WITH(
+      parse_ready(json{{"type", "ready"}, {"protocol", 1}, {"functions", json::object()}}),
+      Catch::Contains("no functions"));
   CHECK(describe_exit(3 << 8) == "exited with status 3");
   CHECK(describe_exit(SIGSEGV) == "was killed by signal 11 (Segmentation fault)");
   CHECK(infsh::local::error_text({{"kind", "invalid_input"},
                                   {"message", "input.a: bad"},
-                                  {"issues", {{{"path", "input.a"}, {"message", "bad"}},
-                                              {{"path", "input.b"}, {"message", "worse"}}}}}) ==
+                                  {"issues",
+                                   {{{"path", "input.a"}, {"message", "bad"}},
+                                    {{"path", "input.b"}, {"message", "worse"}}}}}) ==
         "input.a: bad; input.b: worse");
 }
 

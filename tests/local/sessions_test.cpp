@@ -19,7 +19,8 @@ json counter(const std::string& session) {
 }
 
 json new_session(const std::string& app, int timeout) {
-  return {{"app", app}, {"input", json::object()}, {"session", "new"}, {"session_timeout", timeout}};
+  return {
+      {"app", app}, {"input", json::object()}, {"session", "new"}, {"session_timeout", timeout}};
 }
 
 std::string error_code(const RawResponse& response) {
@@ -62,9 +63,10 @@ TEST_CASE("every update of a session task carries the real session id") {
   LocalRuntime local;
   auto client = local.client();
   std::vector<inf::Task> updates;
-  for (const inf::Task& update : client.tasks.run(
-           {{"app", "infsh/progress"}, {"input", {{"steps", 2}, {"delay_ms", 5}}}, {"session", "new"}},
-           inf::stream)) {
+  for (const inf::Task& update : client.tasks.run({{"app", "infsh/progress"},
+                                                   {"input", {{"steps", 2}, {"delay_ms", 5}}},
+                                                   {"session", "new"}},
+                                                  inf::stream)) {
     updates.push_back(update);
   }
   REQUIRE(updates.size() >= 2);
@@ -72,8 +74,8 @@ TEST_CASE("every update of a session task carries the real session id") {
   CHECK(id.rfind("sess_", 0) == 0);
   for (const auto& update : updates) CHECK(update.session_id == id);
   // So does the created task, and every line of the raw stream.
-  const auto created = http_request(local.port(), "POST", "/apps/run",
-                                    R"({"app":"infsh/echo","session":"new"})");
+  const auto created =
+      http_request(local.port(), "POST", "/apps/run", R"({"app":"infsh/echo","session":"new"})");
   CHECK(created.json().at("data").at("session_id").get<std::string>().rfind("sess_", 0) == 0);
 }
 
@@ -204,12 +206,12 @@ TEST_CASE("ending a session fails the calls still waiting for it") {
   const std::string session =
       client.tasks.run({{"app", "infsh/progress"}, {"input", {{"steps", 0}}}, {"session", "new"}})
           .session_id;
-  const std::string running =
-      client.tasks
-          .run({{"app", "infsh/progress"}, {"input", {{"steps", 2}, {"delay_ms", 100}}},
-                {"session", session}},
-               {.wait = false})
-          .id;
+  const std::string running = client.tasks
+                                  .run({{"app", "infsh/progress"},
+                                        {"input", {{"steps", 2}, {"delay_ms", 100}}},
+                                        {"session", session}},
+                                       {.wait = false})
+                                  .id;
   const std::string waiting =
       client.tasks
           .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}}}, {"session", session}},

@@ -56,8 +56,8 @@ void check_error_body(const RawResponse& response, int status) {
 
 TEST_CASE("clients without X-API-Version get the compat envelope") {
   LocalRuntime local;
-  const auto response = http_request(local.port(), "POST", "/apps/run",
-                                     R"({"app":"infsh/echo","input":{"a":1}})");
+  const auto response =
+      http_request(local.port(), "POST", "/apps/run", R"({"app":"infsh/echo","input":{"a":1}})");
   REQUIRE(response.status == 200);
   const json body = response.json();
   CHECK(body.at("success") == true);
@@ -76,8 +76,7 @@ TEST_CASE("clients sending X-API-Version 2 get the bare task") {
   CHECK_FALSE(task.contains("success"));
   CHECK(task.at("status") == 2);
   for (const char* field : {"id", "created_at", "updated_at", "status", "app_id", "function",
-                            "input", "output", "setup", "error", "logs", "events",
-                            "session_id"}) {
+                            "input", "output", "setup", "error", "logs", "events", "session_id"}) {
     CHECK(task.contains(field));
   }
 }
@@ -88,8 +87,7 @@ TEST_CASE("errors carry one body that every client generation reads") {
   check_error_body(http_request(local.port(), "GET", "/tasks/task_missing", {}, kV2), 404);
   const auto response = http_request(local.port(), "GET", "/tasks/task_missing");
   CHECK(response.json().at("error").at("code") == "NOT_FOUND");
-  CHECK(response.json().at("detail").get<std::string>().find("task_missing") !=
-        std::string::npos);
+  CHECK(response.json().at("detail").get<std::string>().find("task_missing") != std::string::npos);
 }
 
 TEST_CASE("cancel answers data null in the envelope, and null for v2") {
@@ -156,7 +154,8 @@ TEST_CASE("Accept chooses NDJSON or SSE for a task stream") {
   CHECK(json::parse(sse.body.substr(6)).at("status") == 10);
 }
 
-TEST_CASE("a stream sends the current task first, then full updates, and ends with the final status") {
+TEST_CASE(
+    "a stream sends the current task first, then full updates, and ends with the final status") {
   LocalRuntime local;
   const std::string id =
       create(local, {{"app", "infsh/progress"}, {"input", {{"steps", 3}, {"delay_ms", 5}}}});

@@ -130,8 +130,7 @@ class App {
 
   /// Builds a warm instance for `setup` (null when the request had none). Runs on a worker
   /// thread while the task shows status setting_up; throw to fail the task.
-  virtual std::unique_ptr<AppInstance> setup(const nlohmann::json& setup,
-                                             AppContext& context) = 0;
+  virtual std::unique_ptr<AppInstance> setup(const nlohmann::json& setup, AppContext& context) = 0;
 };
 
 /// The apps a runtime serves, by name ("namespace/name"). Safe to use from several threads; apps

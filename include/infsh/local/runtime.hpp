@@ -102,14 +102,14 @@ struct RuntimeOptions {
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
 struct RuntimeStats {
   std::size_t open_connections = 0;
-  std::size_t open_streams = 0;        ///< task streams currently attached to a client
-  std::uint64_t streams_opened = 0;    ///< task streams opened since start
-  std::uint64_t requests = 0;          ///< requests answered since start
-  std::size_t tasks = 0;               ///< tasks held by the store
-  std::size_t active_tasks = 0;        ///< tasks not yet completed, failed or cancelled
-  std::size_t warm_instances = 0;      ///< idle app instances kept for reuse
-  std::size_t active_sessions = 0;     ///< sessions with status active
-  std::size_t app_processes = 0;       ///< worker processes of app programs alive now
+  std::size_t open_streams = 0;      ///< task streams currently attached to a client
+  std::uint64_t streams_opened = 0;  ///< task streams opened since start
+  std::uint64_t requests = 0;        ///< requests answered since start
+  std::size_t tasks = 0;             ///< tasks held by the store
+  std::size_t active_tasks = 0;      ///< tasks not yet completed, failed or cancelled
+  std::size_t warm_instances = 0;    ///< idle app instances kept for reuse
+  std::size_t active_sessions = 0;   ///< sessions with status active
+  std::size_t app_processes = 0;     ///< worker processes of app programs alive now
   /// Task changes not yet in the database (they are written behind, within a commit).
   std::size_t pending_task_writes = 0;
 };

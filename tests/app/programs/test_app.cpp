@@ -115,8 +115,8 @@ struct EnvironmentOutput : infsh::BaseAppOutput {
   std::string file_cache_dir;
   std::vector<std::string> open_files;
 };
-INFSH_MODEL(EnvironmentOutput, INFSH_FIELD(app_id), INFSH_FIELD(worker_id),
-            INFSH_FIELD(session_id), INFSH_FIELD(file_cache_dir),
+INFSH_MODEL(EnvironmentOutput, INFSH_FIELD(app_id), INFSH_FIELD(worker_id), INFSH_FIELD(session_id),
+            INFSH_FIELD(file_cache_dir),
             INFSH_FIELD(open_files).description("Targets of /proc/self/fd/*"))
 
 class TestApp : public infsh::BaseApp {
