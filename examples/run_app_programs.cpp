@@ -41,15 +41,19 @@ int main(int argc, char** argv) try {
                                    {"palette", "ocean"},
                                    {"preview", true}}}};
   std::size_t logs_seen = 0;
+  bool preview_shown = false;
   inf::Task last;
   for (const inf::Task& update : client.tasks.run(params, inf::stream)) {
     for (; logs_seen < update.logs.size(); ++logs_seen) {
       std::cout << "  log: " << update.logs[logs_seen].content << "\n";
     }
     std::cout << "Status: " << update.status;
-    if (update.status != inf::TaskStatus::completed && update.output.contains("image")) {
+    if (!preview_shown && update.status != inf::TaskStatus::completed &&
+        update.output.contains("image")) {
+      preview_shown = true;  // a partial output: the coarse preview, as a file uri
       std::cout << "  (preview " << update.output.value("width", 0) << "x"
-                << update.output.value("height", 0) << " ready)";
+                << update.output.value("height", 0)
+                << " ready: " << uri_of(update.output.at("image")) << ")";
     }
     std::cout << "\n";
     last = update;
