@@ -4,11 +4,8 @@
 
 namespace infsh::local {
 
-namespace {
-
 bool constant_time_equal(std::string_view given, std::string_view expected) noexcept {
-  // Runs over the expected length whatever was given, so timing reveals neither the content
-  // nor where a guess goes wrong.
+  // Runs over the expected length whatever was given.
   unsigned difference = given.size() == expected.size() ? 0U : 1U;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const char g = i < given.size() ? given[i] : '\0';
@@ -17,8 +14,6 @@ bool constant_time_equal(std::string_view given, std::string_view expected) noex
   }
   return difference == 0;
 }
-
-}  // namespace
 
 bool bearer_matches(std::optional<std::string_view> authorization, const std::string& key) noexcept {
   if (!authorization) return false;

@@ -1,15 +1,14 @@
 #include "file_store.hpp"
 
-#include "common/media_types.hpp"
-
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <system_error>
 
+#include "auth.hpp"
+#include "common/media_types.hpp"
 #include "http_message.hpp"
 #include "id_generator.hpp"
 #include "time_format.hpp"
@@ -79,13 +78,7 @@ bool valid_content_type(std::string_view content_type) noexcept {
 }
 
 bool token_matches(std::string_view presented, std::string_view expected) noexcept {
-  unsigned difference = presented.size() == expected.size() ? 0U : 1U;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const char p = i < presented.size() ? presented[i] : '\0';
-    difference |= static_cast<unsigned>(static_cast<unsigned char>(p) ^
-                                        static_cast<unsigned char>(expected[i]));
-  }
-  return difference == 0 && !expected.empty();
+  return !expected.empty() && constant_time_equal(presented, expected);
 }
 
 std::string file_uri(const std::string& base_url, const FileRecord& file) {
