@@ -219,35 +219,6 @@ ProgramResult run_program(const std::vector<std::string>& argv,
   return result;
 }
 
-TempDir::TempDir() {
-  static std::atomic<unsigned> counter{0};
-  std::random_device random;
-  path_ = std::filesystem::temp_directory_path() /
-          ("infsh-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
-           "-" + std::to_string(random()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::filesystem::path TempDir::write(const std::string& name, const std::string& bytes) const {
-  const auto file = path_ / name;
-  std::filesystem::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return file;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 ScopedEnv::ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
   if (const char* old = std::getenv(name_.c_str()); old != nullptr) previous_ = old;
   ::setenv(name_.c_str(), value.c_str(), 1);

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/temp_dir.hpp"
+
 namespace infsh::testing {
 
 using namespace std::chrono_literals;
@@ -90,23 +92,8 @@ struct ProgramResult {
 ProgramResult run_program(const std::vector<std::string>& argv,
                           const std::vector<std::string>& environment = {});
 
-/// A fresh directory under the system's temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const noexcept { return path_; }
-  /// Writes `bytes` to the file `name` inside and returns its path.
-  std::filesystem::path write(const std::string& name, const std::string& bytes) const;
-
- private:
-  std::filesystem::path path_;
-};
-
-/// Reads a whole file.
-std::string read_file(const std::filesystem::path& path);
+using inferencesh::testing::read_file;
+using inferencesh::testing::TempDir;
 
 /// Sets an environment variable for the scope, restoring the previous value after.
 class ScopedEnv {

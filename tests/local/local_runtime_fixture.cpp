@@ -71,24 +71,6 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   return true;
 }
 
-TempDir::TempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "infsh-local-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const {
-  const auto file = path_ / name;
-  std::ofstream(file, std::ios::binary) << content;
-  return file;
-}
-
 bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) {
   if (std::filesystem::file_size(a) != std::filesystem::file_size(b)) return false;
   std::ifstream in_a(a, std::ios::binary);
@@ -104,11 +86,6 @@ bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) 
     }
   }
   return in_a.eof() && in_b.eof();
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 RuntimeOptions LocalRuntime::quiet() {

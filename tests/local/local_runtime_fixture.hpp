@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/random_file.hpp"
+#include "support/temp_dir.hpp"
 
 #include "inferencesh/inferencesh.hpp"
 #include "infsh/local/runtime.hpp"
@@ -27,28 +28,13 @@ using namespace std::chrono_literals;
 bool wait_until(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
-/// A fresh directory under the system's temporary directory, removed with what it holds.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  /// Writes `content` to the file `name` in the directory; returns its path.
-  std::filesystem::path write(const std::string& name, const std::string& content) const;
-
- private:
-  std::filesystem::path path_;
-};
+using inferencesh::testing::read_file;
+using inferencesh::testing::TempDir;
 
 using inferencesh::testing::write_random_file;
 
 /// True when both files have the same bytes; compared in chunks, never loaded whole.
 bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b);
-
-/// The whole content of a (small) file.
-std::string read_file(const std::filesystem::path& path);
 
 /// A started runtime on a free loopback port, stopped on destruction.
 class LocalRuntime {
