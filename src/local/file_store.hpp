@@ -72,12 +72,20 @@ class FileStore {
   /// A fresh path for an upload in progress, next to (on the same filesystem as) the bytes.
   std::filesystem::path new_upload_path(std::string_view id) const;
 
+  /// What complete_upload() did.
+  enum class UploadEnd {
+    stored,           ///< the part is the file's content now
+    deleted,          ///< the file was deleted meanwhile
+    already_uploaded  ///< another upload completed first; the content stays as it was
+  };
+
   /// Makes a completely received upload the file's content: renames `part` into place and
-  /// records the size and, when none was declared, `received_content_type`. Returns the updated
-  /// record, or nullopt (and removes `part`) when the file was deleted meanwhile.
-  std::optional<FileRecord> complete_upload(std::string_view id, const std::filesystem::path& part,
-                                            std::uint64_t size,
-                                            const std::string& received_content_type);
+  /// records the size and, when none was declared, `received_content_type`. An upload URL
+  /// works once: unless the file is still waiting for its content, `part` is removed and the
+  /// file is left as it is. `file` receives the record as it is afterwards (when it exists).
+  UploadEnd complete_upload(std::string_view id, const std::filesystem::path& part,
+                            std::uint64_t size, const std::string& received_content_type,
+                            FileRecord& file);
 
   /// Stores the local file at `source` as a new, uploaded file (category "outputs"): moved when
   /// `move` is set (it must be on the data directory's filesystem), copied otherwise.
@@ -96,6 +104,7 @@ class FileStore {
 
  private:
   FileRecord insert(FileRecord record);
+  std::optional<FileRecord> find_locked(std::string_view id) const;
 
   Database& db_;
   std::filesystem::path files_dir_;
