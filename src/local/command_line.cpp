@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace infsh::local {
 
@@ -41,6 +43,48 @@ std::chrono::milliseconds parse_duration(const std::string& option, const std::s
   return std::chrono::milliseconds(static_cast<long long>(value * scale + 0.5));
 }
 
+// "1048576", "512K", "64M", "1G" (also "64MiB", "64MB": powers of 1024 all the same).
+std::uint64_t parse_size(const std::string& option, const std::string& text) {
+  std::string number = text;
+  std::uint64_t unit = 1;
+  for (const char* suffix : {"iB", "B"}) {
+    const std::size_t n = std::char_traits<char>::length(suffix);
+    if (number.size() > n && number.compare(number.size() - n, n, suffix) == 0) {
+      number.resize(number.size() - n);
+      break;
+    }
+  }
+  if (!number.empty()) {
+    switch (number.back()) {
+      case 'K':
+      case 'k':
+        unit = std::uint64_t{1} << 10;
+        break;
+      case 'M':
+        unit = std::uint64_t{1} << 20;
+        break;
+      case 'G':
+        unit = std::uint64_t{1} << 30;
+        break;
+      case 'T':
+        unit = std::uint64_t{1} << 40;
+        break;
+      default:
+        break;
+    }
+    if (unit != 1) number.pop_back();
+  }
+  std::uint64_t value = 0;
+  const auto* end = number.data() + number.size();
+  const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+  if (number.empty() || ec != std::errc() || ptr != end ||
+      value > std::numeric_limits<std::uint64_t>::max() / unit) {
+    throw std::invalid_argument(
+        option + " expects a size in bytes (e.g. 1048576, 512K, 64M, 1G), " + "not '" + text + "'");
+  }
+  return value * unit;
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -63,6 +107,13 @@ std::string usage_text() {
          "                       running are then failed, sessions expired. Default: a fresh\n"
          "                       temporary directory removed at exit; ':memory:' keeps the\n"
          "                       database in memory\n"
+         "  --finished-task-cache SIZE\n"
+         "                       finished tasks kept in memory for quick reads, in total\n"
+         "                       (default 64M; K, M, G suffixes); older ones are read back\n"
+         "                       from the database\n"
+         "  --max-unfinished-input SIZE\n"
+         "                       input and setup of unfinished tasks held in memory, in total\n"
+         "                       (default 1G): a task beyond it is refused with 503\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
          "  --help               show this text\n"
          "  --version            show the version\n"
@@ -123,6 +174,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     } else if (option == "--data-dir") {
       line.options.data_dir = take();
       if (line.options.data_dir.empty()) throw std::invalid_argument("--data-dir needs a path");
+    } else if (option == "--finished-task-cache") {
+      line.options.finished_task_cache_bytes = parse_size(option, take());
+    } else if (option == "--max-unfinished-input") {
+      line.options.max_unfinished_input_bytes = parse_size(option, take());
     } else if (option == "--log-level") {
       line.options.log_level = parse_log_level(take());
     } else if (option == "--app") {

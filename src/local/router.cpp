@@ -1,7 +1,9 @@
 #include "router.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 
 #include <nlohmann/json.hpp>
 
@@ -84,6 +86,89 @@ class RequestIdReader final : public BodyReader {
 };
 
 }  // namespace
+
+namespace {
+
+// Maps what a handler throws to the error answer, as Router::dispatch does.
+Response error_response(const std::exception_ptr& error, const Logger& log,
+                        const Request& request) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const ApiProblem& problem) {
+    return api_error(problem.status(), problem.what(), problem.code());
+  } catch (const InvalidInputError& invalid) {
+    return api_error(422, invalid.what());
+  } catch (const std::exception& e) {
+    log.error("internal error in " + request.method + " " + request.path + ": " + e.what());
+    return api_error(500, std::string("internal error: ") + e.what());
+  }
+}
+
+// The body of a deferred route: held whole (within the limit), then handed to the handler.
+class DeferredBodyReader final : public BodyReader {
+ public:
+  DeferredBodyReader(Request head, PathParams params,
+                     std::shared_ptr<const DeferredRouteHandler> handler,
+                     std::size_t max_body_bytes, const Logger& log)
+      : request_(std::move(head)),
+        params_(std::move(params)),
+        handler_(std::move(handler)),
+        max_body_bytes_(max_body_bytes),
+        log_(log) {}
+
+  std::optional<Response> data(std::string bytes, std::function<void()> consumed) override {
+    if (request_.body.size() + bytes.size() > max_body_bytes_) {
+      return api_error(
+          413, "the request body is larger than " + std::to_string(max_body_bytes_) + " bytes");
+    }
+    request_.body += bytes;
+    consumed();
+    return std::nullopt;
+  }
+
+  void end(std::function<void(Response)> respond) override {
+    try {
+      (*handler_)(request_, params_, respond);
+    } catch (...) {
+      respond(error_response(std::current_exception(), log_, request_));
+    }
+    request_.body = std::string();
+  }
+
+  void abort() override {}
+
+ private:
+  Request request_;
+  PathParams params_;
+  std::shared_ptr<const DeferredRouteHandler> handler_;
+  std::size_t max_body_bytes_;
+  const Logger& log_;
+};
+
+}  // namespace
+
+void Router::add_deferred(std::string method, std::string_view pattern,
+                          DeferredRouteHandler handler, std::size_t max_body_bytes,
+                          RouteOptions options) {
+  auto shared = std::make_shared<const DeferredRouteHandler>(std::move(handler));
+  add_streamed(
+      std::move(method), pattern,
+      [this, shared, max_body_bytes](Request& head,
+                                     const PathParams& params) -> std::shared_ptr<BodyReader> {
+        if (const auto length = head.header("Content-Length")) {
+          std::uint64_t value = 0;
+          const auto [end, error] =
+              std::from_chars(length->data(), length->data() + length->size(), value);
+          if (error == std::errc() && end == length->data() + length->size() &&
+              value > max_body_bytes) {
+            throw ApiProblem(413, "the request body is larger than " +
+                                      std::to_string(max_body_bytes) + " bytes");
+          }
+        }
+        return std::make_shared<DeferredBodyReader>(head, params, shared, max_body_bytes, log_);
+      },
+      options);
+}
 
 const Router::Route* Router::match(const Request& request, PathParams& params,
                                    std::string* allowed) const {

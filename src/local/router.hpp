@@ -36,6 +36,11 @@ struct RouteOptions {
 
 using RouteHandler = std::function<Response(Request& request, const PathParams& params)>;
 
+/// Answers later: calls `respond` once, from any thread (e.g. once what it changed is on disk).
+/// Throwing instead (ApiProblem, ...) answers at once, as for a RouteHandler.
+using DeferredRouteHandler = std::function<void(Request& request, const PathParams& params,
+                                                std::function<void(Response)> respond)>;
+
 /// Opens the reader that takes in a request body as it arrives (see BodyReader). Called with
 /// the request head only; throw ApiProblem to refuse the body before it is read.
 using BodyRouteHandler =
@@ -54,6 +59,12 @@ class Router {
   /// (uploads). Its answer comes from the reader (BodyReader::end).
   void add_streamed(std::string method, std::string_view pattern, BodyRouteHandler open_body,
                     RouteOptions options = {});
+
+  /// Adds a route answered later (DeferredRouteHandler), without holding up the event loop
+  /// meanwhile. Its body is read whole, up to `max_body_bytes` (413 beyond), before the handler
+  /// runs on the event loop.
+  void add_deferred(std::string method, std::string_view pattern, DeferredRouteHandler handler,
+                    std::size_t max_body_bytes, RouteOptions options = {});
 
   /// Decides how a request body is read (the HttpServer's BodyPlanner): streamed for a route
   /// added with add_streamed, refused there when its key is missing or its handler throws,

@@ -75,18 +75,20 @@ struct Runtime::Impl {
         log(options.log_level, options.log_sink),
         data(options.data_dir),
         db(data.database_path()),
-        store(make_sqlite_task_store(db, log)),
+        store(make_sqlite_task_store(db, log, {options.finished_task_cache_bytes})),
         files(db, data.files_dir(), data.uploads_dir()),
         io(log),
         task_files(files, base_url, data.work_dir()),
         instances(std::max<std::size_t>(16, options.workers * 2)),
         workers(std::max<std::size_t>(1, options.workers), log),
         sessions(db, workers, log),
-        engine(*store, instances, workers, sessions, task_files, log),
+        engine(*store, instances, workers, sessions, task_files, log,
+               {options.max_unfinished_input_bytes}),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     add_program_apps();
-    register_task_routes(router, engine, apps, {options.heartbeat_interval});
+    register_task_routes(router, engine, apps,
+                         {options.heartbeat_interval, options.max_body_bytes});
     register_file_routes(router, files, io, base_url, log,
                          {options.max_file_bytes, options.api_key});
     register_session_routes(router, sessions);
@@ -255,6 +257,9 @@ RuntimeStats Runtime::stats() const {
   stats.active_sessions = s.sessions.active_count();
   for (const auto& program : s.programs) stats.app_processes += program->process_count();
   stats.pending_task_writes = s.engine.pending_writes();
+  const auto cache = s.engine.finished_cache();
+  stats.cached_finished_tasks = cache.tasks;
+  stats.cached_finished_task_bytes = cache.bytes;
   return stats;
 }
 
