@@ -168,6 +168,11 @@ std::string AppProcess::error_output() const {
   return err_text_;
 }
 
+std::string AppProcess::error_output_to_end() {
+  if (err_reader_.joinable()) err_reader_.join();
+  return error_output();
+}
+
 bool AppProcess::wait_for_error_output(const std::string& needle,
                                        std::chrono::milliseconds timeout) {
   std::unique_lock lock(err_mutex_);
@@ -215,7 +220,7 @@ ProgramResult run_program(const std::vector<std::string>& argv,
   result.out = process.read_all(30s);
   const auto status = process.wait(30s);
   result.status = status ? *status : -1;
-  result.err = process.error_output();
+  result.err = status ? process.error_output_to_end() : process.error_output();
   return result;
 }
 

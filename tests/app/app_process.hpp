@@ -60,6 +60,9 @@ class AppProcess {
 
   /// Everything the child wrote to stderr so far.
   std::string error_output() const;
+  /// Everything the child wrote to stderr, once the pipe is closed (after the child exited:
+  /// its last bytes may still be on their way to the reader thread when wait() returns).
+  std::string error_output_to_end();
   /// Waits until stderr contains `needle`; false on timeout.
   bool wait_for_error_output(const std::string& needle, std::chrono::milliseconds timeout = 10s);
 

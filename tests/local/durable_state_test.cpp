@@ -146,7 +146,10 @@ TEST_CASE("every creation and cancel answered before a kill -9 under load is the
                  {.wait = false})
             .id;
     CHECK(wait_until([&] { return client.tasks.get(busy).status == inf::TaskStatus::running; }));
-    const std::string payload(16 * 1024, 'x');  // rows worth writing
+    // Rows worth writing: callers 0 and 1 send large ones, which keep the database busy while the
+    // others' small creations and cancels are answered.
+    const std::string small(1024, 'x');
+    const std::string large(4 << 20, 'y');
     std::vector<std::thread> callers;
     for (int c = 0; c < 8; ++c) {
       callers.emplace_back([&, c] {
@@ -154,7 +157,8 @@ TEST_CASE("every creation and cancel answered before a kill -9 under load is the
           for (int i = 0;; ++i) {
             const std::string id =
                 client.tasks
-                    .run({{"app", "infsh/echo"}, {"input", {{"c", c}, {"i", i}, {"p", payload}}}},
+                    .run({{"app", "infsh/echo"},
+                          {"input", {{"c", c}, {"i", i}, {"p", c < 2 ? large : small}}}},
                          {.wait = false})
                     .id;
             {
