@@ -14,11 +14,16 @@
 //            the same data directory: how many tasks whose creation was answered are missing.
 // - lock:    a runtime with a running task; DATA/lock removed; a second runtime started on the
 //            same directory: did it start, and what became of the first one's task.
+// - creates: what an answered creation costs: N creations one after another (the median and
+//            99th percentile of their latency) and N by C callers at once (creations per
+//            second), with the C++ client. With --against PATH, the same against a second
+//            infsh-local in alternating rounds, and the ratios. Not run unless named.
 //
 //     runtime_data_probe [--runtime PATH] [--tasks N] [--task-mb M] [--rounds R]
-//                        [--callers C] [--kill-after-ms T] [files|uploads|memory|kill9|lock]...
+//                        [--callers C] [--kill-after-ms T] [--creates N] [--against PATH]
+//                        [files|uploads|memory|kill9|lock|creates]...
 //
-// Without probe names, all of them run. Extra infsh-local options can follow `--`.
+// Without probe names, all but `creates` run. Extra infsh-local options can follow `--`.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -48,10 +53,12 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.hpp"
+#include "inferencesh/inferencesh.hpp"
 #include "support/subprocess.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bench = inferencesh::bench;
+namespace inf = inferencesh;
 namespace fs = std::filesystem;
 using inferencesh::testing::Subprocess;
 using inferencesh::testing::TempDir;
@@ -68,6 +75,8 @@ struct Options {
   int rounds = 3;
   int callers = 16;
   int kill_after_ms = 1500;
+  int creates = 2000;
+  std::string against;
   std::vector<std::string> probes;
   std::vector<std::string> extra;  // after --
 };
@@ -521,8 +530,93 @@ void probe_lock(const Options& options) {
   }
 }
 
+struct CreateFigures {
+  double median_us = 0;
+  double p99_us = 0;
+  double per_second = 0;
+};
+
+CreateFigures measure_creates(const inf::Client& client, const Options& options) {
+  const json body = {{"app", "infsh/echo"}, {"input", {{"n", 1}}}};
+  std::vector<double> latencies;
+  latencies.reserve(static_cast<std::size_t>(options.creates));
+  for (int i = 0; i < options.creates; ++i) {
+    const auto start = Clock::now();
+    client.tasks.run(body, {.wait = false});
+    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  std::sort(latencies.begin(), latencies.end());
+  CreateFigures figures;
+  figures.median_us = latencies[latencies.size() / 2];
+  figures.p99_us = latencies[latencies.size() * 99 / 100];
+  std::atomic<int> next{0};
+  std::vector<std::thread> callers;
+  const auto start = Clock::now();
+  for (int c = 0; c < options.callers; ++c) {
+    callers.emplace_back([&] {
+      while (next++ < options.creates) client.tasks.run(body, {.wait = false});
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  figures.per_second =
+      options.creates / std::chrono::duration<double>(Clock::now() - start).count();
+  return figures;
+}
+
+void probe_creates(const Options& options) {
+  std::printf("== creates: %d creations one after another, then %d by %d callers, %d rounds\n",
+              options.creates, options.creates, options.callers, options.rounds);
+  TempDir data_a;
+  TempDir data_b;
+  Runtime runtime(options, data_a.path());
+  if (!runtime.started()) throw std::runtime_error("infsh-local did not start");
+  std::optional<Runtime> against;
+  if (!options.against.empty()) {
+    Options other = options;
+    other.runtime = options.against;
+    against.emplace(other, data_b.path());
+    if (!against->started()) throw std::runtime_error(options.against + " did not start");
+  }
+  const auto client_of = [](const Runtime& r) {
+    return inf::inference(
+        {.api_key = "any", .base_url = "http://127.0.0.1:" + std::to_string(r.port())});
+  };
+  const inf::Client clients[2] = {client_of(runtime),
+                                  against ? client_of(*against) : inf::Client()};
+  std::vector<CreateFigures> figures[2];
+  for (int round = 1; round <= options.rounds; ++round) {
+    const bool runtime_first = round % 2 == 1;
+    for (int side : runtime_first ? std::vector<int>{0, 1} : std::vector<int>{1, 0}) {
+      if (side == 1 && !against) continue;
+      figures[side].push_back(measure_creates(clients[side], options));
+      std::printf("round %d %-8s median %7.0f us  p99 %7.0f us  %8.0f creations/s x%d\n", round,
+                  side == 0 ? "runtime" : "against", figures[side].back().median_us,
+                  figures[side].back().p99_us, figures[side].back().per_second, options.callers);
+    }
+  }
+  const auto median_of = [](const std::vector<CreateFigures>& all, double CreateFigures::*field) {
+    std::vector<double> values;
+    for (const auto& f : all) values.push_back(f.*field);
+    return bench::median(values);
+  };
+  for (int side = 0; side < (against ? 2 : 1); ++side) {
+    std::printf("median   %-8s median %7.0f us  p99 %7.0f us  %8.0f creations/s\n",
+                side == 0 ? "runtime" : "against",
+                median_of(figures[side], &CreateFigures::median_us),
+                median_of(figures[side], &CreateFigures::p99_us),
+                median_of(figures[side], &CreateFigures::per_second));
+  }
+  if (against) {
+    std::printf("ratio runtime / against: latency %.2fx, creations/s %.2fx\n",
+                median_of(figures[0], &CreateFigures::median_us) /
+                    median_of(figures[1], &CreateFigures::median_us),
+                median_of(figures[0], &CreateFigures::per_second) /
+                    median_of(figures[1], &CreateFigures::per_second));
+  }
+}
+
 const char* probe_name(const bench::Flags& flags) {
-  for (const char* name : {"files", "uploads", "memory", "kill9", "lock"}) {
+  for (const char* name : {"files", "uploads", "memory", "kill9", "lock", "creates"}) {
     if (flags.is(name)) return name;
   }
   return nullptr;
@@ -543,6 +637,10 @@ Options parse(int argc, char** argv) {
       options.callers = flags.count();
     } else if (flags.is("--kill-after-ms")) {
       options.kill_after_ms = flags.count();
+    } else if (flags.is("--creates")) {
+      options.creates = flags.count();
+    } else if (flags.is("--against")) {
+      options.against = flags.value();
     } else if (flags.is("--")) {
       for (int i = 1; i < argc; ++i) {
         if (std::string(argv[i]) == "--") {
@@ -574,6 +672,7 @@ int main(int argc, char** argv) {
       if (probe == "memory") probe_memory(options);
       if (probe == "kill9") probe_kill9(options);
       if (probe == "lock") probe_lock(options);
+      if (probe == "creates") probe_creates(options);
     }
     return 0;
   } catch (const std::exception& e) {

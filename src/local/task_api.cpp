@@ -12,21 +12,12 @@ namespace {
   throw ApiProblem(404, "task '" + id + "' not found");
 }
 
-// Answers with `payload` once the engine's changes so far are committed: one transaction
-// carries every answer waiting at that moment, and the event loop goes on meanwhile.
-void answer_when_durable(TaskEngine& engine, ApiVersion version, nlohmann::json payload,
-                         std::function<void(Response)> respond) {
-  engine.when_durable(
-      [version, payload = std::move(payload), respond = std::move(respond)](bool stored) {
-        if (stored) {
-          respond(api_success(version, payload));
-          return;
-        }
-        const std::string id = payload.is_object() ? payload.value("id", std::string()) : "";
-        respond(api_error(500, (id.empty() ? std::string("the change") : "task " + id) +
-                                   " was made but could not be written to the database (see the "
-                                   "runtime's log); it will not survive a restart"));
-      });
+// The answer when a change was made in memory but could not be written.
+Response not_stored(const nlohmann::json& task) {
+  const std::string id = task.is_object() ? task.value("id", std::string()) : "";
+  return api_error(500, (id.empty() ? std::string("the change") : "task " + id) +
+                            " was made but could not be written to the database (see the "
+                            "runtime's log); it will not survive a restart");
 }
 
 }  // namespace
@@ -36,8 +27,13 @@ void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry&
   router.add_deferred(
       "POST", "/apps/run",
       [&engine, &apps](Request& request, const PathParams&, std::function<void(Response)> respond) {
-        nlohmann::json task = engine.create(parse_run_request(request.body, apps));
-        answer_when_durable(engine, api_version(request), std::move(task), std::move(respond));
+        // Answered once the task is committed: one transaction carries every answer waiting at
+        // that moment, and the event loop goes on meanwhile.
+        engine.create(parse_run_request(request.body, apps),
+                      [version = api_version(request), respond = std::move(respond)](
+                          nlohmann::json task, bool stored) {
+                        respond(stored ? api_success(version, task) : not_stored(task));
+                      });
       },
       settings.max_body_bytes);
 
@@ -68,7 +64,10 @@ void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry&
       [&engine](Request& request, const PathParams& params, std::function<void(Response)> respond) {
         const auto& id = params.get("id");
         if (!engine.cancel(id)) task_not_found(id);
-        answer_when_durable(engine, api_version(request), nullptr, std::move(respond));
+        engine.when_durable(
+            [version = api_version(request), respond = std::move(respond)](bool stored) {
+              respond(stored ? api_success(version, nullptr) : not_stored(nullptr));
+            });
       },
       settings.max_body_bytes);
 }

@@ -123,6 +123,14 @@ TaskEngine::TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& wo
 TaskEngine::~TaskEngine() = default;
 
 nlohmann::json TaskEngine::create(RunRequest request) {
+  return create_task(std::move(request), nullptr);
+}
+
+void TaskEngine::create(RunRequest request, Answer answer) {
+  create_task(std::move(request), std::move(answer));
+}
+
+nlohmann::json TaskEngine::create_task(RunRequest request, Answer answer) {
   TaskRecord task;
   task.id = new_id("task");
   task.app_name = request.app_name;
@@ -183,7 +191,13 @@ nlohmann::json TaskEngine::create(RunRequest request) {
   }
   log_.debug("task " + id + " (" + shared_request->app_ref + ") queued" +
              (shared_request->session.empty() ? "" : " in session " + shared_request->session));
-  return dto;
+  if (!answer) return dto;
+  // Under the lock, so what the store waits for ends with this insert: the task's own progress
+  // (the worker needs the lock to report it) does not hold up its answer.
+  store_.when_durable([answer = std::move(answer), dto = std::move(dto)](bool stored) mutable {
+    answer(std::move(dto), stored);
+  });
+  return nullptr;
 }
 
 void TaskEngine::when_durable(std::function<void(bool stored)> done) {

@@ -96,6 +96,12 @@ class TaskEngine {
   /// commit: answer the client from when_durable().
   nlohmann::json create(RunRequest request);
 
+  /// Answers a creation: called once with the task's DTO, and whether it is stored durably.
+  using Answer = std::function<void(nlohmann::json task, bool stored)>;
+  /// Creates a task as above and calls `answer` once the task is on disk (or could not be
+  /// written): from the store's writer thread, or at once; never when this throws.
+  void create(RunRequest request, Answer answer);
+
   /// Calls `done` once every task change made so far is stored durably (done(true)), or
   /// failed to be (done(false)); see TaskStore::when_durable. Does not block.
   void when_durable(std::function<void(bool stored)> done);
@@ -141,6 +147,7 @@ class TaskEngine {
     std::string error;
   };
 
+  nlohmann::json create_task(RunRequest request, Answer answer);
   void execute(const std::string& id, const RunRequest& request);
   // Input files, setup when `instance` is null, the run, output files. `instance` is what is
   // left to keep afterwards (null when it must not be reused).
