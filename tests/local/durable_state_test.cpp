@@ -251,6 +251,25 @@ TEST_CASE("a task beyond the limit on unfinished input is refused with 503 until
   CHECK(http_request(local.port(), "POST", "/apps/run", body.dump()).status == 200);
 }
 
+TEST_CASE("infsh-local takes its memory bounds as sizes and refuses malformed ones") {
+  using inferencesh::testing::Subprocess;
+  Subprocess help({INFSH_LOCAL_PROGRAM, "--help"});
+  CHECK(help.wait(std::chrono::seconds(10)) == 0);
+  CHECK_THAT(help.output(), Catch::Contains("--finished-task-cache SIZE") &&
+                                Catch::Contains("--max-unfinished-input SIZE"));
+  for (const std::string bad : {"1.5G", "12Q", "-1", "", "99999999999T"}) {
+    INFO(bad);
+    Subprocess refused({INFSH_LOCAL_PROGRAM, "--finished-task-cache", bad});
+    CHECK(refused.wait(std::chrono::seconds(10)) == 2);
+    CHECK_THAT(refused.output(), Catch::Contains("--finished-task-cache expects a size in bytes"));
+  }
+  Subprocess started({INFSH_LOCAL_PROGRAM, "--finished-task-cache", "512K",
+                      "--max-unfinished-input=2GiB", "--log-level", "off"});
+  CHECK(started.read_line_containing("http://", std::chrono::seconds(10)));
+  started.signal(SIGTERM);
+  CHECK(started.wait(std::chrono::seconds(10)) == 0);
+}
+
 TEST_CASE("after a kill -9 the next runtime fails the tasks that were running and keeps the rest") {
   TempDir data;
   TempDir scratch;
