@@ -136,6 +136,11 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       line.options.cancel_grace = parse_duration(option, take());
     } else if (option == "--task-timeout") {
       line.options.task_timeout = parse_duration(option, take(), true);
+    } else if (option == "--allowed-host") {
+      line.options.allowed_hosts.push_back(take());
+      if (line.options.allowed_hosts.back().empty()) {
+        throw std::invalid_argument("--allowed-host needs a host name");
+      }
     } else if (option == "--worker-start-timeout") {
       line.options.worker_start_timeout = parse_duration(option, take());
     } else {

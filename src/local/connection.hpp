@@ -1,7 +1,7 @@
 #pragma once
 
 // What the server and its connections share, and how the server starts a connection. Only
-// Asio's socket type shows here; Beast stays inside connection.cpp.
+// Asio's socket type shows here; Beast stays inside request_reader.cpp.
 
 #include <atomic>
 #include <condition_variable>
@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "host_policy.hpp"
 #include "http_message.hpp"
 #include "http_server.hpp"
 #include "logger.hpp"
@@ -38,15 +39,19 @@ class LoopPoster {
 class ConnectionControl {
  public:
   virtual ~ConnectionControl() = default;
-  virtual void close() = 0;        ///< closes the socket now
-  virtual void drop_stream() = 0;  ///< closes the socket if it carries a stream
+  virtual void close() noexcept = 0;  ///< closes the socket now
+  virtual void drop_stream() = 0;     ///< closes the socket if it carries a stream
+  /// Bytes of a stream queued and not yet written (0 for other connections).
+  virtual std::size_t stream_backlog() const noexcept = 0;
 };
 
 /// State shared by the server and all its connections.
 struct ServerShared {
   ServerShared(HttpServerOptions options_, RequestHandler handler_, BodyPlanner plan_body_,
-               ErrorResponder errors_, const Logger& log_, std::shared_ptr<LoopPoster> poster_)
+               ErrorResponder errors_, const Logger& log_, std::shared_ptr<LoopPoster> poster_,
+               bool loopback_bind)
       : options(std::move(options_)),
+        host_policy(loopback_bind, options.allowed_hosts),
         handler(std::move(handler_)),
         plan_body(std::move(plan_body_)),
         errors(std::move(errors_)),
@@ -54,6 +59,7 @@ struct ServerShared {
         poster(std::move(poster_)) {}
 
   const HttpServerOptions options;
+  const HostPolicy host_policy;
   const RequestHandler handler;
   const BodyPlanner plan_body;
   const ErrorResponder errors;
@@ -70,8 +76,14 @@ struct ServerShared {
   std::mutex streams_mutex;
   std::condition_variable streams_closed;
 
-  // Live connections, for shutdown. Loop thread only.
+  // Loop thread only:
+  // Live connections, for shutdown and for shedding stream backlogs.
   std::unordered_map<ConnectionControl*, std::weak_ptr<ConnectionControl>> connections;
+  // Request body bytes in memory: whole bodies being read (a declared length is held at the
+  // head), and streamed pieces handed to readers and not yet consumed.
+  std::size_t body_bytes_held = 0;
+  // Stream bytes queued and not yet written, all streams together.
+  std::size_t stream_backlog_bytes = 0;
 };
 
 /// Takes over an accepted socket and starts serving requests on it.

@@ -56,6 +56,13 @@ class AsioLoopTimer final : public LoopTimer {
   std::shared_ptr<LoopPoster> poster_;
 };
 
+// Host is checked only on a loopback bind: there the names that reach the runtime are known.
+bool is_loopback_address(const std::string& host) {
+  error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -63,9 +70,9 @@ struct HttpServer::Impl {
        ErrorResponder errors, const Logger& log_)
       : log(log_),
         poster(std::make_shared<LoopPoster>(context)),
-        shared(std::make_shared<ServerShared>(std::move(options), std::move(handler),
-                                              std::move(plan_body), std::move(errors), log_,
-                                              poster)),
+        shared(std::make_shared<ServerShared>(options, std::move(handler), std::move(plan_body),
+                                              std::move(errors), log_, poster,
+                                              is_loopback_address(options.host))),
         acceptor(context),
         retry_timer(context) {}
 
@@ -86,7 +93,11 @@ struct HttpServer::Impl {
         error_code ignored;
         socket.close(ignored);
       } else {
-        start_connection(std::move(socket), shared);
+        try {
+          start_connection(std::move(socket), shared);
+        } catch (const std::exception& e) {  // out of memory: this connection is dropped
+          log.error(std::string("could not take a connection: ") + e.what());
+        }
       }
       accept();
     });

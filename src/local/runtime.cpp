@@ -47,6 +47,10 @@ HttpServerOptions server_options(const RuntimeOptions& options) {
   server.request_timeout = options.request_timeout;
   server.write_timeout = options.write_timeout;
   server.max_stream_backlog_bytes = options.max_stream_backlog_bytes;
+  server.allowed_hosts = options.allowed_hosts;
+  server.max_buffered_body_bytes = options.max_buffered_body_bytes;
+  server.min_body_rate = options.min_body_rate;
+  server.max_total_stream_backlog_bytes = options.max_total_stream_backlog_bytes;
   return server;
 }
 
