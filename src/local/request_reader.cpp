@@ -175,17 +175,32 @@ RequestReader::Space RequestReader::space() {
 
 void RequestReader::commit(std::size_t n) noexcept { end_ += std::min(n, capacity_ - end_); }
 
+RequestReader::Event RequestReader::only(Kind kind) {
+  Event event;
+  event.kind = kind;
+  return event;
+}
+
+RequestReader::Event RequestReader::body_event(std::string_view bytes) {
+  Event event = only(Kind::body);
+  event.body = bytes;
+  return event;
+}
+
 RequestReader::Event RequestReader::fail(int status, std::string message) {
-  error_ = Event{Kind::error, {}, status, std::move(message)};
+  Event event = only(Kind::error);
+  event.status = status;
+  event.message = std::move(message);
+  error_ = std::move(event);
   return *error_;
 }
 
 RequestReader::Event RequestReader::next() {
   if (error_) return *error_;
   for (;;) {
-    if (head_reported_ && parser_->is_done()) return {Kind::done};
+    if (head_reported_ && parser_->is_done()) return only(Kind::done);
     const std::size_t available = end_ - begin_;
-    if (available == 0) return {Kind::need_more};
+    if (available == 0) return only(Kind::need_more);
     // Beast keeps a chunk line, or the last chunk's line with the trailer section, whole in view
     // until it ends: it is never shown more than the limit, so neither can grow without end.
     std::size_t view = available;
@@ -194,12 +209,13 @@ RequestReader::Event RequestReader::next() {
     // Beast 1.74 asserts when the last chunk's line was seen without its final CRLF and is shown
     // again in fewer than five bytes ("0\r\n\r"). Every chunked body still has at least five
     // bytes to come ("0\r\n\r\n"), so waiting for them costs nothing.
-    if (framing && available < 5) return {Kind::need_more};
+    if (framing && available < 5) return only(Kind::need_more);
     piece_ = {};
     error_code ec;
     const std::size_t used =
         parser_->put(boost::asio::const_buffer(buffer_.get() + begin_, view), ec);
     begin_ += used;
+    if (!head_reported_) head_bytes_ += used;
     if (error_) return *error_;
     if (ec == http::error::need_more) {
       if (used > 0) continue;
@@ -208,7 +224,7 @@ RequestReader::Event RequestReader::next() {
                              std::to_string(limits_.max_header_bytes) +
                              " bytes (chunk extensions and trailers share the head's limit)");
       }
-      return {Kind::need_more};
+      return only(Kind::need_more);
     }
     if (ec == http::error::header_limit) {
       if (!parser_->is_header_done()) {
@@ -220,12 +236,17 @@ RequestReader::Event RequestReader::next() {
     }
     if (ec) return fail(400, "malformed HTTP request: " + ec.message());
     if (!head_reported_ && parser_->is_header_done()) {
+      // Beast measures the start line and the fields apart when they arrive together.
+      if (head_bytes_ > limits_.max_header_bytes) {
+        return fail(431, "the request head is larger than " +
+                             std::to_string(limits_.max_header_bytes) + " bytes");
+      }
       head_reported_ = true;
       split_target(request_.target, request_.path, request_.query);
       request_.keep_alive = parser_->keep_alive();
       if (const auto length = parser_->content_length()) content_length_ = *length;
       request_.has_body = parser_->chunked() || content_length_.value_or(0) > 0;
-      return {Kind::head};
+      return only(Kind::head);
     }
     if (!piece_.empty()) {
       body_bytes_ += piece_.size();
@@ -233,9 +254,9 @@ RequestReader::Event RequestReader::next() {
         return fail(413,
                     "the request body is larger than " + std::to_string(*body_limit_) + " bytes");
       }
-      return {Kind::body, piece_};
+      return body_event(piece_);
     }
-    if (used == 0) return {Kind::need_more};
+    if (used == 0) return only(Kind::need_more);
   }
 }
 
@@ -262,6 +283,7 @@ void RequestReader::start_next() {
   expects_continue_ = false;
   content_length_.reset();
   head_reported_ = false;
+  head_bytes_ = 0;
   transfer_encoding_.clear();
   trailer_bytes_ = 0;
   body_limit_.reset();

@@ -95,6 +95,8 @@ class RequestReader {
  private:
   class Parser;
   friend class Parser;
+  static Event only(Kind kind);
+  static Event body_event(std::string_view bytes);
   Event fail(int status, std::string message);
 
   RequestLimits limits_;
@@ -110,6 +112,7 @@ class RequestReader {
   bool expects_continue_ = false;
   std::optional<std::uint64_t> content_length_;
   bool head_reported_ = false;
+  std::size_t head_bytes_ = 0;     // parsed bytes of the head so far
   std::string transfer_encoding_;  // every Transfer-Encoding value, comma-joined
   std::size_t trailer_bytes_ = 0;  // chunk extensions and trailer fields so far
   std::optional<std::uint64_t> body_limit_;
