@@ -115,6 +115,20 @@ TEST_CASE("allowed hosts given on the command line are accepted and others are n
   }
 }
 
+TEST_CASE("limits given on the command line apply") {
+  ChildRuntime child({"--port", "0", "--max-body-bytes", "1KiB", "--max-header-bytes", "4KiB"});
+  const std::string url = child.first_line();
+  REQUIRE(url.rfind("http://127.0.0.1:", 0) == 0);
+  const auto port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  const auto large_body = http_request(port, "POST", "/apps/run", run_body_of_size(2000));
+  CHECK(large_body.status == 413);
+  CHECK(message_of(large_body).find("1024") != std::string::npos);
+  const auto large_head =
+      http_request(port, "GET", "/health", {}, {{"X-Padding", std::string(5000, 'p')}});
+  CHECK(large_head.status == 431);
+  CHECK(message_of(large_head).find("4096") != std::string::npos);
+}
+
 TEST_CASE("a JSON body without a JSON content type is refused and creates no task") {
   LocalRuntime local;
   for (const std::string& type : std::vector<std::string>{
