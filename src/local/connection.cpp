@@ -11,7 +11,6 @@
 #include "connection.hpp"
 
 #include <algorithm>
-#include <array>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -278,10 +277,17 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
   void receive() {
     if (receiving_ || closed_) return;
     receiving_ = true;
-    const auto space = reader_.space();
-    socket_.async_read_some(
-        net::buffer(space.data, space.size),
-        guarded([](Connection& self, error_code ec, std::size_t n) { self.on_received(ec, n); }));
+    // Bytes to be dropped go to the server's scratch buffer: a refused connection keeps none.
+    net::mutable_buffer into = net::buffer(shared_->scratch);
+    if (stage_ == Stage::refused) {
+      reader_.release_buffer();
+    } else {
+      const auto space = reader_.space();
+      into = net::buffer(space.data, space.size);
+    }
+    socket_.async_read_some(into, guarded([](Connection& self, error_code ec, std::size_t n) {
+                              self.on_received(ec, n);
+                            }));
   }
 
   void on_received(error_code ec, std::size_t n) {
@@ -712,12 +718,12 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
   }
 
   // While streaming, a pending read notices at once when the client goes away. What the client
-  // sends meanwhile is dropped (the connection closes after the stream); reading stops once
-  // that passes the head limit.
+  // sends meanwhile is dropped into the scratch buffer (the connection closes after the stream);
+  // reading stops once that passes the head limit.
   void watch_for_disconnect() {
     if (closed_) return;
     watching_ = true;
-    socket_.async_read_some(net::buffer(watch_buffer_),
+    socket_.async_read_some(net::buffer(shared_->scratch),
                             guarded([](Connection& self, error_code ec, std::size_t n) {
                               self.watching_ = false;
                               if (ec) {
@@ -890,7 +896,6 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
 
   std::shared_ptr<StreamingBody> stream_body_;
   std::vector<std::function<void()>> close_handlers_;
-  std::array<char, 256> watch_buffer_{};
   std::size_t watched_ = 0;
   bool watching_ = false;  // watch_for_disconnect's read is pending
   bool streaming_ = false;

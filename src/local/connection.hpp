@@ -3,6 +3,7 @@
 // What the server and its connections share, and how the server starts a connection. Only
 // Asio's socket type shows here; Beast stays inside request_reader.cpp.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -84,6 +85,9 @@ struct ServerShared {
   std::size_t body_bytes_held = 0;
   // Stream bytes queued and not yet written, all streams together.
   std::size_t stream_backlog_bytes = 0;
+  // Where connections read bytes they drop (after a refusal, or while streaming). Shared: its
+  // content is never looked at, and every read into it runs on the loop thread.
+  std::array<char, 64 * 1024> scratch{};
 };
 
 /// Takes over an accepted socket and starts serving requests on it.
