@@ -67,12 +67,52 @@ std::string milliseconds_text(std::chrono::milliseconds duration) {
 
 class Connection;
 
-// The StreamSink a streaming handler writes to: hops onto the loop, then to the connection if
-// it still exists.
+// One stream's share of the StreamBudget.
+struct StreamAccount {
+  explicit StreamAccount(std::shared_ptr<StreamBudget> budget_) : budget(std::move(budget_)) {}
+  void add(std::size_t n) noexcept {
+    bytes += n;
+    budget->total += n;
+  }
+  void release(std::size_t n) noexcept {
+    bytes -= n;
+    budget->total -= n;
+  }
+  const std::shared_ptr<StreamBudget> budget;
+  std::atomic<std::size_t> bytes{0};  // handed to the sink, not yet written
+  std::atomic<bool> cut{false};       // over its limit: the stream is being closed
+};
+
+// Bytes counted against a stream on their way to the loop: released when they are dropped
+// (the stream ended meanwhile), unless the connection takes them into its queue.
+class CountedBytes {
+ public:
+  CountedBytes(std::shared_ptr<StreamAccount> account, std::size_t n)
+      : account_(std::move(account)), n_(n) {}
+  CountedBytes(CountedBytes&& other) noexcept
+      : account_(std::move(other.account_)), n_(std::exchange(other.n_, 0)) {}
+  CountedBytes& operator=(CountedBytes&&) = delete;
+  ~CountedBytes() {
+    if (account_ && n_ > 0) account_->release(n_);
+  }
+  std::size_t take() noexcept { return std::exchange(n_, 0); }
+
+ private:
+  std::shared_ptr<StreamAccount> account_;
+  std::size_t n_;
+};
+
+// The StreamSink a streaming handler writes to: counts the bytes against the stream's limit and
+// the total of all streams, then hops onto the loop, then to the connection if it still exists.
+// The count covers bytes still on their way to the loop, so a producer faster than the loop
+// cannot pile them up where no limit sees them.
 class ConnectionSink final : public StreamSink {
  public:
-  ConnectionSink(std::weak_ptr<Connection> connection, std::shared_ptr<LoopPoster> poster)
-      : connection_(std::move(connection)), poster_(std::move(poster)) {}
+  ConnectionSink(std::weak_ptr<Connection> connection, std::shared_ptr<LoopPoster> poster,
+                 std::shared_ptr<StreamAccount> account)
+      : connection_(std::move(connection)),
+        poster_(std::move(poster)),
+        account_(std::move(account)) {}
 
   void send(std::string bytes) override;
   void finish() override;
@@ -81,29 +121,8 @@ class ConnectionSink final : public StreamSink {
  private:
   std::weak_ptr<Connection> connection_;
   std::shared_ptr<LoopPoster> poster_;
+  std::shared_ptr<StreamAccount> account_;
 };
-
-// Closes the streams with the largest backlogs until the backlogs of all streams together are
-// within the server's total again.
-void shed_stream_backlogs(ServerShared& shared) {
-  while (shared.stream_backlog_bytes > shared.options.max_total_stream_backlog_bytes) {
-    std::shared_ptr<ConnectionControl> largest;
-    std::size_t largest_backlog = 0;
-    for (auto& [raw, weak] : shared.connections) {
-      auto connection = weak.lock();
-      if (connection && connection->stream_backlog() > largest_backlog) {
-        largest_backlog = connection->stream_backlog();
-        largest = std::move(connection);
-      }
-    }
-    if (!largest) return;
-    shared.log.warning("closing the stream with the largest backlog (" +
-                       std::to_string(largest_backlog) + " bytes): streams together hold more " +
-                       "than " + std::to_string(shared.options.max_total_stream_backlog_bytes) +
-                       " unsent bytes");
-    largest->close();
-  }
-}
 
 class Connection final : public ConnectionControl, public std::enable_shared_from_this<Connection> {
  public:
@@ -156,7 +175,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
     release_all_body();
     source_.reset();
     end_stream();
-    sync_backlog();
+    for (auto& counted : counted_) release_counted(std::exchange(counted, 0));
     shared_->connections.erase(this);
   }
 
@@ -169,20 +188,20 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
     }
   }
 
-  std::size_t stream_backlog() const noexcept override { return counted_backlog_; }
-
-  void stream_send(std::string bytes) {
+  // `counted`: the bytes' share of the stream budget, released once they are written.
+  void stream_send(std::string bytes, CountedBytes counted) {
     if (!streaming_ || stream_finishing_ || closed_ || bytes.empty()) return;
     if (stream_chunked_) bytes = hex(bytes.size()) + "\r\n" + bytes + "\r\n";
-    enqueue(std::move(bytes));
-    if (queued_bytes_ > shared_->options.max_stream_backlog_bytes) {
-      shared_->log.warning("closing a stream whose client does not keep up (" +
-                           std::to_string(queued_bytes_) + " bytes pending)");
-      close();
-      return;
-    }
-    shed_stream_backlogs(*shared_);
-    if (!closed_) arm_heartbeat();
+    enqueue(std::move(bytes), counted.take());
+    arm_heartbeat();
+  }
+
+  // A sink found the stream over its limit, or over its share of the total while all streams
+  // together are over theirs: the client does not keep up, and can reconnect.
+  void stream_cut(const std::string& why) {
+    if (!streaming_ || closed_) return;
+    shared_->log.warning("closing a stream whose client does not keep up: " + why);
+    close();
   }
 
   void stream_finish() {
@@ -708,7 +727,10 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
     enqueue(std::move(head));
     watch_for_disconnect();
     arm_heartbeat();
-    auto sink = std::make_shared<ConnectionSink>(weak_from_this(), shared_->poster);
+    ++shared_->stream_budget->streams;
+    stream_account_ = std::make_shared<StreamAccount>(shared_->stream_budget);
+    auto sink =
+        std::make_shared<ConnectionSink>(weak_from_this(), shared_->poster, stream_account_);
     try {
       stream_body_->attach(std::move(sink));
     } catch (const std::exception& e) {
@@ -747,7 +769,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
       if (auto self = weak.lock()) {
         self->run_guarded([&] {
           if (self->streaming_ && !self->stream_finishing_) {
-            self->stream_send(self->stream_body_->heartbeat);
+            self->stream_send(self->stream_body_->heartbeat, CountedBytes(nullptr, 0));
           }
         });
       }
@@ -758,7 +780,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
     if (!streaming_) return;
     streaming_ = false;
     stream_ended_ = true;
-    sync_backlog();
+    --shared_->stream_budget->streams;
     try {
       heartbeat_timer_.cancel();
     } catch (...) {
@@ -783,20 +805,20 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
 
   // ---- writing --------------------------------------------------------------------------------
 
-  void enqueue(std::string bytes) {
-    if (closed_) return;
+  // `counted`: bytes of the stream budget the piece carries, released once it is written.
+  void enqueue(std::string bytes, std::size_t counted = 0) {
+    if (closed_) {
+      release_counted(counted);
+      return;
+    }
     queued_bytes_ += bytes.size();
     queue_.push_back(std::move(bytes));
-    sync_backlog();
+    counted_.push_back(counted);
     if (!writing_) write_next();
   }
 
-  // Keeps the server's total of unsent stream bytes in step with this connection's queue.
-  void sync_backlog() noexcept {
-    const std::size_t backlog = streaming_ && !closed_ ? queued_bytes_ : 0;
-    shared_->stream_backlog_bytes += backlog;
-    shared_->stream_backlog_bytes -= std::min(shared_->stream_backlog_bytes, counted_backlog_);
-    counted_backlog_ = backlog;
+  void release_counted(std::size_t n) noexcept {
+    if (n > 0 && stream_account_) stream_account_->release(n);
   }
 
   void write_next() {
@@ -815,7 +837,8 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
     }
     queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
-    sync_backlog();
+    release_counted(counted_.front());
+    counted_.pop_front();
     pump_source();
     if (!queue_.empty()) {
       write_next();
@@ -887,7 +910,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
 
   std::deque<std::string> queue_;
   std::size_t queued_bytes_ = 0;
-  std::size_t counted_backlog_ = 0;  // this connection's share of stream_backlog_bytes
+  std::deque<std::size_t> counted_;  // per queue_ entry: its bytes of the stream budget
   std::size_t lingered_ = 0;
   bool writing_ = false;
   bool read_after_write_ = false;
@@ -895,6 +918,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
   bool closed_ = false;
 
   std::shared_ptr<StreamingBody> stream_body_;
+  std::shared_ptr<StreamAccount> stream_account_;
   std::vector<std::function<void()>> close_handlers_;
   std::size_t watched_ = 0;
   bool watching_ = false;  // watch_for_disconnect's read is pending
@@ -905,9 +929,37 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
 };
 
 void ConnectionSink::send(std::string bytes) {
-  poster_->post([weak = connection_, bytes = std::move(bytes)]() mutable {
+  if (account_->cut || bytes.empty()) return;
+  const StreamBudget& budget = *account_->budget;
+  const std::size_t own = account_->bytes + bytes.size();
+  const std::size_t total = budget.total + bytes.size();
+  const std::size_t share = budget.max_total / std::max<std::size_t>(1, budget.streams);
+  std::string why;
+  if (own > budget.max_per_stream) {
+    why = std::to_string(own) + " bytes unsent, over the limit of " +
+          std::to_string(budget.max_per_stream) + " per stream";
+  } else if (total > budget.max_total && own > share) {
+    why = std::to_string(own) + " bytes unsent, over its share (" + std::to_string(share) +
+          ") of the " + std::to_string(budget.max_total) + " all streams may hold together";
+  }
+  if (!why.empty()) {
+    // Nothing more is queued for it: the stream ends where it stands.
+    if (!account_->cut.exchange(true)) {
+      poster_->post([weak = connection_, why = std::move(why)] {
+        if (auto connection = weak.lock()) {
+          connection->run_guarded([&] { connection->stream_cut(why); });
+        }
+      });
+    }
+    return;
+  }
+  account_->add(bytes.size());
+  CountedBytes counted(account_, bytes.size());
+  poster_->post([weak = connection_, bytes = std::move(bytes),
+                 counted = std::make_shared<CountedBytes>(std::move(counted))]() mutable {
     if (auto connection = weak.lock()) {
-      connection->run_guarded([&] { connection->stream_send(std::move(bytes)); });
+      connection->run_guarded(
+          [&] { connection->stream_send(std::move(bytes), std::move(*counted)); });
     }
   });
 }

@@ -42,8 +42,18 @@ class ConnectionControl {
   virtual ~ConnectionControl() = default;
   virtual void close() noexcept = 0;  ///< closes the socket now
   virtual void drop_stream() = 0;     ///< closes the socket if it carries a stream
-  /// Bytes of a stream queued and not yet written (0 for other connections).
-  virtual std::size_t stream_backlog() const noexcept = 0;
+};
+
+/// What streams hold: bytes handed to their sinks and not yet written to the socket (queued on
+/// the loop, or still on their way there from the thread that sent them), all streams together.
+/// Shared with the sinks, which count from any thread.
+struct StreamBudget {
+  StreamBudget(std::size_t max_per_stream_, std::size_t max_total_)
+      : max_per_stream(max_per_stream_), max_total(max_total_) {}
+  const std::size_t max_per_stream;
+  const std::size_t max_total;
+  std::atomic<std::size_t> total{0};
+  std::atomic<std::size_t> streams{0};  ///< open streams, for each one's fair share of max_total
 };
 
 /// State shared by the server and all its connections.
@@ -53,6 +63,8 @@ struct ServerShared {
                bool loopback_bind)
       : options(std::move(options_)),
         host_policy(loopback_bind, options.allowed_hosts),
+        stream_budget(std::make_shared<StreamBudget>(options.max_stream_backlog_bytes,
+                                                     options.max_total_stream_backlog_bytes)),
         handler(std::move(handler_)),
         plan_body(std::move(plan_body_)),
         errors(std::move(errors_)),
@@ -61,6 +73,7 @@ struct ServerShared {
 
   const HttpServerOptions options;
   const HostPolicy host_policy;
+  const std::shared_ptr<StreamBudget> stream_budget;
   const RequestHandler handler;
   const BodyPlanner plan_body;
   const ErrorResponder errors;
@@ -78,13 +91,11 @@ struct ServerShared {
   std::condition_variable streams_closed;
 
   // Loop thread only:
-  // Live connections, for shutdown and for shedding stream backlogs.
+  // Live connections, for shutdown.
   std::unordered_map<ConnectionControl*, std::weak_ptr<ConnectionControl>> connections;
   // Request body bytes in memory: whole bodies being read (a declared length is held at the
   // head), and streamed pieces handed to readers and not yet consumed.
   std::size_t body_bytes_held = 0;
-  // Stream bytes queued and not yet written, all streams together.
-  std::size_t stream_backlog_bytes = 0;
   // Where connections read bytes they drop (after a refusal, or while streaming). Shared: its
   // content is never looked at, and every read into it runs on the loop thread.
   std::array<char, 64 * 1024> scratch{};
