@@ -131,8 +131,9 @@ std::string usage_text() {
          "                       unsent bytes one task stream may pile up before it is closed\n"
          "                       (default 4MiB; also closed after 30 s without progress)\n"
          "  --max-total-stream-backlog-bytes N\n"
-         "                       unsent bytes of all streams together; beyond it the streams\n"
-         "                       with the largest backlogs are closed (default 64MiB)\n"
+         "                       unsent bytes of all streams together; beyond it a stream\n"
+         "                       holding more than its share (this over the open streams)\n"
+         "                       is closed (default 64MiB)\n"
          "\n"
          "SIGINT or SIGTERM: stops accepting, cancels running tasks, sends every open stream\n"
          "its final state, stops the app programs' processes, and exits with status 0.\n";

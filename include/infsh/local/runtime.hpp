@@ -83,8 +83,8 @@ struct RuntimeOptions {
   /// max_stream_backlog_bytes pile up) is closed; the client can reconnect.
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
-  /// Unsent bytes of all streams together: beyond it, the streams with the largest backlogs
-  /// are closed.
+  /// Unsent bytes of all streams together (counted from the moment a task's update is made):
+  /// beyond it, a stream holding more than its share (this over the open streams) is closed.
   std::size_t max_total_stream_backlog_bytes = 64 * 1024 * 1024;
   /// How long stop() waits for running tasks to honour their cancellation and for streams to
   /// flush their final line.
