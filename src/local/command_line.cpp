@@ -1,10 +1,11 @@
 #include "command_line.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace infsh::local {
 
@@ -19,6 +20,29 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
                                 ", not '" + text + "'");
   }
   return value;
+}
+
+// "65536", "64KiB", "8MiB" or "1GiB" → bytes.
+std::size_t parse_bytes(const std::string& option, const std::string& text) {
+  static const std::pair<const char*, std::uint64_t> units[] = {
+      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}};
+  std::string number = text;
+  std::uint64_t scale = 1;
+  for (const auto& [unit, size] : units) {
+    if (number.size() > 3 && number.compare(number.size() - 3, 3, unit) == 0) {
+      number.resize(number.size() - 3);
+      scale = size;
+    }
+  }
+  const std::uint64_t max = std::uint64_t{1} << 40;
+  std::uint64_t value = 0;
+  const auto* end = number.data() + number.size();
+  const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+  if (ec != std::errc() || ptr != end || value == 0 || value > max / scale) {
+    throw std::invalid_argument(
+        option + " expects a size in bytes (e.g. 65536, 64KiB, 8MiB), not '" + text + "'");
+  }
+  return static_cast<std::size_t>(value * scale);
 }
 
 // "15", "0.5", "2s" or "250ms" → milliseconds.
@@ -43,48 +67,6 @@ std::chrono::milliseconds parse_duration(const std::string& option, const std::s
   return std::chrono::milliseconds(static_cast<long long>(value * scale + 0.5));
 }
 
-// "1048576", "512K", "64M", "1G" (also "64MiB", "64MB": powers of 1024 all the same).
-std::uint64_t parse_size(const std::string& option, const std::string& text) {
-  std::string number = text;
-  std::uint64_t unit = 1;
-  for (const char* suffix : {"iB", "B"}) {
-    const std::size_t n = std::char_traits<char>::length(suffix);
-    if (number.size() > n && number.compare(number.size() - n, n, suffix) == 0) {
-      number.resize(number.size() - n);
-      break;
-    }
-  }
-  if (!number.empty()) {
-    switch (number.back()) {
-      case 'K':
-      case 'k':
-        unit = std::uint64_t{1} << 10;
-        break;
-      case 'M':
-        unit = std::uint64_t{1} << 20;
-        break;
-      case 'G':
-        unit = std::uint64_t{1} << 30;
-        break;
-      case 'T':
-        unit = std::uint64_t{1} << 40;
-        break;
-      default:
-        break;
-    }
-    if (unit != 1) number.pop_back();
-  }
-  std::uint64_t value = 0;
-  const auto* end = number.data() + number.size();
-  const auto [ptr, ec] = std::from_chars(number.data(), end, value);
-  if (number.empty() || ec != std::errc() || ptr != end ||
-      value > std::numeric_limits<std::uint64_t>::max() / unit) {
-    throw std::invalid_argument(
-        option + " expects a size in bytes (e.g. 1048576, 512K, 64M, 1G), " + "not '" + text + "'");
-  }
-  return value * unit;
-}
-
 }  // namespace
 
 std::string usage_text() {
@@ -107,13 +89,6 @@ std::string usage_text() {
          "                       running are then failed, sessions expired. Default: a fresh\n"
          "                       temporary directory removed at exit; ':memory:' keeps the\n"
          "                       database in memory\n"
-         "  --finished-task-cache SIZE\n"
-         "                       finished tasks kept in memory for quick reads, in total\n"
-         "                       (default 64M; K, M, G suffixes); older ones are read back\n"
-         "                       from the database\n"
-         "  --max-unfinished-input SIZE\n"
-         "                       input and setup of unfinished tasks held in memory, in total\n"
-         "                       (default 1G): a task beyond it is refused with 503\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
          "  --help               show this text\n"
          "  --version            show the version\n"
@@ -130,6 +105,44 @@ std::string usage_text() {
          "                       kill its process (default 0: no limit)\n"
          "  --worker-start-timeout SECONDS\n"
          "                       how long an app program may take to start (default 10)\n"
+         "\n"
+         "Requests from web pages, and what one client may cost (sizes: bytes, or KiB, MiB, GiB):\n"
+         "  --allowed-host NAME  also answer requests for Host NAME (repeatable). On a loopback\n"
+         "                       address (the default) only localhost, *.localhost, 127.0.0.0/8\n"
+         "                       and [::1] are answered, others get 403, so that no web page can\n"
+         "                       reach the runtime through DNS rebinding. On any address a\n"
+         "                       request whose Origin is not the runtime's own gets 403 (browsers\n"
+         "                       send one; the SDKs do not), and a JSON body sent without a JSON\n"
+         "                       Content-Type gets 415 (uploads take any type). The API key and\n"
+         "                       all of these are checked on the request head, before its body\n"
+         "  --max-body-bytes N   largest JSON request body (default 8MiB; 413 beyond)\n"
+         "  --max-header-bytes N largest request head; chunk extensions and trailers together\n"
+         "                       have the same limit (default 16KiB; 431 beyond)\n"
+         "  --max-buffered-body-bytes N\n"
+         "                       request bodies held in memory at once, all connections\n"
+         "                       together (default 64MiB): a JSON body beyond it gets 503, an\n"
+         "                       upload waits\n"
+         "  --request-timeout SECONDS\n"
+         "                       a request head, or a JSON body, that takes longer closes the\n"
+         "                       connection (408 for a body); also how long an idle connection\n"
+         "                       is kept (default 30)\n"
+         "  --min-body-rate N    bytes per second an upload must bring, on average over each\n"
+         "                       request timeout (default 1024; 408 below)\n"
+         "  --max-stream-backlog-bytes N\n"
+         "                       unsent bytes one task stream may pile up before it is closed\n"
+         "                       (default 4MiB; also closed after 30 s without progress)\n"
+         "  --max-total-stream-backlog-bytes N\n"
+         "                       unsent bytes of all streams together; beyond it a stream\n"
+         "                       holding more than its share (this over the open streams)\n"
+         "                       is closed (default 64MiB)\n"
+         "  --max-unfinished-input-bytes N\n"
+         "                       input and setup of unfinished tasks held in memory, all tasks\n"
+         "                       together, counted as their request bodies (default 1GiB): a\n"
+         "                       task beyond it gets 503 until some have finished\n"
+         "  --finished-task-cache-bytes N\n"
+         "                       finished tasks kept in memory for quick reads, all together,\n"
+         "                       counted as their stored JSON (default 64MiB); older ones are\n"
+         "                       read back from the database\n"
          "\n"
          "SIGINT or SIGTERM: stops accepting, cancels running tasks, sends every open stream\n"
          "its final state, stops the app programs' processes, and exits with status 0.\n";
@@ -174,10 +187,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     } else if (option == "--data-dir") {
       line.options.data_dir = take();
       if (line.options.data_dir.empty()) throw std::invalid_argument("--data-dir needs a path");
-    } else if (option == "--finished-task-cache") {
-      line.options.finished_task_cache_bytes = parse_size(option, take());
-    } else if (option == "--max-unfinished-input") {
-      line.options.max_unfinished_input_bytes = parse_size(option, take());
+    } else if (option == "--finished-task-cache-bytes") {
+      line.options.finished_task_cache_bytes = parse_bytes(option, take());
+    } else if (option == "--max-unfinished-input-bytes") {
+      line.options.max_unfinished_input_bytes = parse_bytes(option, take());
     } else if (option == "--log-level") {
       line.options.log_level = parse_log_level(take());
     } else if (option == "--app") {
@@ -191,6 +204,25 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       line.options.cancel_grace = parse_duration(option, take());
     } else if (option == "--task-timeout") {
       line.options.task_timeout = parse_duration(option, take(), true);
+    } else if (option == "--allowed-host") {
+      line.options.allowed_hosts.push_back(take());
+      if (line.options.allowed_hosts.back().empty()) {
+        throw std::invalid_argument("--allowed-host needs a host name");
+      }
+    } else if (option == "--max-body-bytes") {
+      line.options.max_body_bytes = parse_bytes(option, take());
+    } else if (option == "--max-header-bytes") {
+      line.options.max_header_bytes = parse_bytes(option, take());
+    } else if (option == "--max-buffered-body-bytes") {
+      line.options.max_buffered_body_bytes = parse_bytes(option, take());
+    } else if (option == "--request-timeout") {
+      line.options.request_timeout = parse_duration(option, take());
+    } else if (option == "--min-body-rate") {
+      line.options.min_body_rate = parse_bytes(option, take());
+    } else if (option == "--max-stream-backlog-bytes") {
+      line.options.max_stream_backlog_bytes = parse_bytes(option, take());
+    } else if (option == "--max-total-stream-backlog-bytes") {
+      line.options.max_total_stream_backlog_bytes = parse_bytes(option, take());
     } else if (option == "--worker-start-timeout") {
       line.options.worker_start_timeout = parse_duration(option, take());
     } else {

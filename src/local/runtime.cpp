@@ -47,6 +47,10 @@ HttpServerOptions server_options(const RuntimeOptions& options) {
   server.request_timeout = options.request_timeout;
   server.write_timeout = options.write_timeout;
   server.max_stream_backlog_bytes = options.max_stream_backlog_bytes;
+  server.allowed_hosts = options.allowed_hosts;
+  server.max_buffered_body_bytes = options.max_buffered_body_bytes;
+  server.min_body_rate = options.min_body_rate;
+  server.max_total_stream_backlog_bytes = options.max_total_stream_backlog_bytes;
   return server;
 }
 
@@ -87,8 +91,7 @@ struct Runtime::Impl {
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     add_program_apps();
-    register_task_routes(router, engine, apps,
-                         {options.heartbeat_interval, options.max_body_bytes});
+    register_task_routes(router, engine, apps, {options.heartbeat_interval});
     register_file_routes(router, files, io, base_url, log,
                          {options.max_file_bytes, options.api_key});
     register_session_routes(router, sessions);

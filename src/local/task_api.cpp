@@ -12,6 +12,12 @@ namespace {
   throw ApiProblem(404, "task '" + id + "' not found");
 }
 
+Response answer_later(std::shared_ptr<PendingAnswer> pending) {
+  Response response;
+  response.pending = std::move(pending);
+  return response;
+}
+
 // The answer when a change was made in memory but could not be written.
 Response not_stored(const nlohmann::json& task) {
   const std::string id = task.is_object() ? task.value("id", std::string()) : "";
@@ -24,18 +30,16 @@ Response not_stored(const nlohmann::json& task) {
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,
                           TaskApiSettings settings) {
-  router.add_deferred(
-      "POST", "/apps/run",
-      [&engine, &apps](Request& request, const PathParams&, std::function<void(Response)> respond) {
-        // Answered once the task is committed: one transaction carries every answer waiting at
-        // that moment, and the event loop goes on meanwhile.
-        engine.create(parse_run_request(request.body, apps),
-                      [version = api_version(request), respond = std::move(respond)](
-                          nlohmann::json task, bool stored) {
-                        respond(stored ? api_success(version, task) : not_stored(task));
-                      });
-      },
-      settings.max_body_bytes);
+  // A creation and a cancel are answered once committed: one transaction carries every answer
+  // waiting at that moment, and the event loop goes on meanwhile.
+  router.add("POST", "/apps/run", [&engine, &apps](Request& request, const PathParams&) {
+    auto pending = std::make_shared<PendingAnswer>();
+    engine.create(parse_run_request(request.body, apps),
+                  [version = api_version(request), pending](nlohmann::json task, bool stored) {
+                    pending->give(stored ? api_success(version, task) : not_stored(task));
+                  });
+    return answer_later(std::move(pending));
+  });
 
   router.add("GET", "/tasks/{id}", [&engine](Request& request, const PathParams& params) {
     const auto& id = params.get("id");
@@ -59,17 +63,15 @@ void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry&
                                            settings.heartbeat_interval);
              });
 
-  router.add_deferred(
-      "POST", "/tasks/{id}/cancel",
-      [&engine](Request& request, const PathParams& params, std::function<void(Response)> respond) {
-        const auto& id = params.get("id");
-        if (!engine.cancel(id)) task_not_found(id);
-        engine.when_durable(
-            [version = api_version(request), respond = std::move(respond)](bool stored) {
-              respond(stored ? api_success(version, nullptr) : not_stored(nullptr));
-            });
-      },
-      settings.max_body_bytes);
+  router.add("POST", "/tasks/{id}/cancel", [&engine](Request& request, const PathParams& params) {
+    const auto& id = params.get("id");
+    if (!engine.cancel(id)) task_not_found(id);
+    auto pending = std::make_shared<PendingAnswer>();
+    engine.when_durable([version = api_version(request), pending](bool stored) {
+      pending->give(stored ? api_success(version, nullptr) : not_stored(nullptr));
+    });
+    return answer_later(std::move(pending));
+  });
 }
 
 }  // namespace infsh::local

@@ -3,10 +3,9 @@
 // The task endpoint group: POST /apps/run, GET /tasks/{id}, GET /tasks/{id}/status,
 // GET /tasks/{id}/stream, POST /tasks/{id}/cancel. A creation and an accepted cancel are
 // answered once they are on disk (TaskEngine::when_durable), so what a client was told survives
-// a crash of the runtime.
+// a crash of the runtime (PendingAnswer).
 
 #include <chrono>
-#include <cstddef>
 
 #include "infsh/local/app.hpp"
 #include "router.hpp"
@@ -16,7 +15,6 @@ namespace infsh::local {
 
 struct TaskApiSettings {
   std::chrono::milliseconds heartbeat_interval{15000};
-  std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< of POST /apps/run (413 beyond)
 };
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,

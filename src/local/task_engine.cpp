@@ -158,7 +158,7 @@ nlohmann::json TaskEngine::create_task(RunRequest request, Answer answer) {
                               " bytes of input, and this one's " + std::to_string(request.size) +
                               " would go beyond the limit of " +
                               std::to_string(limits_.max_unfinished_bytes) +
-                              " (--max-unfinished-input); try again when some have finished");
+                              " (--max-unfinished-input-bytes); try again when some have finished");
   }
   if (request.session == "new") {
     request.session = sessions_.open(request.app_name, request.app_ref, request.version,

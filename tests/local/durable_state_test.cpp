@@ -245,7 +245,7 @@ TEST_CASE("a task beyond the limit on unfinished input is refused with 503 until
   const auto refused = http_request(local.port(), "POST", "/apps/run", body.dump());
   CHECK(refused.status == 503);
   CHECK_THAT(refused.json().at("detail").get<std::string>(),
-             Catch::Contains("--max-unfinished-input"));
+             Catch::Contains("--max-unfinished-input-bytes"));
   client.tasks.cancel(slow);
   CHECK(wait_until([&] { return local.runtime().stats().active_tasks == 0; }));
   CHECK(http_request(local.port(), "POST", "/apps/run", body.dump()).status == 200);
@@ -255,16 +255,17 @@ TEST_CASE("infsh-local takes its memory bounds as sizes and refuses malformed on
   using inferencesh::testing::Subprocess;
   Subprocess help({INFSH_LOCAL_PROGRAM, "--help"});
   CHECK(help.wait(std::chrono::seconds(10)) == 0);
-  CHECK_THAT(help.output(), Catch::Contains("--finished-task-cache SIZE") &&
-                                Catch::Contains("--max-unfinished-input SIZE"));
-  for (const std::string bad : {"1.5G", "12Q", "-1", "", "99999999999T"}) {
+  CHECK_THAT(help.output(), Catch::Contains("--finished-task-cache-bytes N") &&
+                                Catch::Contains("--max-unfinished-input-bytes N"));
+  for (const std::string bad : {"1.5GiB", "12Q", "-1", "", "0", "99999999999GiB"}) {
     INFO(bad);
-    Subprocess refused({INFSH_LOCAL_PROGRAM, "--finished-task-cache", bad});
+    Subprocess refused({INFSH_LOCAL_PROGRAM, "--finished-task-cache-bytes", bad});
     CHECK(refused.wait(std::chrono::seconds(10)) == 2);
-    CHECK_THAT(refused.output(), Catch::Contains("--finished-task-cache expects a size in bytes"));
+    CHECK_THAT(refused.output(),
+               Catch::Contains("--finished-task-cache-bytes expects a size in bytes"));
   }
-  Subprocess started({INFSH_LOCAL_PROGRAM, "--finished-task-cache", "512K",
-                      "--max-unfinished-input=2GiB", "--log-level", "off"});
+  Subprocess started({INFSH_LOCAL_PROGRAM, "--finished-task-cache-bytes", "512KiB",
+                      "--max-unfinished-input-bytes=2GiB", "--log-level", "off"});
   CHECK(started.read_line_containing("http://", std::chrono::seconds(10)));
   started.signal(SIGTERM);
   CHECK(started.wait(std::chrono::seconds(10)) == 0);
