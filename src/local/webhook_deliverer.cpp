@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "id_generator.hpp"
 #include "inferencesh/errors.hpp"
