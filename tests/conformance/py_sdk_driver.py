@@ -34,6 +34,7 @@ import threading
 import xml.etree.ElementTree as ElementTree
 
 SKIP = 77
+PYTEST_TIMEOUT = 240  # seconds; below the CTest timeout, so the driver reports it
 DEBIAN_DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 
 # Import name -> (what it is for, where it comes from).
@@ -76,6 +77,15 @@ PYTEST_BOOT = (
     "import sys; sys.path.append(%r); import pytest; sys.exit(pytest.main(sys.argv[1:]))"
     % DEBIAN_DIST_PACKAGES
 )
+
+
+def die_with_parent():
+    """In a child: SIGTERM when the driver dies (say, killed by CTest's timeout)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def skip(message):
@@ -131,7 +141,7 @@ class RuntimeProcess:
         env = dict(os.environ, INFSH_LOCAL_API_KEY=self.api_key)
         self.process = subprocess.Popen([program, "--port", "0"], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        env=env, text=True)
+                                        env=env, text=True, preexec_fn=die_with_parent)
         self.stderr_lines = []
         threading.Thread(target=self._collect_stderr, daemon=True).start()
         first = []
@@ -213,7 +223,8 @@ def main():
                    "--junitxml", report, test]
         try:
             result = subprocess.run(command, env=env, cwd=scratch, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, timeout=600)
+                                    stderr=subprocess.STDOUT, text=True, timeout=PYTEST_TIMEOUT,
+                                    preexec_fn=die_with_parent)
             output = result.stdout
         except subprocess.TimeoutExpired as expired:
             output = expired.stdout or ""
@@ -225,7 +236,7 @@ def main():
 
         problems = []
         if result is None:
-            problems.append("pytest did not finish within 600 s")
+            problems.append("pytest did not finish within %d s" % PYTEST_TIMEOUT)
         elif result.returncode != 0:
             problems.append("pytest exited with status %d" % result.returncode)
         if os.path.exists(report):
