@@ -99,8 +99,8 @@ struct RuntimeOptions {
   /// Larger uploads (declared or sent) are refused with 413.
   std::uint64_t max_file_bytes = std::uint64_t{64} << 30;
 
-  /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
-  /// infsh/counter, infsh/file-info).
+  /// Registers the built-in apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
+  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test).
   bool demo_apps = true;
 
   /// App programs to host, each started once by the constructor to read its functions (so a
@@ -114,6 +114,14 @@ struct RuntimeOptions {
   /// A setup or run of an app program that takes longer fails and its process is killed;
   /// zero: no limit.
   std::chrono::milliseconds task_timeout{0};
+
+  /// Task webhooks (a run request's `webhook`, POSTed the final task when it ends): the time
+  /// limit of each attempt, the attempts made (the first included) while the receiver fails
+  /// (connection errors, timeouts, 408, 429, 5xx), and the delay before the first retry
+  /// (doubled after each, up to 30 s). At most 1,000 deliveries wait at a time.
+  std::chrono::milliseconds webhook_timeout{10000};
+  int webhook_attempts = 5;
+  std::chrono::milliseconds webhook_retry_delay{1000};
 };
 
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
@@ -129,6 +137,10 @@ struct RuntimeStats {
   std::size_t app_processes = 0;     ///< worker processes of app programs alive now
   /// Task changes not yet in the database (they are written behind, within a commit).
   std::size_t pending_task_writes = 0;
+  std::size_t webhooks_pending = 0;      ///< task webhooks queued, waiting to retry or in flight
+  std::uint64_t webhooks_delivered = 0;  ///< answered 2xx
+  std::uint64_t webhooks_failed = 0;     ///< refused, or out of attempts
+  std::uint64_t webhook_attempts = 0;    ///< POSTs made, retries included
 };
 
 /// A running local runtime. Start it, point clients at url(), stop it (or destroy it).
