@@ -45,7 +45,6 @@ class TaskStream {
     TaskStream* stream_ = nullptr;
   };
 
-  explicit TaskStream(std::unique_ptr<detail::TaskFollower> follower);
   TaskStream(TaskStream&&) noexcept;
   TaskStream& operator=(TaskStream&&) noexcept;
   ~TaskStream();
@@ -71,6 +70,9 @@ class TaskStream {
   void close();
 
  private:
+  friend class Tasks;
+  explicit TaskStream(std::unique_ptr<detail::TaskFollower> follower);
+
   bool advance();
   std::unique_ptr<detail::TaskFollower> follower_;
   bool has_current_ = false;
