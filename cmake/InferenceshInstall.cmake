@@ -15,6 +15,8 @@ install(TARGETS inferencesh inferencesh_common
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/inferencesh
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${INFERENCESH_GENERATED_INCLUDE_DIR}/inferencesh/version.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/inferencesh)
 
 # The app library (inferencesh::infsh). include/infsh/local/ belongs to the runtime, which is
 # not installed as a library.
@@ -29,6 +31,8 @@ if(TARGET inferencesh_infsh)
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
     FILES_MATCHING PATTERN "*.hpp"
     PATTERN "local" EXCLUDE)
+  install(FILES ${INFERENCESH_GENERATED_INCLUDE_DIR}/infsh/version.hpp
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/infsh)
 endif()
 
 install(EXPORT inferenceshTargets
