@@ -73,7 +73,7 @@ endif()
 # dependencies, which a shared libcurl brings itself).
 get_target_property(INFERENCESH_LIBRARY_TYPE inferencesh TYPE)
 if(INFERENCESH_LIBRARY_TYPE STREQUAL "STATIC_LIBRARY")
-  set(INFERENCESH_PC_LIBS "-linferencesh -linferencesh_common -lcurl -lpthread")
+  set(INFERENCESH_PC_LIBS "-linferencesh -linferencesh_common -lcurl -lcrypto -lpthread")
 else()
   set(INFERENCESH_PC_LIBS "-linferencesh")
 endif()

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache git ca-certificates openssl
-  libcurl4-openssl-dev nlohmann-json3-dev catch2
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev catch2
   libboost-dev libsqlite3-dev
   libbenchmark-dev clang libclang-rt-dev
   nodejs npm curl procps
