@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ccache git ca-certificates openssl
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev catch2
   libboost-dev libsqlite3-dev
-  libbenchmark-dev clang libclang-rt-dev
+  libbenchmark-dev clang libclang-rt-dev clang-tidy
   nodejs npm curl procps
 )
 

@@ -51,7 +51,7 @@ class TaskStream {
 
   /// Fetches the first update not yet seen (blocking) and returns an iterator to it.
   iterator begin();
-  iterator end() noexcept { return iterator(); }
+  iterator end() noexcept { return {}; }
 
   /// Pulls the next update; returns nullptr at the end of the stream.
   const Task* next();

@@ -147,7 +147,7 @@ class Field {
   }
   /// Extra keywords merged into the field's schema, e.g. {{"x-promoted", true}}.
   Field& schema_extra(nlohmann::json keywords) {
-    for (auto& [key, value] : keywords.items()) options_.schema_extra[key] = value;
+    for (const auto& [key, value] : keywords.items()) options_.schema_extra[key] = value;
     return *this;
   }
 

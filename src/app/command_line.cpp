@@ -136,7 +136,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
       default:
         break;
     }
-    throw UsageError("unknown option '" + option + "' for " + verb);
+    std::string message = "unknown option '";
+    message.append(option).append("' for ").append(verb);
+    throw UsageError(message);
   }
   return command;
 }

@@ -19,6 +19,8 @@ namespace infsh::detail {
 template <class M>
 struct method_traits;
 
+// QUALIFIERS is a list of qualifiers, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define INFSH_DETAIL_METHOD_TRAITS(QUALIFIERS)             \
   template <class C, class R>                              \
   struct method_traits<R (C::*)() QUALIFIERS> {            \
@@ -54,6 +56,7 @@ INFSH_DETAIL_METHOD_TRAITS(const)
 INFSH_DETAIL_METHOD_TRAITS(noexcept)
 INFSH_DETAIL_METHOD_TRAITS(const noexcept)
 #undef INFSH_DETAIL_METHOD_TRAITS
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// Resolves the Files of a decoded input or setup (downloads, data URIs, local paths that
 /// must exist); throws ValidationError naming each File that could not be resolved.
