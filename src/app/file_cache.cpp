@@ -110,7 +110,7 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
   std::string extension = guess_extension(decoded->media_type);
   if (extension == ".jpe") extension = ".jpg";
   make_directories(dir);
-  const auto destination = dir / ("file" + extension);
+  auto destination = dir / ("file" + extension);
   static std::atomic<unsigned> counter{0};
   const std::filesystem::path temporary = destination.string() + "." + std::to_string(::getpid()) +
                                           "." + std::to_string(counter.fetch_add(1)) + ".tmp";
