@@ -32,9 +32,11 @@ void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry&
                           TaskApiSettings settings) {
   // A creation and a cancel are answered once committed: one transaction carries every answer
   // waiting at that moment, and the event loop goes on meanwhile.
-  router.add("POST", "/apps/run", [&engine, &apps](Request& request, const PathParams&) {
+  router.add("POST", "/apps/run", [&engine, &apps, settings](Request& request, const PathParams&) {
+    RunRequest run = parse_run_request(request.body, apps);
+    if (settings.admit) settings.admit(run);
     auto pending = std::make_shared<PendingAnswer>();
-    engine.create(parse_run_request(request.body, apps),
+    engine.create(std::move(run),
                   [version = api_version(request), pending](nlohmann::json task, bool stored) {
                     pending->give(stored ? api_success(version, task) : not_stored(task));
                   });

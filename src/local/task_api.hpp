@@ -6,6 +6,7 @@
 // a crash of the runtime (PendingAnswer).
 
 #include <chrono>
+#include <functional>
 
 #include "infsh/local/app.hpp"
 #include "router.hpp"
@@ -15,6 +16,9 @@ namespace infsh::local {
 
 struct TaskApiSettings {
   std::chrono::milliseconds heartbeat_interval{15000};
+  /// Checks of a run request beyond its own fields (the webhook's target), before its task is
+  /// created; throws ApiProblem.
+  std::function<void(const RunRequest&)> admit;
 };
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,

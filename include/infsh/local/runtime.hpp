@@ -105,8 +105,8 @@ struct RuntimeOptions {
   /// their request bodies): a task beyond it is refused with 503 until some have finished.
   std::uint64_t max_unfinished_input_bytes = std::uint64_t{1} << 30;
 
-  /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
-  /// infsh/counter, infsh/file-info).
+  /// Registers the built-in apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
+  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test).
   bool demo_apps = true;
 
   /// App programs to host, each started once by the constructor to read its functions (so a
@@ -120,6 +120,14 @@ struct RuntimeOptions {
   /// A setup or run of an app program that takes longer fails and its process is killed;
   /// zero: no limit.
   std::chrono::milliseconds task_timeout{0};
+
+  /// Task webhooks (a run request's `webhook`, POSTed the final task when it ends): the time
+  /// limit of each attempt, the attempts made (the first included) while the receiver fails
+  /// (connection errors, timeouts, 408, 429, 5xx), and the delay before the first retry
+  /// (doubled after each, up to 30 s). At most 1,000 deliveries wait at a time.
+  std::chrono::milliseconds webhook_timeout{10000};
+  int webhook_attempts = 5;
+  std::chrono::milliseconds webhook_retry_delay{1000};
 };
 
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
@@ -139,6 +147,10 @@ struct RuntimeStats {
   /// RuntimeOptions::finished_task_cache_bytes).
   std::size_t cached_finished_tasks = 0;
   std::uint64_t cached_finished_task_bytes = 0;
+  std::size_t webhooks_pending = 0;      ///< task webhooks queued, waiting to retry or in flight
+  std::uint64_t webhooks_delivered = 0;  ///< answered 2xx
+  std::uint64_t webhooks_failed = 0;     ///< refused, or out of attempts
+  std::uint64_t webhook_attempts = 0;    ///< POSTs made, retries included
 };
 
 /// A running local runtime. Start it, point clients at url(), stop it (or destroy it).
