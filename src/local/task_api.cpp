@@ -36,10 +36,10 @@ void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry&
     RunRequest run = parse_run_request(request.body, apps);
     if (settings.admit) settings.admit(run);
     auto pending = std::make_shared<PendingAnswer>();
-    engine.create(std::move(run),
-                  [version = api_version(request), pending](nlohmann::json task, bool stored) {
-                    pending->give(stored ? api_success(version, task) : not_stored(task));
-                  });
+    engine.create(std::move(run), [version = api_version(request), pending](
+                                      const nlohmann::json& task, bool stored) {
+      pending->give(stored ? api_success(version, task) : not_stored(task));
+    });
     return answer_later(std::move(pending));
   });
 

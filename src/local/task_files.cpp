@@ -1,5 +1,6 @@
 #include "task_files.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <system_error>
 
@@ -306,13 +307,16 @@ void check_file_object(const json& file, const std::string& where) {
   }
 }
 
+bool only_file_keys(const json& object) {
+  const auto items = object.items();
+  return std::all_of(items.begin(), items.end(),
+                     [](const auto& item) { return is_file_key(item.key()); });
+}
+
 bool is_file_like(const json& value) {
   if (!value.is_object() || value.empty()) return false;
   if (!value.contains("path") && !value.contains("uri")) return false;
-  for (const auto& [key, member] : value.items()) {
-    if (!is_file_key(key)) return false;
-  }
-  return true;
+  return only_file_keys(value);
 }
 
 // Every File object in `value`, however deep.
@@ -347,10 +351,7 @@ bool is_file_object(const json& value, const char* required) {
   if (it == value.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
     return false;
   }
-  for (const auto& [key, member] : value.items()) {
-    if (!is_file_key(key)) return false;
-  }
-  return true;
+  return only_file_keys(value);
 }
 
 void check_client_files(const json& value, const std::string& root,

@@ -33,7 +33,10 @@ class TaskStore {
   /// when writing them failed. Without blocking: in memory at once, else later from the store's
   /// writer thread, after the commit of the batch holding the last of them. `done` must be
   /// quick and must not call into the store.
-  virtual void when_durable(std::function<void(bool stored)> done) { done(true); }
+  virtual void when_durable(std::function<void(bool stored)> done) {
+    const auto now = std::move(done);
+    now(true);
+  }
   /// Tasks changed but not yet stored durably (0 in memory).
   virtual std::size_t pending_writes() const { return 0; }
 
