@@ -1,0 +1,32 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace inferencesh::common {
+
+/// Deepest nesting of arrays and objects accepted in JSON from another party. Copying, comparing,
+/// printing and destroying a `nlohmann::json` recurse once per level, so a value nested without
+/// bound exhausts the stack; 128 levels cost a few kilobytes of it and leave room for any real
+/// payload (the task event around an app's output adds two or three).
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
+/// Why parse_server_json() refused a text.
+struct JsonParseError {
+  bool too_deep = false;  ///< nested deeper than kMaxJsonDepth (the text may be valid JSON)
+  std::string message;    ///< the parser's message without its "[json.exception...]" prefix,
+                          ///< or "nested deeper than 128 levels"
+};
+
+/// Parses JSON that comes from another party (a server's response, a stream line, a request
+/// body): every such text the client reads goes through here. Nesting deeper than
+/// kMaxJsonDepth is refused while parsing, before any of it is built. Returns nullopt when the
+/// text is not JSON or nests too deeply, saying why in `error` when given.
+std::optional<nlohmann::json> parse_untrusted_json(std::string_view text,
+                                                   JsonParseError* error = nullptr);
+
+}  // namespace inferencesh::common
