@@ -9,13 +9,13 @@
 
 namespace inferencesh::common {
 
-/// Deepest nesting of arrays and objects accepted in JSON from another party. Copying, comparing,
-/// printing and destroying a `nlohmann::json` recurse once per level, so a value nested without
-/// bound exhausts the stack; 128 levels cost a few kilobytes of it and leave room for any real
+/// Deepest nesting of arrays and objects accepted in JSON from another party. Copying, comparing
+/// and printing a `nlohmann::json` recurse once per level, so a value nested without bound
+/// exhausts the stack; 128 levels cost a few kilobytes of it and leave room for any real
 /// payload (the task event around an app's output adds two or three).
 inline constexpr std::size_t kMaxJsonDepth = 128;
 
-/// Why parse_server_json() refused a text.
+/// Why parse_untrusted_json() refused a text.
 struct JsonParseError {
   bool too_deep = false;  ///< nested deeper than kMaxJsonDepth (the text may be valid JSON)
   std::string message;    ///< the parser's message without its "[json.exception...]" prefix,
