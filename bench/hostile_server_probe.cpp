@@ -163,7 +163,9 @@ std::vector<Case> cases() {
                    for (int i = 0; i < 60; ++i) reply.delay(1s).send(line({{"type", "heartbeat"}}));
                    r.on("GET", "/tasks/t1/stream", reply);
                  },
-                 [](inf::Client& c) { return describe_task(c.tasks.wait_for_completion("t1")); }});
+                 [](inf::Client& c) {
+                   return describe_task(c.tasks.wait_for_completion("t1", {.deadline = 3s}));
+                 }});
   all.push_back({"bad-line",
                  [](Router& r) {
                    r.on("GET", "/tasks/t1/stream",
