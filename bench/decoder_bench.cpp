@@ -4,7 +4,7 @@
 //   decode:    NdjsonDecoder / SseDecoder (framing + nlohmann::json parse + classification)
 //   json:      nlohmann::json::parse of the same payloads, one by one, already split: the
 //              floor for a full decode, so decode speed can be read as a ratio to it
-//   depth:     three ways to refuse JSON nested deeper than 128 levels, on the same payloads:
+//   depth:     three ways to refuse JSON nested deeper than 256 levels, on the same payloads:
 //              the client's parse (a SAX builder that counts open containers), nlohmann's
 //              parse with a parser callback that checks the depth, and a scan of the brackets
 //              outside strings before nlohmann's parse

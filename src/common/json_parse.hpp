@@ -11,15 +11,16 @@ namespace inferencesh::common {
 
 /// Deepest nesting of arrays and objects accepted in JSON from another party. Copying, comparing
 /// and printing a `nlohmann::json` recurse once per level, so a value nested without bound
-/// exhausts the stack; 128 levels cost a few kilobytes of it and leave room for any real
-/// payload (the task event around an app's output adds two or three).
-inline constexpr std::size_t kMaxJsonDepth = 128;
+/// exhausts the stack; 256 levels cost some tens of kilobytes of it and leave room for any
+/// real payload. The same limit as the local runtime's on request bodies, so a task input it
+/// accepts can come back to the client.
+inline constexpr std::size_t kMaxJsonDepth = 256;
 
 /// Why parse_untrusted_json() refused a text.
 struct JsonParseError {
   bool too_deep = false;  ///< nested deeper than kMaxJsonDepth (the text may be valid JSON)
   std::string message;    ///< the parser's message without its "[json.exception...]" prefix,
-                          ///< or "nested deeper than 128 levels"
+                          ///< or "nested deeper than 256 levels"
 };
 
 /// Parses JSON that comes from another party (a server's response, a stream line, a request

@@ -101,7 +101,7 @@ TEST_CASE("a task nested too deeply is refused with a DecodeError", "[hostile][d
   });
   auto client = inf::inference(inf::testing::test_options(server));
   CHECK_THROWS_WITH(client.tasks.get("t1"),
-                    Catch::Contains("nested deeper than 128") && Catch::Contains("GET"));
+                    Catch::Contains("nested deeper than 256") && Catch::Contains("GET"));
 }
 
 TEST_CASE("a stream line nested too deeply is skipped and the wait goes on", "[hostile][depth]") {
@@ -117,7 +117,7 @@ TEST_CASE("a stream line nested too deeply is skipped and the wait goes on", "[h
   options.log = log.hook();
   const auto done = inf::inference(options).tasks.wait_for_completion("t1");
   CHECK(done.output == "fine");
-  CHECK(log.any_contains("nested deeper than 128"));
+  CHECK(log.any_contains("nested deeper than 256"));
 }
 
 // ---------------------------------------------------------------------------------------------

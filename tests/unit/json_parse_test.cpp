@@ -41,17 +41,17 @@ TEST_CASE("untrusted JSON parses to the same value as the nlohmann parser does")
   }
 }
 
-TEST_CASE("untrusted JSON may nest 128 levels and no more") {
-  CHECK(kMaxJsonDepth == 128);
-  CHECK(parse_untrusted_json(nested_arrays(128)).has_value());
+TEST_CASE("untrusted JSON may nest 256 levels and no more") {
+  CHECK(kMaxJsonDepth == 256);
+  CHECK(parse_untrusted_json(nested_arrays(256)).has_value());
   JsonParseError error;
-  CHECK_FALSE(parse_untrusted_json(nested_arrays(129), &error).has_value());
+  CHECK_FALSE(parse_untrusted_json(nested_arrays(257), &error).has_value());
   CHECK(error.too_deep);
-  CHECK(error.message == "nested deeper than 128 levels");
+  CHECK(error.message == "nested deeper than 256 levels");
   // Objects count like arrays, and it is the depth, not the number of containers, that counts.
   std::string objects;
-  for (int i = 0; i < 129; ++i) objects += "{\"k\":";
-  objects += "1" + std::string(129, '}');
+  for (int i = 0; i < 257; ++i) objects += "{\"k\":";
+  objects += "1" + std::string(257, '}');
   CHECK_FALSE(parse_untrusted_json(objects).has_value());
   std::string wide = "[";
   for (int i = 0; i < 10000; ++i) wide += "[[]],";
@@ -76,4 +76,7 @@ TEST_CASE("text that is not JSON is refused with the message of the parser, with
     CHECK_FALSE(error.too_deep);
     CHECK_THAT(error.message, Catch::Matchers::StartsWith("parse error at "));
   }
+  JsonParseError error;
+  CHECK_FALSE(parse_untrusted_json("[1e400]", &error).has_value());
+  CHECK(error.message == "number overflow parsing '1e400'");
 }

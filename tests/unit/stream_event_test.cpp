@@ -184,14 +184,14 @@ TEST_CASE("a field list entry that is not a string is refused as invalid") {
 }
 
 TEST_CASE(
-    "JSON nested deeper than 128 levels is refused while parsing, without exhausting the stack") {
+    "JSON nested deeper than 256 levels is refused while parsing, without exhausting the stack") {
   const auto nested = [](std::size_t depth) {
     // The object around the arrays is one level of its own.
     return "{\"a\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
   };
-  CHECK(classify_payload(nested(128)).kind == Kind::object);
-  CHECK_THAT(error_of(nested(129)),
-             Catch::Matchers::StartsWith("stream line is nested deeper than 128 levels: \"{"));
+  CHECK(classify_payload(nested(256)).kind == Kind::object);
+  CHECK_THAT(error_of(nested(257)),
+             Catch::Matchers::StartsWith("stream line is nested deeper than 256 levels: \"{"));
   CHECK_THAT(error_of(nested(1000000)),
-             Catch::Matchers::StartsWith("stream line is nested deeper than 128 levels"));
+             Catch::Matchers::StartsWith("stream line is nested deeper than 256 levels"));
 }
