@@ -15,6 +15,8 @@ install(TARGETS inferencesh inferencesh_common
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/inferencesh
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${INFERENCESH_GENERATED_INCLUDE_DIR}/inferencesh/version.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/inferencesh)
 
 # The app library (inferencesh::infsh). include/infsh/local/ belongs to the runtime, which is
 # not installed as a library.
@@ -29,6 +31,8 @@ if(TARGET inferencesh_infsh)
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
     FILES_MATCHING PATTERN "*.hpp"
     PATTERN "local" EXCLUDE)
+  install(FILES ${INFERENCESH_GENERATED_INCLUDE_DIR}/infsh/version.hpp
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/infsh)
 endif()
 
 install(EXPORT inferenceshTargets
@@ -65,15 +69,30 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(INFERENCESH_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-# A static archive needs libcurl on the user's link line (but not libcurl's own static
-# dependencies, which a shared libcurl brings itself).
-get_target_property(INFERENCESH_LIBRARY_TYPE inferencesh TYPE)
-if(INFERENCESH_LIBRARY_TYPE STREQUAL "STATIC_LIBRARY")
-  set(INFERENCESH_PC_LIBS "-linferencesh -linferencesh_common -lcurl -lpthread")
-else()
-  set(INFERENCESH_PC_LIBS "-linferencesh")
+# One .pc file per library: `pkg-config --cflags --libs inferencesh` for the client,
+# `... infsh` for the app library. A static archive needs its private dependencies on the
+# user's link line (but not their own static dependencies, which shared ones bring themselves).
+function(inferencesh_pkg_config name target description static_libs)
+  get_target_property(type ${target} TYPE)
+  get_target_property(output_name ${target} OUTPUT_NAME)
+  if(NOT output_name)
+    set(output_name ${target})
+  endif()
+  set(INFERENCESH_PC_NAME ${name})
+  set(INFERENCESH_PC_DESCRIPTION "${description}")
+  if(type STREQUAL "STATIC_LIBRARY")
+    set(INFERENCESH_PC_LIBS "-l${output_name} ${static_libs}")
+  else()
+    set(INFERENCESH_PC_LIBS "-l${output_name}")
+  endif()
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/inferencesh.pc.in ${PROJECT_BINARY_DIR}/${name}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${name}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endfunction()
+
+inferencesh_pkg_config(inferencesh inferencesh "${PROJECT_DESCRIPTION}"
+  "-linferencesh_common -lcurl -lcrypto -lpthread")
+if(TARGET inferencesh_infsh)
+  inferencesh_pkg_config(infsh inferencesh_infsh
+    "The inference.sh app library for C++ (infsh): apps as programs; part of inferencesh-cpp"
+    "-linferencesh_common -lcurl -lcrypto -lpthread")
 endif()
-configure_file(${PROJECT_SOURCE_DIR}/cmake/inferencesh.pc.in
-  ${PROJECT_BINARY_DIR}/inferencesh.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/inferencesh.pc
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

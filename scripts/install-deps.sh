@@ -5,10 +5,13 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache git ca-certificates openssl
-  libcurl4-openssl-dev nlohmann-json3-dev catch2
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev catch2
   libboost-dev libsqlite3-dev
-  libbenchmark-dev clang libclang-rt-dev
+  libbenchmark-dev clang libclang-rt-dev clang-tidy
   nodejs npm curl procps
+  # the official Python SDK's suites (tests/conformance/py_sdk_driver.py); its pydantic v2 is
+  # the default python3's, Debian 12 has only v1
+  python3 python3-pytest python3-pytest-asyncio python3-httpx python3-aiohttp python3-tqdm
 )
 
 missing=()

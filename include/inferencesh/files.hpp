@@ -71,8 +71,6 @@ bool is_file_value(const nlohmann::json& value) noexcept;
 /// The Files API: upload and download files. Reached as `client.files`.
 class Files {
  public:
-  explicit Files(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
-
   /// Uploads a local file (streamed from disk with constant memory), a `data:` URI or base64
   /// text, whichever `source` is (a data URI is recognised by its prefix, a path by existing).
   /// Everything is validated and decoded before any request.
@@ -104,6 +102,9 @@ class Files {
   void remove(const std::string& file_id) const;
 
  private:
+  friend class Client;
+  explicit Files(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
   std::shared_ptr<detail::ClientCore> core_;
 };
 

@@ -88,8 +88,6 @@ class SessionHandle {
 /// `session: "new"` (see tasks.run) or with open().
 class Sessions {
  public:
-  explicit Sessions(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
-
   /// Starts a session with a first call of `app` and returns a handle that ends it on scope exit.
   SessionHandle open(const std::string& app, const SessionOptions& options = {}) const;
 
@@ -101,6 +99,10 @@ class Sessions {
   void end(const std::string& session_id) const;
 
  private:
+  friend class Client;
+  friend class SessionHandle;
+  explicit Sessions(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
   std::shared_ptr<detail::ClientCore> core_;
 };
 

@@ -45,14 +45,13 @@ class TaskStream {
     TaskStream* stream_ = nullptr;
   };
 
-  explicit TaskStream(std::unique_ptr<detail::TaskFollower> follower);
   TaskStream(TaskStream&&) noexcept;
   TaskStream& operator=(TaskStream&&) noexcept;
   ~TaskStream();
 
   /// Fetches the first update not yet seen (blocking) and returns an iterator to it.
   iterator begin();
-  iterator end() noexcept { return iterator(); }
+  iterator end() noexcept { return {}; }
 
   /// Pulls the next update; returns nullptr at the end of the stream.
   const Task* next();
@@ -71,6 +70,9 @@ class TaskStream {
   void close();
 
  private:
+  friend class Tasks;
+  explicit TaskStream(std::unique_ptr<detail::TaskFollower> follower);
+
   bool advance();
   std::unique_ptr<detail::TaskFollower> follower_;
   bool has_current_ = false;

@@ -74,8 +74,6 @@ struct RunOptions {
 /// The Tasks API: run apps and follow their tasks. Reached as `client.tasks`.
 class Tasks {
  public:
-  explicit Tasks(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
-
   /// Runs an app. By default waits for the final status and returns the completed task
   /// (TaskFailedError / CancelledError otherwise); with `{.wait = false}` returns the created
   /// task at once. `params` is the body of POST /apps/run: {app, input, setup, infra, ...};
@@ -103,6 +101,11 @@ class Tasks {
   TaskStream stream(const std::string& task_id, const WaitOptions& options = {}) const;
 
  private:
+  friend class Client;
+  friend class Sessions;
+  friend class SessionHandle;
+  explicit Tasks(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+
   std::shared_ptr<detail::ClientCore> core_;
 };
 

@@ -81,7 +81,7 @@ struct File {
 
   /// Reads the platform's JSON without resolving anything: a string is a uri; an object gives
   /// the fields; null, "" and {} give an empty File. Throws FileError for other shapes.
-  static File from_json(const nlohmann::json& document);
+  static File from_json(const nlohmann::json& json);
 
   friend bool operator==(const File& a, const File& b) {
     return a.uri == b.uri && a.path == b.path && a.content_type == b.content_type &&

@@ -19,7 +19,7 @@ std::string usage_text(const std::string& program) {
          "      ./input.json is used.\n"
          "  serve [--port PORT] [--name NAMESPACE/NAME] [-- INFSH-LOCAL OPTIONS]\n"
          "      Start infsh-local serving this app (found via $INFSH_LOCAL, next to this\n"
-         "      program, in the build tree, or on PATH).\n"
+         "      program, or on PATH).\n"
          "  worker\n"
          "      Serve the worker protocol on stdin/stdout (used by infsh-local; see\n"
          "      docs/worker-protocol.md).\n"
@@ -136,7 +136,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
       default:
         break;
     }
-    throw UsageError("unknown option '" + option + "' for " + verb);
+    std::string message = "unknown option '";
+    message.append(option).append("' for ").append(verb);
+    throw UsageError(message);
   }
   return command;
 }

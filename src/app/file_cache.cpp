@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -74,7 +75,7 @@ std::filesystem::path data_uri_cache_dir(const std::string& uri,
 }
 
 std::filesystem::path resolve_url(const std::string& url, const FileResolveOptions& options) {
-  const auto destination = url_cache_path(url, cache_root(options));
+  auto destination = url_cache_path(url, cache_root(options));
   std::error_code error;
   if (std::filesystem::is_regular_file(destination, error)) return destination;
   make_directories(destination.parent_path());
@@ -109,7 +110,7 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
   std::string extension = guess_extension(decoded->media_type);
   if (extension == ".jpe") extension = ".jpg";
   make_directories(dir);
-  const auto destination = dir / ("file" + extension);
+  auto destination = dir / ("file" + extension);
   static std::atomic<unsigned> counter{0};
   const std::filesystem::path temporary = destination.string() + "." + std::to_string(::getpid()) +
                                           "." + std::to_string(counter.fetch_add(1)) + ".tmp";
@@ -138,9 +139,15 @@ std::filesystem::path File::cache_dir() {
     root = env;
   } else {
     const char* home = std::getenv("HOME");
+    // getpwuid_r, not getpwuid: an app may resolve files on several threads at once.
+    std::array<char, 4096> buffer{};
+    passwd entry{};
+    passwd* found = nullptr;
     if (home == nullptr || *home == '\0') {
-      const passwd* entry = ::getpwuid(::getuid());
-      home = entry != nullptr ? entry->pw_dir : "/tmp";
+      const bool known =
+          ::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
+          found != nullptr;
+      home = known ? entry.pw_dir : "/tmp";
     }
     root = std::filesystem::path(home) / ".cache" / "inferencesh" / "files";
   }

@@ -19,7 +19,10 @@ struct CurlDeleter {
   void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
 };
 struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
+  // The std::unique_ptr holding the FILE* is its owner.
+  void operator()(std::FILE* file) const {
+    std::fclose(file);  // NOLINT(cppcoreguidelines-owning-memory)
+  }
 };
 
 void init_curl_once() {

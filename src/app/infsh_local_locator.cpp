@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 namespace infsh::detail {
 namespace {
@@ -14,7 +15,15 @@ bool executable(const std::filesystem::path& path) {
   return std::filesystem::is_regular_file(path, error) && ::access(path.c_str(), X_OK) == 0;
 }
 
+// Set during static initialisation of the program, read from main() on.
+std::string& build_tree_infsh_local() {
+  static std::string path;
+  return path;
+}
+
 }  // namespace
+
+void set_build_tree_infsh_local(std::string path) { build_tree_infsh_local() = std::move(path); }
 
 std::string self_executable_path(const std::string& fallback) {
   std::error_code error;
@@ -32,9 +41,9 @@ std::optional<std::string> find_infsh_local(const std::string& program) {
   }
   const auto beside = std::filesystem::path(program).parent_path() / "infsh-local";
   if (executable(beside)) return beside.string();
-#ifdef INFSH_BUILD_TREE_LOCAL
-  if (executable(INFSH_BUILD_TREE_LOCAL)) return std::string(INFSH_BUILD_TREE_LOCAL);
-#endif
+  if (const auto& built = build_tree_infsh_local(); !built.empty() && executable(built)) {
+    return built;
+  }
   if (const char* path = std::getenv("PATH"); path != nullptr) {
     std::string dirs = path;
     std::size_t start = 0;

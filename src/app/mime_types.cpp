@@ -20,9 +20,10 @@ std::string guess_extension(const std::string& content_type) {
 
 namespace detail {
 
-std::string sniff_content_type(std::string_view b) {
-  const auto starts = [&b](std::string_view prefix, std::size_t at = 0) {
-    return b.size() >= at + prefix.size() && b.substr(at, prefix.size()) == prefix;
+std::string sniff_content_type(std::string_view first_bytes) {
+  const auto starts = [&first_bytes](std::string_view prefix, std::size_t at = 0) {
+    return first_bytes.size() >= at + prefix.size() &&
+           first_bytes.substr(at, prefix.size()) == prefix;
   };
   if (starts("\x89PNG\r\n\x1a\n")) return "image/png";
   if (starts("\xff\xd8\xff")) return "image/jpeg";
@@ -40,7 +41,7 @@ std::string sniff_content_type(std::string_view b) {
   if (starts("PK\x03\x04")) return "application/zip";
   if (starts("\x1f\x8b")) return "application/gzip";
   if (starts("glTF")) return "model/gltf-binary";
-  if (starts("BM") && b.size() >= 14) return "image/bmp";
+  if (starts("BM") && first_bytes.size() >= 14) return "image/bmp";
   return {};
 }
 

@@ -191,6 +191,7 @@ int serve_command(const AppDefinition& app, const Command& command, const std::s
   std::vector<std::string> args = {*local, "--port", command.port, "--app", name + "=" + self};
   args.insert(args.end(), command.local_args.begin(), command.local_args.end());
   std::vector<char*> pointers;
+  pointers.reserve(args.size() + 1);
   for (auto& arg : args) pointers.push_back(arg.data());
   pointers.push_back(nullptr);
   std::cerr << "serving " << name << " with " << *local << std::endl;

@@ -1,16 +1,17 @@
 #include "signal_watcher.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 
 namespace infsh::detail {
 namespace {
 
-int g_pipe[2] = {-1, -1};
+std::array<int, 2> g_pipe = {-1, -1};
 std::atomic<int> g_signals{0};
 struct sigaction g_previous_int {};
 struct sigaction g_previous_term {};
@@ -23,7 +24,7 @@ extern "C" void on_signal(int) {
   if (g_signals.fetch_add(1) > 0) ::_exit(130);
   const int saved = errno;
   const char byte = kSignalled;
-  (void)!::write(g_pipe[1], &byte, 1);
+  [[maybe_unused]] const ssize_t written = ::write(g_pipe[1], &byte, 1);
   errno = saved;
 }
 
@@ -32,7 +33,8 @@ extern "C" void on_signal(int) {
 SignalWatcher::SignalWatcher(std::function<void()> on_signal_callback)
     : on_signal_(std::move(on_signal_callback)) {
   g_signals = 0;
-  if (::pipe2(g_pipe, O_CLOEXEC) != 0) return;  // no watcher: signals keep their default action
+  if (::pipe2(g_pipe.data(), O_CLOEXEC) != 0)
+    return;  // no watcher: signals keep their default action
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
@@ -55,7 +57,7 @@ SignalWatcher::~SignalWatcher() {
   ::sigaction(SIGINT, &g_previous_int, nullptr);
   ::sigaction(SIGTERM, &g_previous_term, nullptr);
   const char byte = kStop;
-  (void)!::write(g_pipe[1], &byte, 1);
+  [[maybe_unused]] const ssize_t written = ::write(g_pipe[1], &byte, 1);
   thread_.join();
   ::close(g_pipe[0]);
   ::close(g_pipe[1]);

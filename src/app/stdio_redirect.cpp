@@ -3,11 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 
 namespace infsh::detail {
 
@@ -17,11 +18,11 @@ PrivateStreams take_private_streams(bool take_stdin) {
   PrivateStreams streams;
   streams.out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   if (streams.out < 0)
-    throw std::runtime_error(std::string("cannot duplicate stdout: ") + std::strerror(errno));
+    throw std::runtime_error("cannot duplicate stdout: " + std::generic_category().message(errno));
   if (take_stdin) {
     streams.in = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
     if (streams.in < 0)
-      throw std::runtime_error(std::string("cannot duplicate stdin: ") + std::strerror(errno));
+      throw std::runtime_error("cannot duplicate stdin: " + std::generic_category().message(errno));
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0) {
       ::dup2(null, STDIN_FILENO);
@@ -76,8 +77,8 @@ std::optional<LineReader::Line> LineReader::next() {
       skipping_ = false;
       return line;
     }
-    char chunk[65536];
-    const ssize_t got = ::read(fd_, chunk, sizeof chunk);
+    std::array<char, 65536> chunk;
+    const ssize_t got = ::read(fd_, chunk.data(), chunk.size());
     if (got < 0) {
       if (errno == EINTR) continue;
       eof_ = true;
@@ -87,7 +88,7 @@ std::optional<LineReader::Line> LineReader::next() {
       eof_ = true;
       continue;
     }
-    buffer_.append(chunk, static_cast<std::size_t>(got));
+    buffer_.append(chunk.data(), static_cast<std::size_t>(got));
   }
 }
 

@@ -3,9 +3,8 @@
 
 #include "worker.hpp"
 
-#include <signal.h>
-
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <iostream>
 #include <mutex>

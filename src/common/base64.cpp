@@ -1,19 +1,26 @@
 #include "common/base64.hpp"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <array>
+#include <cstddef>
 
 namespace inferencesh::common {
 namespace {
 
-constexpr std::array<signed char, 256> make_decode_table() {
-  std::array<signed char, 256> table{};
-  for (auto& entry : table) entry = -1;
+constexpr std::uint8_t kNotBase64 = 0xFF;
+
+// The standard and the URL-safe alphabet at once: data URIs and file inputs come in both.
+constexpr std::array<std::uint8_t, 256> make_decode_table() {
+  std::array<std::uint8_t, 256> table{};
+  for (auto& entry : table) entry = kNotBase64;
   constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
   }
-  table[static_cast<unsigned char>('-')] = 62;  // the URL-safe alphabet
+  table[static_cast<unsigned char>('-')] = 62;
   table[static_cast<unsigned char>('_')] = 63;
   return table;
 }
@@ -23,6 +30,8 @@ bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c 
 
 }  // namespace
 
+// Not libcrypto's EVP_DecodeBlock: it takes neither the URL-safe alphabet nor unpadded input,
+// which data URIs carry, and cannot stop at max_bytes.
 std::optional<std::string> decode_base64(std::string_view text, bool skip_whitespace,
                                          std::uint64_t max_bytes) {
   std::string out;
@@ -37,10 +46,10 @@ std::optional<std::string> decode_base64(std::string_view text, bool skip_whites
       ++padding;
       continue;
     }
-    const int value = kDecode[static_cast<unsigned char>(c)];
-    if (value < 0 || padding > 0) return std::nullopt;  // padding only at the end
+    const std::uint8_t value = kDecode[static_cast<unsigned char>(c)];
+    if (value == kNotBase64 || padding > 0) return std::nullopt;  // padding only at the end
     ++symbols;
-    buffer = (buffer << 6U) | static_cast<std::uint32_t>(value);
+    buffer = (buffer << 6U) | value;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -54,29 +63,15 @@ std::optional<std::string> decode_base64(std::string_view text, bool skip_whites
 }
 
 std::string encode_base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const auto byte = [&bytes](std::size_t i) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]));
-  };
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
-    out.push_back(kAlphabet[(n >> 18U) & 63U]);
-    out.push_back(kAlphabet[(n >> 12U) & 63U]);
-    out.push_back(kAlphabet[(n >> 6U) & 63U]);
-    out.push_back(kAlphabet[n & 63U]);
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t n = byte(i) << 16U;
-    if (rest == 2) n |= byte(i + 1) << 8U;
-    out.push_back(kAlphabet[(n >> 18U) & 63U]);
-    out.push_back(kAlphabet[(n >> 12U) & 63U]);
-    out.push_back(rest == 2 ? kAlphabet[(n >> 6U) & 63U] : '=');
-    out.push_back('=');
+  // EVP_EncodeBlock takes an int length: encode in chunks of whole 3-byte groups.
+  constexpr std::size_t kChunk = std::size_t{3} << 20;
+  std::string out((bytes.size() + 2) / 3 * 4, '\0');
+  std::size_t written = 0;
+  for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+    const std::size_t length = std::min(kChunk, bytes.size() - at);
+    written += static_cast<std::size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(out.data() + written),
+        reinterpret_cast<const unsigned char*>(bytes.data() + at), static_cast<int>(length)));
   }
   return out;
 }

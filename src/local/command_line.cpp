@@ -1,8 +1,10 @@
 #include "command_line.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
+#include <utility>
 
 namespace infsh::local {
 
@@ -17,6 +19,29 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
                                 ", not '" + text + "'");
   }
   return value;
+}
+
+// "65536", "64KiB", "8MiB" or "1GiB" → bytes.
+std::size_t parse_bytes(const std::string& option, const std::string& text) {
+  static const std::pair<const char*, std::uint64_t> units[] = {
+      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}};
+  std::string number = text;
+  std::uint64_t scale = 1;
+  for (const auto& [unit, size] : units) {
+    if (number.size() > 3 && number.compare(number.size() - 3, 3, unit) == 0) {
+      number.resize(number.size() - 3);
+      scale = size;
+    }
+  }
+  const std::uint64_t max = std::uint64_t{1} << 40;
+  std::uint64_t value = 0;
+  const auto* end = number.data() + number.size();
+  const auto [ptr, ec] = std::from_chars(number.data(), end, value);
+  if (ec != std::errc() || ptr != end || value == 0 || value > max / scale) {
+    throw std::invalid_argument(
+        option + " expects a size in bytes (e.g. 65536, 64KiB, 8MiB), not '" + text + "'");
+  }
+  return static_cast<std::size_t>(value * scale);
 }
 
 // "15", "0.5", "2s" or "250ms" → milliseconds.
@@ -48,7 +73,9 @@ std::string usage_text() {
          "\n"
          "Serves the inference.sh API (tasks, files, sessions) on this machine, with\n"
          "built-in demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,\n"
-         "infsh/counter, infsh/file-info) and the app programs given with --app.\n"
+         "infsh/counter, infsh/file-info), the platform apps the official SDKs' suites call\n"
+         "(infsh/text-templating, infsh/session-test) and the app programs given with --app.\n"
+         "A task's webhook URL gets a POST of its final state (retried while it fails).\n"
          "Prints the URL it listens on as its first line of output.\n"
          "\n"
          "Options:\n"
@@ -79,6 +106,36 @@ std::string usage_text() {
          "                       kill its process (default 0: no limit)\n"
          "  --worker-start-timeout SECONDS\n"
          "                       how long an app program may take to start (default 10)\n"
+         "\n"
+         "Requests from web pages, and what one client may cost (sizes: bytes, or KiB, MiB, GiB):\n"
+         "  --allowed-host NAME  also answer requests for Host NAME (repeatable). On a loopback\n"
+         "                       address (the default) only localhost, *.localhost, 127.0.0.0/8\n"
+         "                       and [::1] are answered, others get 403, so that no web page can\n"
+         "                       reach the runtime through DNS rebinding. On any address a\n"
+         "                       request whose Origin is not the runtime's own gets 403 (browsers\n"
+         "                       send one; the SDKs do not), and a JSON body sent without a JSON\n"
+         "                       Content-Type gets 415 (uploads take any type). The API key and\n"
+         "                       all of these are checked on the request head, before its body\n"
+         "  --max-body-bytes N   largest JSON request body (default 8MiB; 413 beyond)\n"
+         "  --max-header-bytes N largest request head; chunk extensions and trailers together\n"
+         "                       have the same limit (default 16KiB; 431 beyond)\n"
+         "  --max-buffered-body-bytes N\n"
+         "                       request bodies held in memory at once, all connections\n"
+         "                       together (default 64MiB): a JSON body beyond it gets 503, an\n"
+         "                       upload waits\n"
+         "  --request-timeout SECONDS\n"
+         "                       a request head, or a JSON body, that takes longer closes the\n"
+         "                       connection (408 for a body); also how long an idle connection\n"
+         "                       is kept (default 30)\n"
+         "  --min-body-rate N    bytes per second an upload must bring, on average over each\n"
+         "                       request timeout (default 1024; 408 below)\n"
+         "  --max-stream-backlog-bytes N\n"
+         "                       unsent bytes one task stream may pile up before it is closed\n"
+         "                       (default 4MiB; also closed after 30 s without progress)\n"
+         "  --max-total-stream-backlog-bytes N\n"
+         "                       unsent bytes of all streams together; beyond it a stream\n"
+         "                       holding more than its share (this over the open streams)\n"
+         "                       is closed (default 64MiB)\n"
          "\n"
          "SIGINT or SIGTERM: stops accepting, cancels running tasks, sends every open stream\n"
          "its final state, stops the app programs' processes, and exits with status 0.\n";
@@ -136,6 +193,25 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       line.options.cancel_grace = parse_duration(option, take());
     } else if (option == "--task-timeout") {
       line.options.task_timeout = parse_duration(option, take(), true);
+    } else if (option == "--allowed-host") {
+      line.options.allowed_hosts.push_back(take());
+      if (line.options.allowed_hosts.back().empty()) {
+        throw std::invalid_argument("--allowed-host needs a host name");
+      }
+    } else if (option == "--max-body-bytes") {
+      line.options.max_body_bytes = parse_bytes(option, take());
+    } else if (option == "--max-header-bytes") {
+      line.options.max_header_bytes = parse_bytes(option, take());
+    } else if (option == "--max-buffered-body-bytes") {
+      line.options.max_buffered_body_bytes = parse_bytes(option, take());
+    } else if (option == "--request-timeout") {
+      line.options.request_timeout = parse_duration(option, take());
+    } else if (option == "--min-body-rate") {
+      line.options.min_body_rate = parse_bytes(option, take());
+    } else if (option == "--max-stream-backlog-bytes") {
+      line.options.max_stream_backlog_bytes = parse_bytes(option, take());
+    } else if (option == "--max-total-stream-backlog-bytes") {
+      line.options.max_total_stream_backlog_bytes = parse_bytes(option, take());
     } else if (option == "--worker-start-timeout") {
       line.options.worker_start_timeout = parse_duration(option, take());
     } else {

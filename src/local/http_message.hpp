@@ -31,6 +31,7 @@ struct Request {
   HeaderList headers;
   std::string body;
   bool keep_alive = true;
+  bool has_body = false;  ///< the head announced a body (chunked, or Content-Length above 0)
 
   /// The first header called `name`, if any.
   std::optional<std::string_view> header(std::string_view name) const noexcept;
@@ -125,8 +126,8 @@ std::string_view reason_phrase(int status) noexcept;
 /// Produces the response to a request. Called on the event loop: must not block.
 using RequestHandler = std::function<Response(Request&)>;
 
-/// Decides how the body of a request is read, given its head (`body` still empty). Called on
-/// the event loop for every request that has a body, before any of the body is read.
+/// Decides how the body of a request is read, given its head (`body` still empty), or refuses
+/// the request. Called on the event loop for every request, before any of its body is read.
 using BodyPlanner = std::function<BodyPlan(Request& head)>;
 
 }  // namespace infsh::local

@@ -20,21 +20,42 @@ using error_code = boost::system::error_code;
 
 namespace {
 
+// Runs work the loop was handed from outside (a posted task, a timer's callback, a new
+// connection): what it throws is logged here, never unwound into the event loop.
+template <typename Fn>
+void run_logged(const Logger& log, const char* what, Fn&& fn) noexcept {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    try {
+      log.error(std::string(what) + " failed: " + e.what());
+    } catch (...) {
+      // Out of memory even for the log line.
+    }
+  } catch (...) {
+    try {
+      log.error(std::string(what) + " failed");
+    } catch (...) {
+      // As above.
+    }
+  }
+}
+
 // A steady_timer behind the Boost-free LoopTimer interface. The timer object lives on the loop
 // (shared with pending waits); arm and cancel hop there through the poster.
 class AsioLoopTimer final : public LoopTimer {
  public:
-  AsioLoopTimer(net::io_context& context, std::shared_ptr<LoopPoster> poster)
-      : state_(std::make_shared<State>(context)), poster_(std::move(poster)) {}
+  AsioLoopTimer(net::io_context& context, std::shared_ptr<LoopPoster> poster, const Logger& log)
+      : state_(std::make_shared<State>(context)), poster_(std::move(poster)), log_(log) {}
   ~AsioLoopTimer() override { cancel(); }
 
   void arm(std::chrono::steady_clock::time_point when, std::function<void()> fire) override {
-    poster_->post([state = state_, when, fire = std::move(fire)]() mutable {
+    poster_->post([state = state_, when, fire = std::move(fire), &log = log_]() mutable {
       ++state->generation;
       state->timer.expires_at(when);
       state->timer.async_wait(
-          [state, generation = state->generation, fire = std::move(fire)](error_code ec) {
-            if (!ec && generation == state->generation) fire();
+          [state, generation = state->generation, fire = std::move(fire), &log](error_code ec) {
+            if (!ec && generation == state->generation) run_logged(log, "a timer", fire);
           });
     });
   }
@@ -54,7 +75,15 @@ class AsioLoopTimer final : public LoopTimer {
   };
   std::shared_ptr<State> state_;
   std::shared_ptr<LoopPoster> poster_;
+  const Logger& log_;
 };
+
+// Host is checked only on a loopback bind: there the names that reach the runtime are known.
+bool is_loopback_address(const std::string& host) {
+  error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
 
 }  // namespace
 
@@ -63,9 +92,9 @@ struct HttpServer::Impl {
        ErrorResponder errors, const Logger& log_)
       : log(log_),
         poster(std::make_shared<LoopPoster>(context)),
-        shared(std::make_shared<ServerShared>(std::move(options), std::move(handler),
-                                              std::move(plan_body), std::move(errors), log_,
-                                              poster)),
+        shared(std::make_shared<ServerShared>(options, std::move(handler), std::move(plan_body),
+                                              std::move(errors), log_, poster,
+                                              is_loopback_address(options.host))),
         acceptor(context),
         retry_timer(context) {}
 
@@ -81,13 +110,15 @@ struct HttpServer::Impl {
         });
         return;
       }
-      if (shared->open_connections.load() >= shared->options.max_connections) {
-        log.warning("connection limit reached; closing a new connection");
-        error_code ignored;
-        socket.close(ignored);
-      } else {
-        start_connection(std::move(socket), shared);
-      }
+      run_logged(log, "taking a connection", [&] {
+        if (shared->open_connections.load() >= shared->options.max_connections) {
+          log.warning("connection limit reached; closing a new connection");
+          error_code ignored;
+          socket.close(ignored);
+        } else {
+          start_connection(std::move(socket), shared);
+        }
+      });
       accept();
     });
   }
@@ -158,10 +189,14 @@ void HttpServer::start() {
 
 std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
 
-void HttpServer::post(std::function<void()> task) { impl_->poster->post(std::move(task)); }
+void HttpServer::post(std::function<void()> task) {
+  impl_->poster->post([task = std::move(task), &log = impl_->log] {
+    run_logged(log, "a task on the event loop", task);
+  });
+}
 
 std::unique_ptr<LoopTimer> HttpServer::make_timer() {
-  return std::make_unique<AsioLoopTimer>(impl_->context, impl_->poster);
+  return std::make_unique<AsioLoopTimer>(impl_->context, impl_->poster, impl_->log);
 }
 
 void HttpServer::stop_accepting() {

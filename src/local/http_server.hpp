@@ -9,21 +9,27 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http_message.hpp"
 #include "logger.hpp"
 
 namespace infsh::local {
 
+/// The server's limits; see RuntimeOptions for what each one means to clients.
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
+  std::vector<std::string> allowed_hosts;  ///< Host names accepted on a loopback bind
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;  ///< also chunk extensions + trailers, together
   std::size_t max_connections = 20000;
+  std::size_t max_buffered_body_bytes = 64 * 1024 * 1024;  ///< all connections together
   std::chrono::milliseconds request_timeout{30000};
+  std::size_t min_body_rate = 1024;  ///< bytes per second of streamed bodies
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
+  std::size_t max_total_stream_backlog_bytes = 64 * 1024 * 1024;
 };
 
 struct HttpServerStats {

@@ -12,11 +12,10 @@
 #include <vector>
 
 #include "command_line.hpp"
+#include "inferencesh/version.hpp"
 #include "infsh/local/runtime.hpp"
 
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 // Each open stream is a socket: lift the soft descriptor limit to the hard one so thousands of
 // idle streams fit (the usual soft default is 1024).
@@ -46,7 +45,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (line.version) {
-    std::cout << "infsh-local " << kVersion << "\n";
+    std::cout << "infsh-local " << inferencesh::kVersion << "\n";
     return 0;
   }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,26 @@ std::vector<std::string> split_path(std::string_view path) {
 
 bool is_placeholder(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// application/json, or any type with the +json suffix (RFC 6839); parameters allowed. A web
+// page can send a body without a preflight only as text/plain, form data or with no type, so
+// requiring a JSON type keeps pages from driving the API with simple requests.
+bool is_json_media_type(std::optional<std::string_view> content_type) {
+  if (!content_type) return false;
+  std::string_view type = content_type->substr(0, content_type->find(';'));
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  constexpr std::string_view suffix = "+json";
+  const auto slash = type.find('/');
+  return iequals(type, "application/json") ||
+         (slash != std::string_view::npos && slash > 0 && type.size() > slash + suffix.size() &&
+          iequals(type.substr(type.size() - suffix.size()), suffix));
+}
+
+Response unauthorized() {
+  return api_error(401, "missing or invalid API key (send Authorization: Bearer <key>)")
+      .set_header("WWW-Authenticate", "Bearer");
 }
 
 }  // namespace
@@ -113,6 +134,15 @@ const Router::Route* Router::match(const Request& request, PathParams& params,
   return nullptr;
 }
 
+Response Router::no_route(const Request& request, const std::string& allowed) const {
+  if (!allowed.empty()) {
+    return api_error(405, "method " + request.method + " is not allowed on " + request.path +
+                              " (allowed: " + allowed + ")")
+        .set_header("Allow", allowed);
+  }
+  return api_error(404, "no endpoint " + request.method + " " + request.path);
+}
+
 bool Router::authorized(const Route& route, const Request& request) const {
   return !route.options.authenticated || api_key_.empty() ||
          bearer_matches(request.header("Authorization"), api_key_);
@@ -120,15 +150,16 @@ bool Router::authorized(const Route& route, const Request& request) const {
 
 BodyPlan Router::plan_body(Request& head) const {
   PathParams params;
-  const Route* route = match(head, params, nullptr);
+  std::string allowed;
+  const Route* route = match(head, params, &allowed);
   BodyPlan plan;
-  if (route == nullptr || !route->open_body) return plan;  // read whole, answered by handle()
-  const std::string request_id = new_id("req");
-  Response refusal;
-  if (!authorized(*route, head)) {
-    refusal = api_error(401, "missing or invalid API key (send Authorization: Bearer <key>)")
-                  .set_header("WWW-Authenticate", "Bearer");
-  } else {
+  std::optional<Response> refusal;
+  if (route == nullptr) {
+    refusal = no_route(head, allowed);
+  } else if (!authorized(*route, head)) {
+    refusal = unauthorized();
+  } else if (route->open_body) {
+    const std::string request_id = new_id("req");
     try {
       plan.reader = std::make_shared<RequestIdReader>(route->open_body(head, params), request_id);
       return plan;
@@ -138,10 +169,20 @@ BodyPlan Router::plan_body(Request& head) const {
       log_.error("internal error in " + head.method + " " + head.path + ": " + e.what());
       refusal = api_error(500, std::string("internal error: ") + e.what());
     }
+  } else if (head.has_body && !is_json_media_type(head.header("Content-Type"))) {
+    const auto type = head.header("Content-Type");
+    refusal = api_error(415,
+                        "request bodies must be JSON, sent with Content-Type: "
+                        "application/json (got " +
+                            (type ? "'" + std::string(type->substr(0, 100)) + "'"
+                                  : std::string("no Content-Type")) +
+                            ")");
+  } else {
+    return plan;  // read whole, answered by handle()
   }
-  log_.debug(head.method + " " + head.path + " -> " + std::to_string(refusal.status) +
-             " (body refused)");
-  refusal.set_header("X-Request-Id", request_id);
+  log_.debug(head.method + " " + head.path + " -> " + std::to_string(refusal->status) +
+             " (refused at the head)");
+  refusal->set_header("X-Request-Id", new_id("req"));
   plan.refusal = std::move(refusal);
   return plan;
 }
@@ -164,18 +205,8 @@ Response Router::dispatch(Request& request) const {
   PathParams params;
   std::string allowed;
   const Route* route = match(request, params, &allowed);
-  if (route == nullptr) {
-    if (!allowed.empty()) {
-      return api_error(405, "method " + request.method + " is not allowed on " + request.path +
-                                " (allowed: " + allowed + ")")
-          .set_header("Allow", allowed);
-    }
-    return api_error(404, "no endpoint " + request.method + " " + request.path);
-  }
-  if (!authorized(*route, request)) {
-    return api_error(401, "missing or invalid API key (send Authorization: Bearer <key>)")
-        .set_header("WWW-Authenticate", "Bearer");
-  }
+  if (route == nullptr) return no_route(request, allowed);
+  if (!authorized(*route, request)) return unauthorized();
   try {
     if (!route->handler) {
       // Streamed routes are answered by their reader (the server plans every request's body).

@@ -55,9 +55,10 @@ class Router {
   void add_streamed(std::string method, std::string_view pattern, BodyRouteHandler open_body,
                     RouteOptions options = {});
 
-  /// Decides how a request body is read (the HttpServer's BodyPlanner): streamed for a route
-  /// added with add_streamed, refused there when its key is missing or its handler throws,
-  /// whole otherwise.
+  /// Decides on a request at its head (the HttpServer's BodyPlanner), before any of its body is
+  /// read: refused for an unknown path or method (404, 405), without the key (401), with a body
+  /// that is not JSON on an ordinary route (415), or when a streamed route's handler throws;
+  /// else streamed for a route added with add_streamed, whole otherwise.
   BodyPlan plan_body(Request& head) const;
 
   /// Answers a request: 404 for unknown paths, 405 with Allow for unknown methods, 401 without
@@ -76,6 +77,8 @@ class Router {
   // The route for this method and path, with its parameters; nullptr when none matches.
   const Route* match(const Request& request, PathParams& params, std::string* allowed) const;
   bool authorized(const Route& route, const Request& request) const;
+  // 405 with Allow when the path has routes for other methods (`allowed`), else 404.
+  Response no_route(const Request& request, const std::string& allowed) const;
 
   const Logger& log_;
   std::string api_key_;

@@ -31,6 +31,8 @@
 #include "task_engine.hpp"
 #include "task_files.hpp"
 #include "task_store.hpp"
+#include "webhook_deliverer.hpp"
+#include "webhook_url.hpp"
 #include "worker_pool.hpp"
 
 namespace infsh::local {
@@ -47,7 +49,19 @@ HttpServerOptions server_options(const RuntimeOptions& options) {
   server.request_timeout = options.request_timeout;
   server.write_timeout = options.write_timeout;
   server.max_stream_backlog_bytes = options.max_stream_backlog_bytes;
+  server.allowed_hosts = options.allowed_hosts;
+  server.max_buffered_body_bytes = options.max_buffered_body_bytes;
+  server.min_body_rate = options.min_body_rate;
+  server.max_total_stream_backlog_bytes = options.max_total_stream_backlog_bytes;
   return server;
+}
+
+WebhookSettings webhook_settings(const RuntimeOptions& options) {
+  WebhookSettings settings;
+  settings.attempt_timeout = options.webhook_timeout;
+  settings.max_attempts = std::max(1, options.webhook_attempts);
+  settings.first_retry_delay = options.webhook_retry_delay;
+  return settings;
 }
 
 // The program of an --app, as an absolute path to an executable file; throws naming it.
@@ -82,11 +96,17 @@ struct Runtime::Impl {
         instances(std::max<std::size_t>(16, options.workers * 2)),
         workers(std::max<std::size_t>(1, options.workers), log),
         sessions(db, workers, log),
+        webhooks(webhook_settings(options), inferencesh::make_curl_transport(), log),
         engine(*store, instances, workers, sessions, task_files, log),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     add_program_apps();
-    register_task_routes(router, engine, apps, {options.heartbeat_interval});
+    engine.on_final([this](const TaskRecord& task) { deliver_webhook(task); });
+    register_task_routes(router, engine, apps,
+                         {options.heartbeat_interval, [this](const RunRequest& run) {
+                            // Routes run once the server listens: its port is known.
+                            check_webhook_field(run.extras, {options.host, server->port()});
+                          }});
     register_file_routes(router, files, io, base_url, log,
                          {options.max_file_bytes, options.api_key});
     register_session_routes(router, sessions);
@@ -129,6 +149,22 @@ struct Runtime::Impl {
     }
   }
 
+  // Under the engine lock: only queues.
+  void deliver_webhook(const TaskRecord& task) {
+    const auto it = task.request_extras.find("webhook");
+    if (it == task.request_extras.end() || !it->is_string() ||
+        it->get_ref<const std::string&>().empty()) {
+      return;
+    }
+    try {
+      webhooks.deliver(it->get<std::string>(),
+                       webhook_payload(to_task_dto(task), status_name(task.status),
+                                       std::chrono::system_clock::now()));
+    } catch (const std::exception& e) {
+      log.error(std::string("webhook of task ") + task.id + " not queued: " + e.what());
+    }
+  }
+
   RuntimeOptions options;
   Logger log;
   AppRegistry apps;
@@ -143,6 +179,7 @@ struct Runtime::Impl {
   InstancePool instances;
   WorkerPool workers;
   SessionManager sessions;
+  WebhookDeliverer webhooks;  // outlives the engine, whose final hook feeds it
   TaskEngine engine;
   Router router;
   std::optional<HttpServer> server;
@@ -209,6 +246,7 @@ void Runtime::stop() {
     }
   }
   s.workers.stop();  // runs what is queued (all cancelled), joins the threads
+  s.webhooks.stop(s.options.shutdown_grace);  // every task has ended: their webhooks are queued
   // All at once rather than one instance after the other: `shutdown`, a short wait, SIGKILL.
   for (const auto& program : s.programs) program->stop_workers(s.options.shutdown_grace);
   s.sessions.stop();  // its timer lives on the event loop
@@ -255,6 +293,11 @@ RuntimeStats Runtime::stats() const {
   stats.active_sessions = s.sessions.active_count();
   for (const auto& program : s.programs) stats.app_processes += program->process_count();
   stats.pending_task_writes = s.engine.pending_writes();
+  const auto webhooks = s.webhooks.stats();
+  stats.webhooks_pending = webhooks.pending;
+  stats.webhooks_delivered = webhooks.delivered;
+  stats.webhooks_failed = webhooks.failed;
+  stats.webhook_attempts = webhooks.attempts;
   return stats;
 }
 

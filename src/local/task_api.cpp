@@ -16,8 +16,10 @@ namespace {
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,
                           TaskApiSettings settings) {
-  router.add("POST", "/apps/run", [&engine, &apps](Request& request, const PathParams&) {
-    return api_success(request, engine.create(parse_run_request(request.body, apps)));
+  router.add("POST", "/apps/run", [&engine, &apps, settings](Request& request, const PathParams&) {
+    RunRequest run = parse_run_request(request.body, apps);
+    if (settings.admit) settings.admit(run);
+    return api_success(request, engine.create(std::move(run)));
   });
 
   router.add("GET", "/tasks/{id}", [&engine](Request& request, const PathParams& params) {

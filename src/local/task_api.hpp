@@ -4,6 +4,7 @@
 // GET /tasks/{id}/stream, POST /tasks/{id}/cancel.
 
 #include <chrono>
+#include <functional>
 
 #include "infsh/local/app.hpp"
 #include "router.hpp"
@@ -13,6 +14,9 @@ namespace infsh::local {
 
 struct TaskApiSettings {
   std::chrono::milliseconds heartbeat_interval{15000};
+  /// Checks of a run request beyond its own fields (the webhook's target), before its task is
+  /// created; throws ApiProblem.
+  std::function<void(const RunRequest&)> admit;
 };
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,

@@ -434,6 +434,7 @@ void TaskEngine::change_locked(const std::string& id,
     task.updated_at = now_text();
     terminal = is_terminal(task.status);
     if (watched) text = dump(to_task_dto(task));
+    if (terminal && final_hook_) final_hook_(task);
   });
   if (live == live_.end()) return;
   for (const auto& [subscription, observer] : live->second.observers) {

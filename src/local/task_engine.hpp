@@ -98,6 +98,11 @@ class TaskEngine {
   std::optional<std::uint64_t> subscribe(const std::string& id, Observer observer);
   void unsubscribe(const std::string& id, std::uint64_t subscription);
 
+  /// Called with a task the moment it ends (completed, failed or cancelled), once per task, under
+  /// the engine lock: must not block nor call back into the engine. Set before the first task.
+  using FinalHook = std::function<void(const TaskRecord& task)>;
+  void on_final(FinalHook hook) { final_hook_ = std::move(hook); }
+
   /// Refuses new tasks and cancels every unfinished one. Running apps get their cancellation.
   void begin_shutdown();
 
@@ -154,6 +159,7 @@ class TaskEngine {
   std::unordered_map<std::string, Live> live_;  // unfinished tasks
   std::uint64_t next_subscription_ = 1;
   bool shutting_down_ = false;
+  FinalHook final_hook_;
 };
 
 }  // namespace infsh::local

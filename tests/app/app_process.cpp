@@ -63,7 +63,14 @@ AppProcess::AppProcess(const std::vector<std::string>& argv,
     for (;;) {
       const ssize_t got = ::read(err_, chunk, sizeof chunk);
       if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return;
+      if (got <= 0) {
+        {
+          std::lock_guard lock(err_mutex_);
+          err_ended_ = true;
+        }
+        err_changed_.notify_all();
+        return;
+      }
       {
         std::lock_guard lock(err_mutex_);
         err_text_.append(chunk, static_cast<std::size_t>(got));
@@ -175,6 +182,11 @@ bool AppProcess::wait_for_error_output(const std::string& needle,
                                [&] { return err_text_.find(needle) != std::string::npos; });
 }
 
+bool AppProcess::wait_for_error_end(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(err_mutex_);
+  return err_changed_.wait_for(lock, timeout, [this] { return err_ended_; });
+}
+
 void AppProcess::signal(int number) const { ::kill(pid_, number); }
 
 std::optional<int> AppProcess::wait(std::chrono::milliseconds timeout) {
@@ -215,6 +227,7 @@ ProgramResult run_program(const std::vector<std::string>& argv,
   result.out = process.read_all(30s);
   const auto status = process.wait(30s);
   result.status = status ? *status : -1;
+  process.wait_for_error_end(30s);
   result.err = process.error_output();
   return result;
 }

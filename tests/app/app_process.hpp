@@ -62,6 +62,9 @@ class AppProcess {
   std::string error_output() const;
   /// Waits until stderr contains `needle`; false on timeout.
   bool wait_for_error_output(const std::string& needle, std::chrono::milliseconds timeout = 10s);
+  /// Waits until stderr is closed and drained (the child exited, or closed it); false on
+  /// timeout. After the exit, the last bytes may still be on their way to the reader thread.
+  bool wait_for_error_end(std::chrono::milliseconds timeout = 10s);
 
   void signal(int number) const;
   /// The exit status (128 + signal when killed), or nullopt on timeout.
@@ -78,6 +81,7 @@ class AppProcess {
   mutable std::mutex err_mutex_;
   std::condition_variable err_changed_;
   std::string err_text_;
+  bool err_ended_ = false;
   std::thread err_reader_;
 };
 

@@ -536,6 +536,86 @@ test('a session expires after its idle timeout; calls then fail with 410', {time
            isHttpError(422, /session_timeout/));
      });
 
+// ---- the platform apps the SDK's integration suites call, and webhooks ----------------------------
+
+test('text-templating and session-test behave as the SDK\'s integration suites assert',
+     {timeout: 30000}, async () => {
+       const TEST_APP = 'infsh/text-templating@53bk0yzk';
+       const done = await client.run({app: TEST_APP, input: {template: 'Hello {1}!', strings: ['Jest']}});
+       assert.equal(done.status, TaskStatusCompleted);
+       assert.deepEqual(done.output, {text: 'Hello Jest!'});
+       const created = await client.run(
+           {app: TEST_APP, input: {template: '{1}', strings: ['Fire and forget']}}, {wait: false});
+       assert.ok(created.status !== TaskStatusCompleted && created.status !== TaskStatusFailed);
+
+       const APP = 'infsh/session-test';
+       const first = await client.run(
+           {app: APP, function: 'set_value', input: {key: 'k', value: 'v'}, session: 'new'});
+       assert.match(first.session_id, /^sess_/);
+       assert.deepEqual(first.output, {success: true, key: 'k', value: 'v'});
+       const session = first.session_id;
+       const got = await client.run(
+           {app: APP, function: 'get_value', input: {key: 'k'}, session});
+       assert.equal(got.session_id, session);
+       assert.deepEqual(got.output, {found: true, key: 'k', value: 'v'});
+       const counted = await client.run(
+           {app: APP, function: 'increment', input: {key: 'cnt', amount: 10}, session});
+       assert.deepEqual(counted.output, {key: 'cnt', previous: 0, current: 10});
+       const all = await client.run({app: APP, function: 'get_all', input: {}, session});
+       assert.deepEqual(all.output, {state: {k: 'v', cnt: 10}, call_count: 4});
+       assert.ok((await client.sessions.get(session)).data.call_count >= 1);
+       await client.sessions.end(session);
+       await assert.rejects(
+           client.run({app: APP, function: 'get_value', input: {key: 'k'}, session}),
+           isHttpError(410, /was ended/));
+       await assert.rejects(client.run({app: APP, function: 'get_value', input: {key: 'foo'},
+                                        session: 'sess_invalid_does_not_exist_12345'}),
+                            isHttpError(404, /sess_invalid_does_not_exist_12345/));
+     });
+
+test('a run with a webhook: the receiver gets the final task; one at the runtime is refused',
+     {timeout: 30000}, async () => {
+       const {createServer} = await import('node:http');
+       const received = [];
+       let notify;
+       const arrived = new Promise((resolve) => { notify = resolve; });
+       const receiver = createServer((request, response) => {
+         let body = '';
+         request.on('data', (chunk) => { body += chunk; });
+         request.on('end', () => {
+           received.push({method: request.method, url: request.url, headers: request.headers, body});
+           response.writeHead(204).end();
+           notify();
+         });
+       });
+       await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+       try {
+         const url = `http://127.0.0.1:${receiver.address().port}/hook?token=abc`;
+         const task = await client.run({
+           app: 'infsh/text-templating@53bk0yzk',
+           input: {template: 'Webhook test {1}', strings: ['hello']},
+           webhook: url,
+         });
+         assert.equal(task.status, TaskStatusCompleted);
+         await arrived;
+         assert.equal(received.length, 1);
+         const [hook] = received;
+         assert.equal(hook.method, 'POST');
+         assert.equal(hook.url, '/hook?token=abc');
+         assert.equal(hook.headers['content-type'], 'application/json');
+         assert.equal(hook.headers.authorization, undefined);
+         const payload = JSON.parse(hook.body);
+         assert.equal(payload.event, 'task.completed');
+         assert.equal(payload.data.id, task.id);
+         assert.deepEqual(payload.data.output, {text: 'Webhook test hello'});
+       } finally {
+         receiver.close();
+       }
+       await assert.rejects(
+           client.run({app: 'infsh/echo', input: {}, webhook: `${baseUrl}/apps/run`}, {wait: false}),
+           isHttpError(400, /'webhook'/));
+     });
+
 test('SIGTERM cancels a waiting run ("task cancelled") and the runtime exits 0',
      {timeout: 30000}, async () => {
        const {running, onUpdate} = runningSignal();

@@ -20,7 +20,7 @@ if(NOT result EQUAL 0)
   message(FATAL_ERROR "building the fuzz targets failed")
 endif()
 
-foreach(target ndjson sse)
+foreach(target ndjson sse request_reader)
   file(REMOVE_RECURSE ${BINARY_DIR}/corpus/${target})
   file(MAKE_DIRECTORY ${BINARY_DIR}/corpus)
   file(COPY ${SOURCE_DIR}/corpus/${target} DESTINATION ${BINARY_DIR}/corpus)

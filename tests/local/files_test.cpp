@@ -42,7 +42,7 @@ RawResponse put_bytes(std::uint16_t port, const std::string& url, const std::str
 RawResponse put_chunked(std::uint16_t port, const std::string& url, const std::string& bytes) {
   RawConnection connection(port);
   std::string request =
-      "PUT " + path_of(url) + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+      "PUT " + path_of(url) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
     const auto piece = bytes.substr(i, 3);
     char size[16];
@@ -275,7 +275,7 @@ TEST_CASE("an upload that breaks off leaves no file behind, and the upload URL s
 
   {
     RawConnection connection(port);
-    connection.send("PUT " + path_of(url) + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+    connection.send("PUT " + path_of(url) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                     std::to_string(kSize) + "\r\n\r\n");
     connection.send(std::string(kSize / 2, 'x'));  // half the body, then the client vanishes
     // The runtime has taken the bytes in when its part file appears.

@@ -243,7 +243,12 @@ RawResponse http_request(std::uint16_t port, const std::string& method, const st
                          const std::vector<std::pair<std::string, std::string>>& headers) {
   RawConnection connection(port);
   std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  bool typed = false;
+  for (const auto& [name, value] : headers) {
+    request += name + ": " + value + "\r\n";
+    typed = typed || iequal(name, "Content-Type");
+  }
+  if (!body.empty() && !typed) request += "Content-Type: application/json\r\n";
   if (!body.empty() || method == "POST") {
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }

@@ -95,7 +95,8 @@ class RawConnection {
   std::string buffer_;
 };
 
-/// Sends one request on a fresh connection and reads the response.
+/// Sends one request on a fresh connection and reads the response. A body goes out as
+/// application/json unless `headers` give a Content-Type.
 RawResponse http_request(std::uint16_t port, const std::string& method, const std::string& path,
                          const std::string& body = {},
                          const std::vector<std::pair<std::string, std::string>>& headers = {});

@@ -69,7 +69,7 @@ TEST_CASE("SIGTERM under load cancels tasks, ends streams with their final state
     REQUIRE(created.status == 200);
     const std::string id = created.json().at("id").get<std::string>();
     auto stream = std::make_unique<RawConnection>(port);
-    stream->send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream->send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     // The first line (the current state) shows the stream is attached.
     stream->read_stream_until([](const std::string& body) { return body.find('\n') != std::string::npos; });
     streams.push_back(std::move(stream));

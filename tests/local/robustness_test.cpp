@@ -44,8 +44,8 @@ TEST_CASE("a large body announced with Expect 100-continue is refused before it 
   options.max_body_bytes = 1024;
   LocalRuntime local(options);
   RawConnection connection(local.port());
-  connection.send("POST /apps/run HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
-                  "Expect: 100-continue\r\n\r\n");
+  connection.send("POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
+                  "Content-Type: application/json\r\nExpect: 100-continue\r\n\r\n");
   CHECK(connection.read_response().status == 413);
 }
 
@@ -53,8 +53,9 @@ TEST_CASE("a body within the limit announced with Expect 100-continue gets 100 f
   LocalRuntime local;
   RawConnection connection(local.port());
   const std::string body = R"({"app":"infsh/echo","input":{"a":1}})";
-  connection.send("POST /apps/run HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                  std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+  connection.send("POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                  std::to_string(body.size()) +
+                  "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n\r\n");
   CHECK(connection.read_response().status == 100);
   connection.send(body);
   CHECK(connection.read_response().status == 200);
@@ -85,8 +86,8 @@ TEST_CASE("a chunked request body is read whole") {
   const std::string body = R"({"app":"infsh/echo","input":{"chunked":true}})";
   const std::string first = body.substr(0, 10);
   const std::string second = body.substr(10);
-  connection.send("POST /apps/run HTTP/1.1\r\nHost: x\r\nX-API-Version: 2\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n");
+  connection.send("POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Version: 2\r\n"
+                  "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
   connection.send("a\r\n" + first + "\r\n");
   char size[16];
   std::snprintf(size, sizeof size, "%zx", second.size());
@@ -125,7 +126,7 @@ TEST_CASE("a client that vanishes mid stream releases its stream and connection"
   const std::string id = create_long_task(local);
   {
     RawConnection stream(local.port());
-    stream.send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream.send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     stream.read_stream_until([](const std::string& body) { return !body.empty(); });
     REQUIRE(local.runtime().stats().open_streams == 1);
     stream.reset();
@@ -149,7 +150,7 @@ TEST_CASE("a stream whose client stops reading is cut off instead of buffering w
   REQUIRE(created.status == 200);
   const std::string id = created.json().at("id").get<std::string>();
   RawConnection stream(local.port());
-  stream.send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  stream.send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   // Never read: the runtime must give up on this client.
   CHECK(wait_until([&] { return local.runtime().stats().streams_opened == 1 &&
                                 local.runtime().stats().open_streams == 0; },
@@ -163,7 +164,7 @@ TEST_CASE("a request head that never completes is closed after the request timeo
   options.request_timeout = std::chrono::milliseconds(100);
   LocalRuntime local(options);
   RawConnection connection(local.port());
-  connection.send("GET /health HTTP/1.1\r\nHost: x\r\n");  // no blank line: never finished
+  connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // no blank line: never finished
   CHECK(connection.closed_by_peer());
 }
 

@@ -181,7 +181,7 @@ TEST_CASE("an idle stream gets heartbeat lines, and a cancel ends it with the fi
       create(local, {{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 60000}}}});
   RawConnection stream(local.port());
   stream.send("GET /tasks/" + id +
-              "/stream HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\n\r\n");
+              "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/x-ndjson\r\n\r\n");
   const std::string heartbeat = "{\"type\":\"heartbeat\"}\n";
   bool cancelled = false;
   // Reads the whole stream; cancels the task once a heartbeat arrived.
@@ -271,7 +271,7 @@ TEST_CASE("keep-alive connections serve several requests in turn") {
   LocalRuntime local;
   RawConnection connection(local.port());
   for (int i = 0; i < 3; ++i) {
-    connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     const auto response = connection.read_response();
     CHECK(response.status == 200);
     CHECK(response.json().at("data").at("status") == "ok");

@@ -156,7 +156,7 @@ class ImageGenerator : public infsh::BaseApp {
     for (int i = 0; i < size; ++i) {
       const double t = static_cast<double>(i) / (size - 1);
       const auto channel = [](double v) {
-        return static_cast<std::uint8_t>(std::clamp(v, 0.0, 1.0) * 255.0 + 0.5);
+        return static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255.0));
       };
       double r = t;
       double g = t;

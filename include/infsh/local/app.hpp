@@ -156,8 +156,9 @@ class AppRegistry {
   std::unique_ptr<State> state_;
 };
 
-/// Adds the built-in demo apps: infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
-/// infsh/counter, infsh/file-info.
+/// Adds the built-in apps: the demo apps infsh/echo, infsh/progress, infsh/fail,
+/// infsh/setup-counter, infsh/counter, infsh/file-info, and stand-ins for two platform apps the
+/// official SDKs' integration suites call, infsh/text-templating and infsh/session-test.
 void add_demo_apps(AppRegistry& registry);
 
 }  // namespace infsh::local

@@ -59,16 +59,33 @@ struct RuntimeOptions {
   /// Where log lines go; stderr when empty.
   LogSink log_sink;
 
+  /// Host names accepted besides the loopback ones (localhost, *.localhost, 127.0.0.0/8,
+  /// [::1]) in the Host header when `host` is a loopback address: other names are refused
+  /// with 403, so that a web page cannot reach the runtime through DNS rebinding.
+  std::vector<std::string> allowed_hosts;
+
   std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< larger request bodies get 413
-  std::size_t max_header_bytes = 16 * 1024;      ///< larger request heads get 431
-  std::size_t max_connections = 20000;           ///< connections beyond it are closed at once
-  /// A request head or body that does not arrive within this time closes the connection; it is
-  /// also how long an idle keep-alive connection is kept.
+  /// Larger request heads get 431; chunk extensions and trailers together have the same limit.
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_connections = 20000;  ///< connections beyond it are closed at once
+  /// Request bodies held in memory at once, all connections together (whole bodies being read,
+  /// upload bytes not yet written to disk). A body that would go beyond gets 503; an upload
+  /// waits.
+  std::size_t max_buffered_body_bytes = 64 * 1024 * 1024;
+  /// A request head, and a whole (non-upload) body after it, that does not arrive within this
+  /// time closes the connection (408 for a body); it is also how long an idle keep-alive
+  /// connection is kept.
   std::chrono::milliseconds request_timeout{30000};
+  /// An upload body must bring at least this many bytes per second, on average over each
+  /// request_timeout; a slower one is cut off with 408.
+  std::size_t min_body_rate = 1024;
   /// A stream whose client has not taken its bytes for this long (or lets more than
   /// max_stream_backlog_bytes pile up) is closed; the client can reconnect.
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
+  /// Unsent bytes of all streams together (counted from the moment a task's update is made):
+  /// beyond it, a stream holding more than its share (this over the open streams) is closed.
+  std::size_t max_total_stream_backlog_bytes = 64 * 1024 * 1024;
   /// How long stop() waits for running tasks to honour their cancellation and for streams to
   /// flush their final line.
   std::chrono::milliseconds shutdown_grace{5000};
@@ -82,8 +99,8 @@ struct RuntimeOptions {
   /// Larger uploads (declared or sent) are refused with 413.
   std::uint64_t max_file_bytes = std::uint64_t{64} << 30;
 
-  /// Registers the demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
-  /// infsh/counter, infsh/file-info).
+  /// Registers the built-in apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
+  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test).
   bool demo_apps = true;
 
   /// App programs to host, each started once by the constructor to read its functions (so a
@@ -97,6 +114,14 @@ struct RuntimeOptions {
   /// A setup or run of an app program that takes longer fails and its process is killed;
   /// zero: no limit.
   std::chrono::milliseconds task_timeout{0};
+
+  /// Task webhooks (a run request's `webhook`, POSTed the final task when it ends): the time
+  /// limit of each attempt, the attempts made (the first included) while the receiver fails
+  /// (connection errors, timeouts, 408, 429, 5xx), and the delay before the first retry
+  /// (doubled after each, up to 30 s). At most 1,000 deliveries wait at a time.
+  std::chrono::milliseconds webhook_timeout{10000};
+  int webhook_attempts = 5;
+  std::chrono::milliseconds webhook_retry_delay{1000};
 };
 
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
@@ -112,6 +137,10 @@ struct RuntimeStats {
   std::size_t app_processes = 0;     ///< worker processes of app programs alive now
   /// Task changes not yet in the database (they are written behind, within a commit).
   std::size_t pending_task_writes = 0;
+  std::size_t webhooks_pending = 0;      ///< task webhooks queued, waiting to retry or in flight
+  std::uint64_t webhooks_delivered = 0;  ///< answered 2xx
+  std::uint64_t webhooks_failed = 0;     ///< refused, or out of attempts
+  std::uint64_t webhook_attempts = 0;    ///< POSTs made, retries included
 };
 
 /// A running local runtime. Start it, point clients at url(), stop it (or destroy it).

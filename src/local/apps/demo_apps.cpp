@@ -1,50 +1,27 @@
-// The built-in demo apps. Each takes the real path through the engine (validation, setup, warm
-// reuse, logs, partial output, cancellation, failure); other tests and tools rely on their
-// contracts, so change them only together.
+// The built-in apps. The demo apps live here; each takes the real path through the engine
+// (validation, setup, warm reuse, logs, partial output, cancellation, failure). The stand-ins
+// for the platform apps that the official SDKs' integration suites call have files of their
+// own. Other tests and tools rely on their contracts, so change them only together.
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
+#include "apps/app_input.hpp"
+#include "apps/builtin_apps.hpp"
 #include "infsh/local/app.hpp"
 
 namespace infsh::local {
 
 namespace {
 
+using apps::integer_field;
 using nlohmann::json;
-
-// The integer at input[key], or `fallback` when absent; InvalidInputError when of the wrong
-// type or outside [low, high].
-std::int64_t integer_field(const json& input, const char* key, std::int64_t fallback,
-                           std::int64_t low, std::int64_t high) {
-  const std::string name = std::string("input.") + key;
-  if (!input.is_object()) {
-    throw InvalidInputError("input",
-                            std::string("input must be an object, not ") + input.type_name());
-  }
-  const auto it = input.find(key);
-  if (it == input.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) {
-    throw InvalidInputError(name, name + " must be an integer, not " + it->type_name());
-  }
-  const bool is_unsigned = it->is_number_unsigned();
-  if (is_unsigned && it->get<std::uint64_t>() > static_cast<std::uint64_t>(high)) {
-    throw InvalidInputError(name, name + " must be at most " + std::to_string(high));
-  }
-  const std::int64_t value =
-      is_unsigned ? static_cast<std::int64_t>(it->get<std::uint64_t>()) : it->get<std::int64_t>();
-  if (value < low || value > high) {
-    throw InvalidInputError(name, name + " must be between " + std::to_string(low) + " and " +
-                                      std::to_string(high) + ", not " + std::to_string(value));
-  }
-  return value;
-}
 
 // ---- infsh/echo: output = input -----------------------------------------------------------------
 
@@ -310,6 +287,8 @@ void add_demo_apps(AppRegistry& registry) {
   registry.add("infsh/setup-counter", std::make_shared<SetupCounterApp>());
   registry.add("infsh/counter", std::make_shared<CounterApp>());
   registry.add("infsh/file-info", std::make_shared<FileInfoApp>());
+  registry.add("infsh/text-templating", apps::make_text_templating_app());
+  registry.add("infsh/session-test", apps::make_session_test_app());
 }
 
 }  // namespace infsh::local

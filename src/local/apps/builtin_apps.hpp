@@ -1,0 +1,19 @@
+#pragma once
+
+// The built-in apps with files of their own: stand-ins for platform apps that the official
+// SDKs' integration suites call. add_demo_apps() registers them with those of demo_apps.cpp.
+
+#include <memory>
+
+#include "infsh/local/app.hpp"
+
+namespace infsh::local::apps {
+
+/// infsh/text-templating: {template, strings} → {text}, "{1}" replaced by strings[0], ...
+std::shared_ptr<App> make_text_templating_app();
+
+/// infsh/session-test: a key-value store kept for the life of a session (set_value, get_value,
+/// get_all, increment).
+std::shared_ptr<App> make_session_test_app();
+
+}  // namespace infsh::local::apps
