@@ -4,6 +4,10 @@
 //   decode:    NdjsonDecoder / SseDecoder (framing + nlohmann::json parse + classification)
 //   json:      nlohmann::json::parse of the same payloads, one by one, already split: the
 //              floor for a full decode, so decode speed can be read as a ratio to it
+//   depth:     three ways to refuse JSON nested deeper than 256 levels, on the same payloads:
+//              the client's parse (a SAX builder that counts open containers), nlohmann's
+//              parse with a parser callback that checks the depth, and a scan of the brackets
+//              outside strings before nlohmann's parse
 //
 // Input: ~64 MiB of task-stream lines shaped like the real ones (full task objects, partial
 // updates with growing output text, typed chat events, heartbeats), fed in chunks of the size
@@ -14,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_parse.hpp"
 #include "ndjson_decoder.hpp"
 #include "sse_decoder.hpp"
 
@@ -198,6 +204,77 @@ void BM_JsonParseOnly(benchmark::State& state) {
   state.counters["payload_MiB"] = static_cast<double>(c.line_bytes) / (1 << 20);
 }
 
+// The client's own parse of server JSON, depth limit included.
+void BM_JsonParseBounded(benchmark::State& state) {
+  const Corpus& c = corpus();
+  for (auto _ : state) {
+    for (const auto& line : c.lines) {
+      auto parsed = inferencesh::common::parse_untrusted_json(line);
+      if (!parsed) state.SkipWithError("refused a payload");
+      benchmark::DoNotOptimize(parsed);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(c.ndjson.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(c.lines.size()));
+}
+
+// The alternative: nlohmann's parser callback sees each value's depth.
+void BM_JsonParseDepthCallback(benchmark::State& state) {
+  const Corpus& c = corpus();
+  const nlohmann::json::parser_callback_t check_depth = [](int depth, nlohmann::json::parse_event_t,
+                                                           nlohmann::json&) {
+    if (depth > static_cast<int>(inferencesh::common::kMaxJsonDepth)) {
+      throw std::runtime_error("too deep");
+    }
+    return true;
+  };
+  for (auto _ : state) {
+    for (const auto& line : c.lines) {
+      nlohmann::json parsed =
+          nlohmann::json::parse(line.data(), line.data() + line.size(), check_depth);
+      benchmark::DoNotOptimize(parsed);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(c.ndjson.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(c.lines.size()));
+}
+
+// The other alternative: count brackets outside strings first, then parse.
+bool nests_too_deeply(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > inferencesh::common::kMaxJsonDepth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+void BM_JsonParsePrescan(benchmark::State& state) {
+  const Corpus& c = corpus();
+  for (auto _ : state) {
+    for (const auto& line : c.lines) {
+      if (nests_too_deeply(line)) state.SkipWithError("refused a payload");
+      nlohmann::json parsed = nlohmann::json::parse(line.data(), line.data() + line.size());
+      benchmark::DoNotOptimize(parsed);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(c.ndjson.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(c.lines.size()));
+}
+
 constexpr std::int64_t kCurlChunk = 16 << 10;
 constexpr std::int64_t kLargeChunk = 1 << 20;
 
@@ -206,6 +283,9 @@ BENCHMARK(BM_SseFraming)->Arg(kCurlChunk)->Arg(kLargeChunk)->Unit(benchmark::kMi
 BENCHMARK(BM_NdjsonDecode)->Arg(kCurlChunk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SseDecode)->Arg(kCurlChunk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_JsonParseOnly)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JsonParseBounded)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JsonParseDepthCallback)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JsonParsePrescan)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

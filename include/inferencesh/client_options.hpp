@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -71,6 +72,12 @@ struct ClientOptions {
 
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{30000};  ///< whole unary call
+  /// Largest response body a unary call accepts: the body is held in memory to be decoded, so a
+  /// server sending without end would otherwise fill it. A larger one is refused with a
+  /// DecodeError naming this option (from its Content-Length before it is read, when it has
+  /// one). 0: no limit. Task streams (bounded per line) and file downloads (streamed to disk)
+  /// are not limited by it.
+  std::uint64_t max_response_bytes = std::uint64_t{64} << 20;
   RetryOptions retry;
   WaitDefaults wait;
 

@@ -41,6 +41,11 @@ struct WaitOptions {
   std::optional<WaitMode> mode;
   std::optional<std::chrono::milliseconds> poll_interval;
   std::optional<int> max_reconnects;
+  /// Longest the call may take, counted from its start: stream reads, reconnects and their
+  /// backoff, polls, and for run() creating the task too. Past it the call ends with a
+  /// TimeoutError naming the deadline; the task itself keeps running (tasks.cancel(id) stops
+  /// it). Unset: no limit, the wait lasts as long as the task does.
+  std::optional<std::chrono::milliseconds> deadline;
   /// Called with the merged task after every update (full or partial).
   std::function<void(const Task& task)> on_update;
   /// Called with the names of the fields a partial update changed, after on_update.
@@ -57,6 +62,7 @@ struct RunOptions {
   std::optional<WaitMode> mode;
   std::optional<std::chrono::milliseconds> poll_interval;
   std::optional<int> max_reconnects;
+  std::optional<std::chrono::milliseconds> deadline;  ///< as WaitOptions::deadline
   std::function<void(const Task& task)> on_update;
   std::function<void(const Task& task, const std::vector<std::string>& fields)> on_partial_update;
   std::function<void(const TaskDelta& delta)> on_delta;

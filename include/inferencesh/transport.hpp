@@ -42,6 +42,13 @@ struct HttpRequest {
   /// Fail when no byte moves (in either direction) for this long. Zero means none. For streams
   /// and long uploads, which have no total timeout.
   std::chrono::milliseconds idle_timeout{0};
+  /// Fail with TimeoutError at this moment, whatever the other limits say: the end of a longer
+  /// operation (a wait with a deadline) that this request is part of. Unset: none.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// For send(): refuse a response body larger than this with DecodeError, from its
+  /// Content-Length before the body is read, else once the bytes received pass it. Zero means no
+  /// limit. Bodies of streams (open()) are not limited; their reader decides what it keeps.
+  std::uint64_t max_response_bytes = 0;
 };
 
 /// A complete response.
@@ -67,7 +74,8 @@ class ResponseStream {
   virtual const Headers& headers() const = 0;
 
   /// Blocks until more body bytes arrive and replaces `chunk` with them. Returns false once the
-  /// body ended cleanly. Throws ConnectionError, TimeoutError (idle timeout) or CancelledError.
+  /// body ended cleanly. Throws ConnectionError, TimeoutError (idle timeout or deadline) or
+  /// CancelledError; a cancel is honoured before every chunk, also while bytes keep arriving.
   virtual bool next(std::string& chunk) = 0;
 };
 
@@ -79,11 +87,12 @@ class Transport {
   virtual ~Transport() = default;
 
   /// Performs one exchange and returns the whole response, whatever its status.
-  /// Throws ConnectionError, TimeoutError or CancelledError when no response arrives.
+  /// Throws ConnectionError, TimeoutError or CancelledError when no response arrives, and
+  /// DecodeError for a response past `max_response_bytes` or with oversized headers.
   virtual HttpResponse send(const HttpRequest& request, const CancellationToken& cancel) = 0;
 
   /// Sends the request and returns once the response headers arrived; the body is read from the
-  /// returned stream as it comes.
+  /// returned stream as it comes. Throws as send() does.
   virtual std::unique_ptr<ResponseStream> open(const HttpRequest& request,
                                                const CancellationToken& cancel) = 0;
 };

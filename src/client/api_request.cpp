@@ -55,6 +55,7 @@ ResolvedOptions resolve_options(const ClientOptions& options,
   resolved.extra_headers = options.extra_headers;
   resolved.connect_timeout = options.connect_timeout;
   resolved.request_timeout = options.request_timeout;
+  resolved.max_response_bytes = options.max_response_bytes;
   resolved.retry = options.retry;
   resolved.wait = options.wait;
   resolved.upload_file_like_strings = options.upload_file_like_strings;
@@ -98,6 +99,8 @@ HttpRequest build_request(const ResolvedOptions& options, const ApiCall& call) {
   request.url = join_url(options.base_url, call.path);
   request.connect_timeout = options.connect_timeout;
   request.timeout = options.request_timeout;
+  request.max_response_bytes = options.max_response_bytes;
+  request.deadline = call.deadline;
   request.headers.reserve(8 + options.extra_headers.size());
   request.headers.emplace_back("Accept", "application/json");
   if (call.body) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@ struct ResolvedOptions {
   Headers extra_headers;
   std::chrono::milliseconds connect_timeout{0};
   std::chrono::milliseconds request_timeout{0};
+  std::uint64_t max_response_bytes = 0;
   RetryOptions retry;
   WaitDefaults wait;
   bool upload_file_like_strings = false;
@@ -44,6 +46,9 @@ struct ApiCall {
   std::string path;  ///< starts with '/', path segments already encoded
   std::optional<nlohmann::json> body;
   std::string idempotency_key;  ///< sent as Idempotency-Key; makes a POST retryable
+  /// The end of the operation the call is part of (a wait's deadline): no attempt runs past it
+  /// and no retry is begun that could not finish before it.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 /// Percent-encodes one path segment (an id), so "a/../b" can never change the path.

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <exception>
 
+#include "common/json_parse.hpp"
 #include "secret_redaction.hpp"
 
 namespace inferencesh::detail {
@@ -17,11 +18,10 @@ std::string string_at(const nlohmann::json& object, const char* key) {
   return it->get<std::string>();
 }
 
+// An error body that is not JSON, or nests too deeply to be handled safely, is kept as raw text.
 std::optional<nlohmann::json> parse_json(const std::string& body) {
   if (body.empty()) return std::nullopt;
-  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return std::nullopt;
-  return parsed;
+  return common::parse_untrusted_json(body);
 }
 
 std::string detail_from(const std::optional<nlohmann::json>& json, const std::string& body) {
@@ -165,15 +165,16 @@ ApiResult decode_success(const HttpResponse& response, std::string_view method,
                          std::string_view url, std::string_view secret) {
   ApiResult result;
   if (response.status == 204 || response.body.empty()) return result;
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(response.body);
-  } catch (const nlohmann::json::exception& e) {
+  common::JsonParseError error;
+  auto parsed = common::parse_untrusted_json(response.body, &error);
+  if (!parsed) {
+    const std::string what = error.too_deep ? " response refused: its JSON is " + error.message
+                                            : " response is not JSON: " + error.message;
     throw DecodeError(redact(std::string(method) + " " + std::string(url) + ": HTTP " +
-                                 std::to_string(response.status) +
-                                 " response is not JSON: " + e.what(),
+                                 std::to_string(response.status) + what,
                              secret));
   }
+  nlohmann::json body = std::move(*parsed);
   if (!body.is_object()) {
     result.data = std::move(body);
     return result;

@@ -16,6 +16,12 @@ long long elapsed_ms(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
+// True when a retry after `delay` would still start before the deadline.
+bool fits_before(const std::optional<Clock::time_point>& deadline,
+                 std::chrono::milliseconds delay) {
+  return !deadline || Clock::now() + delay < *deadline;
+}
+
 std::shared_ptr<Transport> default_transport(const ClientOptions& options) {
   CurlTransportOptions transport;
   transport.verify_tls = options.verify_tls;
@@ -69,14 +75,16 @@ ApiResult ClientCore::call(const ApiCall& call, const CancellationToken& cancel)
       std::optional<std::chrono::seconds> retry_after;
       if (auto header = response.header("Retry-After")) retry_after = parse_retry_after(*header);
       delay = retry_delay(options_.retry, retry, retry_after, jitter_random());
-      if (!delay) throw_api_error(response, request.method, request.url, secret);
+      if (!delay || !fits_before(call.deadline, *delay)) {
+        throw_api_error(response, request.method, request.url, secret);
+      }
       reason = "HTTP " + std::to_string(response.status);
     } catch (const ConnectionError& e) {
       // Also timeouts. A failure after the request went out may have had its effect, so only
       // idempotent calls are repeated then; a refused connection sent nothing.
       if (!idempotent && e.request_sent()) throw;
       delay = retry_delay(options_.retry, retry, std::nullopt, jitter_random());
-      if (!delay) throw;
+      if (!delay || !fits_before(call.deadline, *delay)) throw;
       reason = e.what();
     }
     log(LogLevel::warning, request.method + " " + request.url + " failed (" + reason + "); retry " +
@@ -87,10 +95,11 @@ ApiResult ClientCore::call(const ApiCall& call, const CancellationToken& cancel)
   }
 }
 
-std::unique_ptr<ResponseStream> ClientCore::open_stream(std::string_view path,
-                                                        std::string_view accept,
-                                                        const CancellationToken& cancel) const {
-  const HttpRequest request = build_stream_request(options_, path, accept);
+std::unique_ptr<ResponseStream> ClientCore::open_stream(
+    std::string_view path, std::string_view accept, const CancellationToken& cancel,
+    std::optional<std::chrono::steady_clock::time_point> deadline) const {
+  HttpRequest request = build_stream_request(options_, path, accept);
+  request.deadline = deadline;
   auto stream = transport_->open(request, cancel);
   if (stream->status() >= 200 && stream->status() < 300) return stream;
   // Collect the (small) error body, then raise the typed error.

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,9 +28,11 @@ class ClientCore {
   ApiResult call(const ApiCall& call, const CancellationToken& cancel = {}) const;
 
   /// Opens an event stream at `path` (no retries: the caller decides about reconnecting).
-  /// Throws the typed ApiError when the server answers with an error status.
-  std::unique_ptr<ResponseStream> open_stream(std::string_view path, std::string_view accept,
-                                              const CancellationToken& cancel) const;
+  /// Throws the typed ApiError when the server answers with an error status. Reading the
+  /// stream fails with TimeoutError once `deadline`, if given, passes.
+  std::unique_ptr<ResponseStream> open_stream(
+      std::string_view path, std::string_view accept, const CancellationToken& cancel,
+      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) const;
 
   /// Sends a log line to the configured hook, with the API key removed.
   void log(LogLevel level, std::string message) const;

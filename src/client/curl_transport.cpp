@@ -9,9 +9,12 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -120,6 +123,10 @@ class Transfer {
   /// Throws the exception that describes a failed transfer; returns if it succeeded.
   void throw_if_failed() const;
 
+  /// Throws CancelledError once the token fired and TimeoutError once the request's deadline
+  /// passed: checked before every step, so neither waits for the data to pause.
+  void check_cancel_and_deadline();
+
  private:
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user);
@@ -129,6 +136,11 @@ class Transfer {
   void configure(const HttpRequest& request, bool streaming);
   void finish(CURLcode result);
   std::string describe_failure() const;
+  /// Records an error a callback raises, for pump() or throw_if_failed() to rethrow.
+  void fail_in_callback(std::exception_ptr error) noexcept;
+  /// Applies the limits to one header line: throws DecodeError when the headers grow too large
+  /// or a Content-Length announces a body past max_body_bytes_.
+  void check_header(std::string_view line);
 
   std::shared_ptr<CurlTransport> owner_;
   std::unique_ptr<Handle> handle_;
@@ -141,6 +153,8 @@ class Transfer {
   Clock::time_point last_activity_ = Clock::now();
   std::exception_ptr callback_error_;
   std::uint64_t reported_upload_ = 0;
+  std::uint64_t max_body_bytes_ = 0;  // unary bodies only; 0: no limit
+  std::size_t header_bytes_ = 0;      // of every response head so far (1xx ones included)
 
   bool added_ = false;
   bool finished_ = false;
@@ -231,6 +245,10 @@ constexpr long kReceiveBufferBytes = 256L * 1024;
 // A stream's received but not yet taken bytes stop growing here: libcurl may deliver many
 // pieces in one curl_multi_perform, so without a cap a fast download would pile up in memory.
 constexpr std::size_t kMaxStreamBufferBytes = 1024 * 1024;
+// Response headers, all lines together. libcurl refuses a single line over
+// CURL_MAX_HTTP_HEADER (100 KiB) itself, reporting it as running out of memory; this bounds
+// the number of lines too, and so what the transport keeps of them.
+constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 
 void Transfer::configure(const HttpRequest& request, bool streaming) {
   CURL* easy = handle_->easy.get();
@@ -263,6 +281,7 @@ void Transfer::configure(const HttpRequest& request, bool streaming) {
   // The idle timeout applies to both kinds of call: it is what guards a long upload, which has
   // no total timeout.
   idle_timeout_ = request.idle_timeout;
+  if (!streaming) max_body_bytes_ = request.max_response_bytes;
   if (streaming) {
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   } else if (request.timeout.count() > 0) {
@@ -308,10 +327,21 @@ void Transfer::configure(const HttpRequest& request, bool streaming) {
   }
 }
 
+void Transfer::check_cancel_and_deadline() {
+  if (cancel_.is_cancelled()) throw CancelledError("the call was cancelled");
+  if (request_.deadline && Clock::now() >= *request_.deadline) {
+    aborted_by_timeout_ = true;
+    throw TimeoutError(request_.method + " " + request_.url + ": the deadline passed", true);
+  }
+}
+
 template <typename Ready>
 void Transfer::pump(Ready ready) {
   CURLM* multi = handle_->multi.get();
   while (!finished_) {
+    // Before each step, not only when the connection is quiet: a server that never stops
+    // sending must not keep a cancelled call alive.
+    check_cancel_and_deadline();
     int running = 0;
     const CURLMcode code = curl_multi_perform(multi, &running);
     if (callback_error_) std::rethrow_exception(callback_error_);
@@ -328,9 +358,15 @@ void Transfer::pump(Ready ready) {
       return;
     }
     if (ready()) return;
-    if (cancel_.is_cancelled()) throw CancelledError("the call was cancelled");
+    check_cancel_and_deadline();
 
     int wait_ms = 1000;
+    if (request_.deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*request_.deadline - Clock::now());
+      if (left.count() < wait_ms)
+        wait_ms = static_cast<int>(std::max<long long>(left.count(), 0)) + 1;
+    }
     if (idle_timeout_.count() > 0) {
       const auto idle_left = std::chrono::duration_cast<std::chrono::milliseconds>(
           last_activity_ + idle_timeout_ - Clock::now());
@@ -343,7 +379,6 @@ void Transfer::pump(Ready ready) {
       if (idle_left.count() < wait_ms) wait_ms = static_cast<int>(idle_left.count()) + 1;
     }
     curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
-    if (cancel_.is_cancelled()) throw CancelledError("the call was cancelled");
   }
 }
 
@@ -387,9 +422,21 @@ void Transfer::throw_if_failed() const {
       throw ConnectionError("TLS failure: " + describe_failure(), false);
     case CURLE_ABORTED_BY_CALLBACK:
       throw CancelledError("the call was cancelled");
+    case CURLE_OUT_OF_MEMORY:
+      // What libcurl reports for a header line longer than it accepts.
+      if (!headers_complete_) {
+        throw DecodeError(request_.method + " " + request_.url +
+                          ": a response header line is too large (libcurl accepts up to " +
+                          std::to_string(CURL_MAX_HTTP_HEADER / 1024) + " KiB per line)");
+      }
+      throw ConnectionError(describe_failure(), true);
     default:
       throw ConnectionError(describe_failure(), true);
   }
+}
+
+void Transfer::fail_in_callback(std::exception_ptr error) noexcept {
+  if (!callback_error_) callback_error_ = std::move(error);
 }
 
 std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count, void* user) {
@@ -400,9 +447,16 @@ std::size_t Transfer::on_write(char* data, std::size_t size, std::size_t count, 
     return CURL_WRITEFUNC_PAUSE;  // delivered again, whole, after resume()
   }
   try {
+    const std::uint64_t limit = self->max_body_bytes_;
+    if (limit != 0 && self->body_.size() + bytes > limit) {
+      // Chunked and close-delimited bodies announce no length: they are counted as they come.
+      throw DecodeError(self->request_.method + " " + self->request_.url +
+                        ": the response body grew past the limit of " + std::to_string(limit) +
+                        " bytes and was refused (max_response_bytes in ClientOptions)");
+    }
     self->body_.append(data, bytes);
   } catch (...) {
-    self->callback_error_ = std::current_exception();
+    self->fail_in_callback(std::current_exception());
     return CURL_WRITEFUNC_ERROR;
   }
   self->last_activity_ = Clock::now();
@@ -422,6 +476,43 @@ void Transfer::resume() {
   }
 }
 
+void Transfer::check_header(std::string_view line) {
+  header_bytes_ += line.size();
+  if (header_bytes_ > kMaxHeaderBytes) {
+    throw DecodeError(request_.method + " " + request_.url +
+                      ": the response headers are too large (over " +
+                      std::to_string(kMaxHeaderBytes / 1024) + " KiB in all)");
+  }
+  // The Content-Length of a HEAD response is the resource's, and no body follows.
+  if (max_body_bytes_ == 0 || request_.method == "HEAD") return;
+  static constexpr std::string_view kLength = "content-length:";
+  if (line.size() <= kLength.size()) return;
+  for (std::size_t i = 0; i < kLength.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != kLength[i]) return;
+  }
+  std::string_view value = line.substr(kLength.size());
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  std::uint64_t length = 0;
+  bool digits = !value.empty();
+  for (const char c : value) {
+    if (c < '0' || c > '9') {
+      digits = false;
+      break;
+    }
+    // A length too large for 64 bits is past any limit too.
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    length = length > (UINT64_MAX - digit) / 10 ? UINT64_MAX : length * 10 + digit;
+  }
+  // A malformed length is left to libcurl, which refuses it.
+  if (digits && length > max_body_bytes_) {
+    throw DecodeError(request_.method + " " + request_.url + ": the response declares " +
+                      "Content-Length " + std::string(value) + ", more than the limit of " +
+                      std::to_string(max_body_bytes_) +
+                      " bytes, and was refused before its body was read (max_response_bytes "
+                      "in ClientOptions)");
+  }
+}
+
 std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* self = static_cast<Transfer*>(user);
   const std::size_t bytes = size * count;
@@ -429,6 +520,7 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
   std::string_view line(data, bytes);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   try {
+    self->check_header(line);
     if (line.empty()) {
       long code = 0;
       curl_easy_getinfo(self->handle_->easy.get(), CURLINFO_RESPONSE_CODE, &code);
@@ -446,7 +538,7 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
       self->headers_.emplace_back(std::string(line.substr(0, colon)), std::string(value));
     }
   } catch (...) {
-    self->callback_error_ = std::current_exception();
+    self->fail_in_callback(std::current_exception());
     return 0;
   }
   return bytes;
@@ -458,7 +550,7 @@ std::size_t Transfer::on_read(char* buffer, std::size_t size, std::size_t count,
   try {
     return self->request_.body_reader(buffer, size * count);
   } catch (...) {
-    self->callback_error_ = std::current_exception();
+    self->fail_in_callback(std::current_exception());
     return CURL_READFUNC_ABORT;
   }
 }
@@ -475,7 +567,7 @@ int Transfer::on_progress(void* user, curl_off_t, curl_off_t, curl_off_t upload_
                                                   : static_cast<std::uint64_t>(upload_total);
       self->request_.upload_progress(now, total);
     } catch (...) {
-      self->callback_error_ = std::current_exception();
+      self->fail_in_callback(std::current_exception());
       return 1;
     }
   }
@@ -497,6 +589,7 @@ class CurlResponseStream final : public ResponseStream {
   const Headers& headers() const override { return transfer_.headers(); }
 
   bool next(std::string& chunk) override {
+    transfer_.check_cancel_and_deadline();
     if (transfer_.body().empty() && !transfer_.finished()) {
       transfer_.pump([this] { return !transfer_.body().empty(); });
     }

@@ -38,6 +38,7 @@ HttpResponse put_content(const ClientCore& core, const UploadSource& source, con
   request.headers = {{"Content-Type", content_type}};
   request.connect_timeout = core.options().connect_timeout;
   request.idle_timeout = core.options().wait.stream_idle_timeout;
+  request.max_response_bytes = core.options().max_response_bytes;
   request.upload_progress = options.on_progress;
   request.body_size = source.size;
 

@@ -46,8 +46,9 @@ class NdjsonDecoder {
   explicit NdjsonDecoder(std::size_t max_line_bytes = kDefaultMaxEventBytes)
       : framer_(max_line_bytes) {}
 
-  /// Throws DecodeError on an oversized line or a line that is not a JSON object. Events of the
-  /// lines before the bad one have been delivered by then; the rest of the stream is not
+  /// A line that is not a JSON object (or too deeply nested, or not UTF-8) becomes an `invalid`
+  /// event and decoding goes on with the next line. Throws DecodeError on an oversized line:
+  /// events of the lines before it have been delivered by then; the rest of the stream is not
   /// decoded, and the decoder should not be fed again.
   void feed(std::string_view bytes, const Sink& sink);
   void finish(const Sink& sink);

@@ -52,9 +52,10 @@ class SseFramer {
 };
 
 /// SSE stream decoder: framing plus classification. An event's data is a JSON payload (classified
-/// as for NDJSON); a named event other than "message" becomes a typed event; comments become
-/// heartbeats; events whose data is empty or only whitespace are skipped. After a DecodeError
-/// the decoder should not be fed again.
+/// as for NDJSON: data that is not a JSON object becomes an `invalid` event); a named event
+/// other than "message" becomes a typed event; comments become heartbeats; events whose data is
+/// empty or only whitespace are skipped. After a DecodeError (an oversized event) the decoder
+/// should not be fed again.
 class SseDecoder {
  public:
   using Sink = std::function<void(StreamEvent&& event)>;

@@ -2,11 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include "inferencesh/errors.hpp"
+#include "common/json_parse.hpp"
 
 namespace inferencesh::detail {
 namespace {
@@ -89,44 +90,46 @@ std::string quote(std::string_view payload) {
   return out;
 }
 
-// nlohmann's message without its "[json.exception.parse_error.101] " prefix, escaped (it may
-// quote the offending bytes).
-std::string describe(const nlohmann::json::exception& error) {
-  std::string_view what = error.what();
-  if (!what.empty() && what.front() == '[') {
-    const std::size_t end = what.find("] ");
-    if (end != std::string_view::npos) what.remove_prefix(end + 2);
-  }
-  std::string out;
-  append_escaped(out, what);
-  return out;
+std::string hex_byte(std::uint8_t byte) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return {kHex[byte >> 4], kHex[byte & 0x0F]};
 }
 
-[[noreturn]] void throw_parse_failure(std::string_view payload,
-                                      const nlohmann::json::exception& error) {
+StreamEvent invalid(std::string reason) {
+  StreamEvent event;
+  event.kind = StreamEvent::Kind::invalid;
+  event.error = std::move(reason);
+  return event;
+}
+
+// Why parsing failed. Ill-formed UTF-8 is named as such (the parser reports it as a bad string);
+// the parser's message is escaped, as it may quote the offending bytes.
+StreamEvent parse_failure(std::string_view payload, const common::JsonParseError& error) {
   const std::size_t bad = first_invalid_utf8(payload);
   if (bad != std::string_view::npos) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    const auto byte = static_cast<std::uint8_t>(payload[bad]);
-    throw DecodeError(std::string("stream line is not valid UTF-8 (byte 0x") + kHex[byte >> 4] +
-                      kHex[byte & 0x0F] + " at offset " + std::to_string(bad) +
-                      "): " + quote(payload));
+    return invalid("stream line is not valid UTF-8 (byte 0x" +
+                   hex_byte(static_cast<std::uint8_t>(payload[bad])) + " at offset " +
+                   std::to_string(bad) + "): " + quote(payload));
   }
-  throw DecodeError("stream line is not valid JSON (" + describe(error) + "): " + quote(payload));
+  if (error.too_deep) return invalid("stream line is " + error.message + ": " + quote(payload));
+  std::string description;
+  append_escaped(description, error.message);
+  return invalid("stream line is not valid JSON (" + description + "): " + quote(payload));
 }
 
-// `fields` of a partial update or typed event: the names of the changed fields.
-std::vector<std::string> field_names(const nlohmann::json& fields, std::string_view payload) {
-  std::vector<std::string> names;
+// `fields` of a partial update or typed event: the names of the changed fields; false when an
+// entry is not a string.
+bool field_names(const nlohmann::json& fields, std::vector<std::string>& names) {
   names.reserve(fields.size());
   for (const auto& name : fields) {
-    if (!name.is_string()) {
-      throw DecodeError("stream line has a \"fields\" entry that is not a string: " +
-                        quote(payload));
-    }
+    if (!name.is_string()) return false;
     names.push_back(name.get<std::string>());
   }
-  return names;
+  return true;
+}
+
+StreamEvent bad_field_list(std::string_view payload) {
+  return invalid("stream line has a \"fields\" entry that is not a string: " + quote(payload));
 }
 
 StreamEvent classify_object(nlohmann::json object, std::string_view payload) {
@@ -145,13 +148,13 @@ StreamEvent classify_object(nlohmann::json object, std::string_view payload) {
   if (data != object.end() && name != object.end() && name->is_string()) {
     event.kind = StreamEvent::Kind::typed;
     event.event = name->get<std::string>();
-    if (has_fields_array) event.fields = field_names(*fields, payload);
+    if (has_fields_array && !field_names(*fields, event.fields)) return bad_field_list(payload);
     event.data = std::move(*data);
     return event;
   }
   if (data != object.end() && has_fields_array) {
     event.kind = StreamEvent::Kind::partial;
-    event.fields = field_names(*fields, payload);
+    if (!field_names(*fields, event.fields)) return bad_field_list(payload);
     event.data = std::move(*data);
     return event;
   }
@@ -169,17 +172,12 @@ StreamEvent classify_object(nlohmann::json object, std::string_view payload) {
 }  // namespace
 
 StreamEvent classify_payload(std::string_view payload, std::string_view sse_event) {
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(payload.data(), payload.data() + payload.size());
-  } catch (const nlohmann::json::exception& error) {
-    throw_parse_failure(payload, error);
-  }
-  if (!parsed.is_object()) {
-    throw DecodeError("stream line is not a JSON object: " + quote(payload));
-  }
+  common::JsonParseError error;
+  std::optional<nlohmann::json> parsed = common::parse_untrusted_json(payload, &error);
+  if (!parsed) return parse_failure(payload, error);
+  if (!parsed->is_object()) return invalid("stream line is not a JSON object: " + quote(payload));
 
-  StreamEvent event = classify_object(std::move(parsed), payload);
+  StreamEvent event = classify_object(std::move(*parsed), payload);
   // A named SSE event (other than the default "message") names a plain object or a partial
   // update; a payload that is already typed, or a heartbeat, keeps its own classification.
   const bool named = !sse_event.empty() && sse_event != "message";

@@ -9,8 +9,16 @@
 
 namespace inferencesh::detail {
 
+namespace {
+
+// Refused payloads logged per connection; a server that sends nothing else would flood the log.
+constexpr int kLoggedSkipsPerConnection = 10;
+
+}  // namespace
+
 TaskFollower::TaskFollower(std::shared_ptr<const ClientCore> core, std::string task_id,
-                           std::optional<Task> created, const WaitOptions& options)
+                           std::optional<Task> created, const WaitOptions& options,
+                           Clock::time_point started)
     : core_(std::move(core)),
       task_id_(std::move(task_id)),
       mode_(options.mode.value_or(core_->options().wait.mode)),
@@ -22,6 +30,10 @@ TaskFollower::TaskFollower(std::shared_ptr<const ClientCore> core, std::string t
       on_delta_(options.on_delta),
       cancel_(options.cancel) {
   require_task_id(task_id_);
+  if (options.deadline) {
+    deadline_length_ = *options.deadline;
+    deadline_ = started + *options.deadline;
+  }
   if (created) {
     state_ = created->raw.is_object() ? created->raw : nlohmann::json::object();
     current_ = std::move(*created);
@@ -58,6 +70,19 @@ const Task* TaskFollower::publish(const std::vector<std::string>* fields) {
 
 const Task* TaskFollower::apply(StreamEvent&& event) {
   if (event.kind == StreamEvent::Kind::heartbeat) return nullptr;
+  if (event.kind == StreamEvent::Kind::invalid) {
+    // One bad payload (a proxy's garbage, a cut line) must not end the wait: it is skipped, as
+    // the Python SDK does, and the state is confirmed if the stream ends without a final status.
+    ++skipped_payloads_;
+    if (skipped_payloads_ <= kLoggedSkipsPerConnection && core_->logging()) {
+      core_->log(LogLevel::warning, "task " + task_id_ +
+                                        ": skipped a stream payload: " + event.error +
+                                        (skipped_payloads_ == kLoggedSkipsPerConnection
+                                             ? " (further ones on this connection not logged)"
+                                             : ""));
+    }
+    return nullptr;
+  }
   if (event.kind == StreamEvent::Kind::typed && event.event == "delta") {
     if (on_delta_ && event.data.is_object()) {
       TaskDelta delta;
@@ -89,13 +114,68 @@ void TaskFollower::drop_stream() {
   sse_.reset();
 }
 
+bool TaskFollower::deadline_passed() const { return deadline_ && Clock::now() >= *deadline_; }
+
+void TaskFollower::throw_deadline() const {
+  throw TimeoutError("task " + task_id_ + " did not reach a final status within the deadline of " +
+                         std::to_string(deadline_length_.count()) +
+                         " ms (WaitOptions::deadline); the task keeps running on the server",
+                     true);
+}
+
+void TaskFollower::check_cancel_and_deadline() const {
+  if (cancel_.is_cancelled()) throw CancelledError("the call was cancelled");
+  if (deadline_passed()) throw_deadline();
+}
+
 void TaskFollower::wait_or_cancel(std::chrono::milliseconds delay) {
+  if (deadline_) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - Clock::now());
+    delay = std::clamp(left, std::chrono::milliseconds(0), delay);
+  }
   if (cancel_.wait_for(delay)) throw CancelledError("the call was cancelled");
+  if (deadline_passed()) throw_deadline();
+}
+
+ApiResult TaskFollower::call_within_deadline(ApiCall call) {
+  call.deadline = deadline_;
+  try {
+    return core_->call(call, cancel_);
+  } catch (const CancelledError&) {
+    throw;
+  } catch (const ConnectionError&) {
+    if (deadline_passed()) throw_deadline();
+    throw;
+  }
+}
+
+const Task* TaskFollower::confirm_with_get() {
+  core_->log(LogLevel::info,
+             "task " + task_id_ + ": the update stream " + *ended_ +
+                 " after a skipped payload; fetching the task to confirm its state");
+  ApiResult full;
+  try {
+    full = call_within_deadline(get_task_call(task_id_));
+  } catch (const ApiError& e) {
+    if (!is_retryable_status(e.status())) throw;
+    core_->log(LogLevel::warning, "task " + task_id_ + ": fetching the task failed (" + e.what() +
+                                      "); reconnecting to the stream instead");
+    return nullptr;
+  } catch (const ConnectionError& e) {
+    if (deadline_passed()) throw;
+    core_->log(LogLevel::warning, "task " + task_id_ + ": fetching the task failed (" + e.what() +
+                                      "); reconnecting to the stream instead");
+    return nullptr;
+  }
+  task_from_payload(full.data, "GET /tasks/" + task_id_);
+  StreamEvent event;
+  event.kind = StreamEvent::Kind::object;
+  event.data = std::move(full.data);
+  return apply(std::move(event));
 }
 
 void TaskFollower::schedule_reconnect(const std::string& reason) {
   drop_stream();
-  stream_ended_ = false;
   ++failures_;
   if (failures_ > max_reconnects_) {
     throw StreamError("the update stream of task " + task_id_ + " " + reason + " " +
@@ -115,7 +195,9 @@ void TaskFollower::schedule_reconnect(const std::string& reason) {
 }
 
 void TaskFollower::open_stream() {
-  stream_ = core_->open_stream(task_stream_path(task_id_), "application/x-ndjson", cancel_);
+  skipped_payloads_ = 0;
+  stream_ =
+      core_->open_stream(task_stream_path(task_id_), "application/x-ndjson", cancel_, deadline_);
   const auto type = find_header(stream_->headers(), "Content-Type").value_or("");
   if (type.find("text/event-stream") != std::string::npos) {
     sse_.emplace();
@@ -127,14 +209,24 @@ void TaskFollower::open_stream() {
 const Task* TaskFollower::next_streamed() {
   const auto sink = [this](StreamEvent&& event) { pending_.push_back(std::move(event)); };
   for (;;) {
+    // Once per chunk: a server that never stops sending cannot outlast a cancel or the deadline.
+    check_cancel_and_deadline();
     while (!pending_.empty()) {
       StreamEvent event = std::move(pending_.front());
       pending_.pop_front();
       if (const Task* update = apply(std::move(event))) return update;
     }
-    if (stream_ended_) {
-      stream_ended_ = false;
-      schedule_reconnect("ended");
+    if (ended_) {
+      // The stream ended before a final status. If it skipped a payload, that may have been the
+      // final status: one GET settles it before the usual reconnect. An update it brings is
+      // handed out first; ended_ stays set, so the next call reconnects.
+      if (skipped_payloads_ > 0) {
+        skipped_payloads_ = 0;
+        if (const Task* update = confirm_with_get()) return update;
+      }
+      const std::string reason = std::move(*ended_);
+      ended_.reset();
+      schedule_reconnect(reason);
     }
     if (!stream_) {
       try {
@@ -147,6 +239,7 @@ const Task* TaskFollower::next_streamed() {
       } catch (const CancelledError&) {
         throw;
       } catch (const ConnectionError& e) {
+        if (deadline_passed()) throw_deadline();
         schedule_reconnect(std::string("could not be opened (") + e.what() + ")");
         continue;
       }
@@ -157,7 +250,9 @@ const Task* TaskFollower::next_streamed() {
     } catch (const CancelledError&) {
       throw;
     } catch (const ConnectionError& e) {
-      schedule_reconnect(std::string("broke (") + e.what() + ")");
+      if (deadline_passed()) throw_deadline();
+      drop_stream();
+      ended_ = std::string("broke (") + e.what() + ")";
       continue;
     }
     if (more) {
@@ -175,15 +270,16 @@ const Task* TaskFollower::next_streamed() {
       sse_->finish(sink);
     }
     drop_stream();
-    stream_ended_ = true;
+    ended_ = "ended";
   }
 }
 
 const Task* TaskFollower::next_polled() {
   for (;;) {
+    check_cancel_and_deadline();
     if (!first_poll_) wait_or_cancel(poll_interval_);
     first_poll_ = false;
-    const ApiResult status = core_->call(task_status_call(task_id_), cancel_);
+    const ApiResult status = call_within_deadline(task_status_call(task_id_));
     TaskStatus polled = TaskStatus::unknown;
     if (status.data.is_object()) {
       if (auto it = status.data.find("status"); it != status.data.end()) {
@@ -192,7 +288,7 @@ const Task* TaskFollower::next_polled() {
     }
     if (last_polled_ && *last_polled_ == polled) continue;
     last_polled_ = polled;
-    const ApiResult full = core_->call(get_task_call(task_id_), cancel_);
+    const ApiResult full = call_within_deadline(get_task_call(task_id_));
     task_from_payload(full.data, "GET /tasks/" + task_id_);
     StreamEvent event;
     event.kind = StreamEvent::Kind::object;

@@ -14,11 +14,17 @@
 namespace inferencesh::detail {
 
 /// Follows one task to its final status, pulling one update at a time: from the NDJSON stream
-/// (reconnecting with backoff when it ends or breaks early) or by polling its status.
+/// (reconnecting with backoff when it ends or breaks early) or by polling its status. The
+/// cancellation token and the deadline are checked before every step (each chunk read, each
+/// poll, each reconnect), and every blocking step is bounded by the deadline.
 class TaskFollower {
  public:
+  using Clock = std::chrono::steady_clock;
+
+  /// `started` is when the call began: the deadline of WaitOptions counts from there.
   TaskFollower(std::shared_ptr<const ClientCore> core, std::string task_id,
-               std::optional<Task> created, const WaitOptions& options);
+               std::optional<Task> created, const WaitOptions& options,
+               Clock::time_point started = Clock::now());
   ~TaskFollower();
   TaskFollower(const TaskFollower&) = delete;
   TaskFollower& operator=(const TaskFollower&) = delete;
@@ -47,6 +53,16 @@ class TaskFollower {
   /// when reconnects are used up.
   void schedule_reconnect(const std::string& reason);
   void wait_or_cancel(std::chrono::milliseconds delay);
+  /// A connection that carried a refused payload ended without a final status: the payload
+  /// may have been that status, so the task is fetched once. Returns the update it made, if any.
+  const Task* confirm_with_get();
+  /// One API call within the deadline; a failure once the deadline passed is the deadline's
+  /// TimeoutError.
+  ApiResult call_within_deadline(ApiCall call);
+
+  void check_cancel_and_deadline() const;
+  bool deadline_passed() const;
+  [[noreturn]] void throw_deadline() const;
 
   std::shared_ptr<const ClientCore> core_;
   std::string task_id_;
@@ -57,6 +73,8 @@ class TaskFollower {
   std::function<void(const Task&, const std::vector<std::string>&)> on_partial_update_;
   std::function<void(const TaskDelta&)> on_delta_;
   CancellationToken cancel_;
+  std::optional<Clock::time_point> deadline_;
+  std::chrono::milliseconds deadline_length_{0};
 
   nlohmann::json state_ = nlohmann::json::object();
   Task current_;
@@ -68,8 +86,11 @@ class TaskFollower {
   std::optional<SseDecoder> sse_;
   std::deque<StreamEvent> pending_;
   std::string chunk_;
-  int failures_ = 0;           // consecutive connections that ended without progress
-  bool stream_ended_ = false;  // the stream closed cleanly; reconnect once pending is handed out
+  int failures_ = 0;  // consecutive connections that ended without progress
+  // Why the connection ended before a final status; the follower reconnects once the events it
+  // carried are handed out.
+  std::optional<std::string> ended_;
+  int skipped_payloads_ = 0;  // refused payloads on the current connection
 
   // Poll mode.
   std::optional<TaskStatus> last_polled_;

@@ -96,6 +96,7 @@ Task task_from_payload(const nlohmann::json& data, std::string_view what) {
 bool merge_task_event(nlohmann::json& task, const StreamEvent& event) {
   switch (event.kind) {
     case StreamEvent::Kind::heartbeat:
+    case StreamEvent::Kind::invalid:
       return false;
     case StreamEvent::Kind::typed:
       if (event.event == "delta" || !event.data.is_object()) return false;

@@ -1,5 +1,9 @@
 #include "inferencesh/tasks.hpp"
 
+#include <chrono>
+#include <optional>
+#include <string>
+
 #include "client_core.hpp"
 #include "inferencesh/errors.hpp"
 #include "input_files.hpp"
@@ -9,10 +13,38 @@
 namespace inferencesh {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 Task drain(detail::TaskFollower& follower) {
   while (follower.next() != nullptr) {
   }
   return follower.current();
+}
+
+// POST /apps/run within the call's deadline, which counts from `started`: the task is not
+// created once the deadline passed (uploading input files may have used it up).
+Task create_task(const detail::ClientCore& core, nlohmann::json body, std::string idempotency_key,
+                 const CancellationToken& cancel,
+                 const std::optional<std::chrono::milliseconds>& deadline,
+                 Clock::time_point started) {
+  auto call = detail::run_task_call(std::move(body), std::move(idempotency_key));
+  const auto passed = [&] { return deadline && Clock::now() >= started + *deadline; };
+  const auto timeout = [&](const char* when) {
+    return TimeoutError("run: the deadline of " + std::to_string(deadline->count()) +
+                            " ms (WaitOptions::deadline) passed " + when,
+                        true);
+  };
+  if (passed()) throw timeout("before the task was created");
+  if (deadline) call.deadline = started + *deadline;
+  try {
+    const auto result = core.call(call, cancel);
+    return detail::task_from_payload(result.data, "POST /apps/run");
+  } catch (const CancelledError&) {
+    throw;
+  } catch (const ConnectionError&) {
+    if (passed()) throw timeout("while the task was being created (it may have been)");
+    throw;
+  }
 }
 
 }  // namespace
@@ -22,6 +54,7 @@ WaitOptions RunOptions::waiting() const {
   options.mode = mode;
   options.poll_interval = poll_interval;
   options.max_reconnects = max_reconnects;
+  options.deadline = deadline;
   options.on_update = on_update;
   options.on_partial_update = on_partial_update;
   options.on_delta = on_delta;
@@ -30,27 +63,29 @@ WaitOptions RunOptions::waiting() const {
 }
 
 Task Tasks::run(const nlohmann::json& params, const RunOptions& options) const {
+  const auto started = Clock::now();
   auto body = detail::prepare_run_body(params);
   detail::upload_input_files(*core_, body["input"], core_->options().upload_file_like_strings,
                              options.cancel);
-  const auto result =
-      core_->call(detail::run_task_call(std::move(body), options.idempotency_key), options.cancel);
-  Task created = detail::task_from_payload(result.data, "POST /apps/run");
+  Task created = create_task(*core_, std::move(body), options.idempotency_key, options.cancel,
+                             options.deadline, started);
   if (!options.wait) return created;
   std::string id = created.id;
-  detail::TaskFollower follower(core_, std::move(id), std::move(created), options.waiting());
+  detail::TaskFollower follower(core_, std::move(id), std::move(created), options.waiting(),
+                                started);
   return drain(follower);
 }
 
 TaskStream Tasks::run(const nlohmann::json& params, stream_t, const WaitOptions& options) const {
+  const auto started = Clock::now();
   auto body = detail::prepare_run_body(params);
   detail::upload_input_files(*core_, body["input"], core_->options().upload_file_like_strings,
                              options.cancel);
-  const auto result = core_->call(detail::run_task_call(std::move(body), {}), options.cancel);
-  Task created = detail::task_from_payload(result.data, "POST /apps/run");
+  Task created =
+      create_task(*core_, std::move(body), {}, options.cancel, options.deadline, started);
   std::string id = created.id;
-  return TaskStream(
-      std::make_unique<detail::TaskFollower>(core_, std::move(id), std::move(created), options));
+  return TaskStream(std::make_unique<detail::TaskFollower>(core_, std::move(id), std::move(created),
+                                                           options, started));
 }
 
 Task Tasks::get(const std::string& task_id) const {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -197,6 +198,11 @@ std::optional<int> AppProcess::wait(std::chrono::milliseconds timeout) {
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       status_ = decode_status(status);
+      // The last bytes of stderr may still be on their way to the reader thread: after wait(),
+      // error_output() holds everything the child wrote.
+      wait_for_error_end(
+          std::max(std::chrono::milliseconds(0),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())));
       return status_;
     }
     if (Clock::now() >= deadline) return std::nullopt;
@@ -227,7 +233,6 @@ ProgramResult run_program(const std::vector<std::string>& argv,
   result.out = process.read_all(30s);
   const auto status = process.wait(30s);
   result.status = status ? *status : -1;
-  process.wait_for_error_end(30s);
   result.err = process.error_output();
   return result;
 }

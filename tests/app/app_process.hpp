@@ -67,7 +67,8 @@ class AppProcess {
   bool wait_for_error_end(std::chrono::milliseconds timeout = 10s);
 
   void signal(int number) const;
-  /// The exit status (128 + signal when killed), or nullopt on timeout.
+  /// The exit status (128 + signal when killed), or nullopt on timeout. Once it returns a
+  /// status, error_output() holds everything the child wrote to stderr (within the timeout).
   std::optional<int> wait(std::chrono::milliseconds timeout = 10s);
 
  private:

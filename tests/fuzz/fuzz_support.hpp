@@ -64,6 +64,8 @@ inline std::string describe(const inferencesh::detail::StreamEvent& event) {
     case Kind::heartbeat:
       out = "heartbeat ";
       break;
+    case Kind::invalid:
+      return "invalid " + event.error;
   }
   out += event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   for (const auto& field : event.fields) out += " " + field;

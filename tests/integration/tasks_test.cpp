@@ -225,15 +225,6 @@ TEST_CASE("a final line without a newline, CRLF endings and blank lines are hand
         inf::TaskStatus::completed);
 }
 
-TEST_CASE("an invalid JSON line fails the wait with a DecodeError", "[tasks]") {
-  auto router = created_router();
-  router.on("GET", "/tasks/t1/stream",
-            Reply::status(200).chunked().send(task(7).dump() + "\n{not json\n").stall());
-  ScriptedServer server(router.handler());
-  CHECK_THROWS_AS(inf::inference(inf::testing::test_options(server)).tasks.run({{"app", "a/b"}}),
-                  inf::DecodeError);
-}
-
 TEST_CASE("a stream that ends without a final status is reopened and then completes",
           "[tasks][reconnect]") {
   auto router = created_router();

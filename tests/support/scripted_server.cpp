@@ -553,12 +553,14 @@ class ReplyWriter {
     if (!flush()) return false;
     const std::string_view all = bytes.bytes;
     const std::size_t piece_size = bytes.piece_size == 0 ? all.size() : bytes.piece_size;
-    for (std::size_t at = 0; at < all.size(); at += piece_size) {
-      const auto piece = all.substr(at, piece_size);
-      const bool ok =
-          framed ? channel_.write_all(hex(piece.size()) + "\r\n" + std::string(piece) + "\r\n")
-                 : channel_.write_all(piece);
-      if (!ok) return false;
+    for (std::size_t round = 0; round < bytes.times; ++round) {
+      for (std::size_t at = 0; at < all.size(); at += piece_size) {
+        const auto piece = all.substr(at, piece_size);
+        const bool ok =
+            framed ? channel_.write_all(hex(piece.size()) + "\r\n" + std::string(piece) + "\r\n")
+                   : channel_.write_all(piece);
+        if (!ok) return false;
+      }
     }
     return true;
   }
@@ -636,6 +638,12 @@ Reply& Reply::send(std::string bytes) {
 Reply& Reply::send_split(std::string bytes, std::size_t piece_size) {
   place_head();
   actions_.emplace_back(Bytes{std::move(bytes), std::max<std::size_t>(piece_size, 1), false});
+  return *this;
+}
+
+Reply& Reply::send_repeated(std::string bytes, std::size_t times) {
+  place_head();
+  actions_.emplace_back(Bytes{std::move(bytes), 0, false, times});
   return *this;
 }
 

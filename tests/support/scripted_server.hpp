@@ -79,6 +79,9 @@ class Reply {
   Reply& send(std::string bytes);
   /// Like send(), but in pieces of `piece_size` bytes, each its own write (and its own chunk).
   Reply& send_split(std::string bytes, std::size_t piece_size);
+  /// Like send(), `times` times over, each its own write (and its own chunk): a body of any
+  /// length, even gigabytes, while only `bytes` is held in memory.
+  Reply& send_repeated(std::string bytes, std::size_t times);
   /// Pauses before the next action; cut short when the server stops.
   Reply& delay(std::chrono::milliseconds duration);
   /// Stops here and holds the connection open until the client goes away or the server stops.
@@ -96,6 +99,7 @@ class Reply {
     std::string bytes;
     std::size_t piece_size;  // 0: one write
     bool counted;            // from body(): counted in Content-Length
+    std::size_t times = 1;   // written this many times over
   };
   struct Delay {
     std::chrono::milliseconds duration;
