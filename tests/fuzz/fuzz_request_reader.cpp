@@ -1,4 +1,4 @@
-// libFuzzer target for the local runtime's request reader (src/local/request_reader.cpp), the
+// libFuzzer target for the local runtime's request reader (src/local/http/request_reader.cpp), the
 // code its connections parse requests with: heads, Content-Length and chunked bodies, chunk
 // extensions, trailers, transfer codings, pipelined requests, and the limits on all of them.
 //
@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "request_reader.hpp"
+#include "http/request_reader.hpp"
 
 using infsh::local::RequestLimits;
 using infsh::local::RequestReader;

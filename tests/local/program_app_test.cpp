@@ -19,7 +19,7 @@
 #include <mutex>
 #include <set>
 
-#include "local/worker_messages.hpp"
+#include "local/apps/worker_messages.hpp"
 #include "local_runtime_fixture.hpp"
 #include "support/subprocess.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "local/request_reader.hpp"
+#include "local/http/request_reader.hpp"
 
 using infsh::local::RequestLimits;
 using infsh::local::RequestReader;

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "local/webhook_url.hpp"
+#include "local/tasks/webhook_url.hpp"
 
 using infsh::local::ListenAddress;
 using infsh::local::parse_webhook_url;

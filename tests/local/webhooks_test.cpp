@@ -10,8 +10,8 @@
 #include "local_runtime_fixture.hpp"
 #include "support/scripted_server.hpp"
 
-#include "local/logger.hpp"
-#include "local/webhook_deliverer.hpp"
+#include "local/support/logger.hpp"
+#include "local/tasks/webhook_deliverer.hpp"
 
 namespace inf = inferencesh;
 using inferencesh::testing::RecordedRequest;

@@ -1,0 +1,66 @@
+#include "tasks/event_stream.hpp"
+
+#include <optional>
+
+namespace infsh::local {
+
+StreamFormat negotiate_stream_format(const Request& request) noexcept {
+  const auto accept = request.header("Accept");
+  if (!accept) return StreamFormat::ndjson;
+  const auto sse = accept->find("text/event-stream");
+  const auto ndjson = accept->find("application/x-ndjson");
+  if (sse != std::string_view::npos && (ndjson == std::string_view::npos || sse < ndjson)) {
+    return StreamFormat::sse;
+  }
+  return StreamFormat::ndjson;
+}
+
+std::string frame_event(StreamFormat format, std::string_view json_text) {
+  std::string frame;
+  if (format == StreamFormat::sse) {
+    frame.reserve(json_text.size() + 8);
+    frame += "data: ";
+    frame += json_text;
+    frame += "\n\n";
+  } else {
+    frame.reserve(json_text.size() + 1);
+    frame += json_text;
+    frame += '\n';
+  }
+  return frame;
+}
+
+std::string heartbeat_frame(StreamFormat format) {
+  return format == StreamFormat::sse ? ": heartbeat\n\n" : "{\"type\":\"heartbeat\"}\n";
+}
+
+Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
+                              std::chrono::milliseconds heartbeat_interval) {
+  Response response;
+  response.status = 200;
+  response.headers = {
+      {"Content-Type", format == StreamFormat::sse ? "text/event-stream" : "application/x-ndjson"},
+      {"Cache-Control", "no-cache"},
+      {"X-Accel-Buffering", "no"},
+  };
+  auto body = std::make_shared<StreamingBody>();
+  body->heartbeat = heartbeat_frame(format);
+  body->heartbeat_interval = heartbeat_interval;
+  body->attach = [&engine, task_id, format](std::shared_ptr<StreamSink> sink) {
+    // The observer runs under the engine lock; the sink only queues, so it never blocks.
+    const auto subscription =
+        engine.subscribe(task_id, [sink, format](const std::string& task_json, bool terminal) {
+          sink->send(frame_event(format, task_json));
+          if (terminal) sink->finish();
+        });
+    if (!subscription) {
+      sink->finish();  // the task vanished between the lookup and now
+    } else if (*subscription != 0) {
+      sink->on_close([&engine, task_id, id = *subscription] { engine.unsubscribe(task_id, id); });
+    }
+  };
+  response.stream = std::move(body);
+  return response;
+}
+
+}  // namespace infsh::local
