@@ -4,10 +4,10 @@
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <cstdlib>
-#include <fstream>
+#include <system_error>
 
+#include "common/atomic_file.hpp"
 #include "common/data_uri.hpp"
 #include "http_download.hpp"
 #include "infsh/errors.hpp"
@@ -56,8 +56,6 @@ void make_directories(const std::filesystem::path& dir) {
     throw FileError("cannot create the cache directory " + dir.string() + ": " + error.message());
 }
 
-bool is_temporary(const std::filesystem::path& path) { return path.extension() == ".tmp"; }
-
 }  // namespace
 
 std::filesystem::path url_cache_path(const std::string& url, const std::filesystem::path& root) {
@@ -96,7 +94,8 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
   if (std::filesystem::is_directory(dir, error)) {
     std::filesystem::path first;
     for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-      if (!entry.is_regular_file(error) || is_temporary(entry.path())) continue;
+      if (!entry.is_regular_file(error) || inferencesh::common::is_temporary_path(entry.path()))
+        continue;
       if (first.empty() || entry.path() < first) first = entry.path();
     }
     if (!first.empty()) return first;
@@ -111,22 +110,12 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
   if (extension == ".jpe") extension = ".jpg";
   make_directories(dir);
   auto destination = dir / ("file" + extension);
-  static std::atomic<unsigned> counter{0};
-  const std::filesystem::path temporary = destination.string() + "." + std::to_string(::getpid()) +
-                                          "." + std::to_string(counter.fetch_add(1)) + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(decoded->bytes.data(), static_cast<std::streamsize>(decoded->bytes.size()));
-    if (!out) {
-      std::filesystem::remove(temporary, error);
-      throw FileError("cannot write " + temporary.string());
-    }
-  }
-  std::filesystem::rename(temporary, destination, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw FileError("cannot move " + temporary.string() + " into place: " + error.message());
+  try {
+    // Flushed to disk: a cache entry is reused later without being checked.
+    inferencesh::common::write_file_atomically(destination, decoded->bytes,
+                                               inferencesh::common::Durability::sync);
+  } catch (const std::system_error& e) {
+    throw FileError(std::string("cannot cache the data URI: ") + e.what());
   }
   return destination;
 }

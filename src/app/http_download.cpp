@@ -1,14 +1,14 @@
 #include "http_download.hpp"
 
 #include <curl/curl.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <system_error>
 #include <thread>
 
+#include "common/atomic_file.hpp"
 #include "infsh/errors.hpp"
 #include "infsh/version.hpp"
 
@@ -18,12 +18,6 @@ namespace {
 struct CurlDeleter {
   void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
 };
-struct FileCloser {
-  // The std::unique_ptr holding the FILE* is its owner.
-  void operator()(std::FILE* file) const {
-    std::fclose(file);  // NOLINT(cppcoreguidelines-owning-memory)
-  }
-};
 
 void init_curl_once() {
   static std::once_flag once;
@@ -31,7 +25,7 @@ void init_curl_once() {
 }
 
 struct Sink {
-  std::FILE* file = nullptr;
+  inferencesh::common::AtomicFile* file = nullptr;
   std::uint64_t written = 0;
   std::uint64_t max_bytes = 0;
   bool too_large = false;
@@ -45,7 +39,9 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
     sink->too_large = true;
     return 0;  // aborts the transfer
   }
-  if (std::fwrite(data, 1, bytes, sink->file) != bytes) {
+  try {
+    sink->file->write(std::string_view(data, bytes));
+  } catch (const std::system_error&) {
     sink->write_failed = true;
     return 0;
   }
@@ -60,21 +56,13 @@ struct Attempt {
   std::string error;
 };
 
-std::filesystem::path temporary_path(const std::filesystem::path& destination) {
-  static std::atomic<unsigned> counter{0};
-  return destination.string() + "." + std::to_string(::getpid()) + "." +
-         std::to_string(counter.fetch_add(1)) + ".tmp";
-}
-
-Attempt attempt_download(const std::string& url, const std::filesystem::path& temporary,
+Attempt attempt_download(const std::string& url, inferencesh::common::AtomicFile& file,
                          const FileResolveOptions& options) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(temporary.c_str(), "wb"));
-  if (!file) return {Outcome::fail, "cannot create " + temporary.string()};
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return {Outcome::fail, "cannot create a libcurl handle"};
 
   Sink sink;
-  sink.file = file.get();
+  sink.file = &file;
   sink.max_bytes = options.max_bytes;
   const std::string user_agent = std::string("inferencesh-cpp-infsh/") + kVersion;
   CURL* h = curl.get();
@@ -103,7 +91,7 @@ Attempt attempt_download(const std::string& url, const std::filesystem::path& te
   const std::string limit =
       "larger than the limit of " + std::to_string(options.max_bytes) + " bytes";
   if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED) return {Outcome::fail, limit};
-  if (sink.write_failed) return {Outcome::fail, "cannot write " + temporary.string()};
+  if (sink.write_failed) return {Outcome::fail, "cannot write " + file.temporary_path().string()};
   if (code != CURLE_OK) {
     const bool transient = code == CURLE_COULDNT_CONNECT || code == CURLE_OPERATION_TIMEDOUT ||
                            code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
@@ -115,7 +103,6 @@ Attempt attempt_download(const std::string& url, const std::filesystem::path& te
     const bool transient = status == 408 || status == 429 || status >= 500;
     return {transient ? Outcome::retry : Outcome::fail, "HTTP status " + std::to_string(status)};
   }
-  if (std::fflush(file.get()) != 0) return {Outcome::fail, "cannot write " + temporary.string()};
   return {Outcome::done, {}};
 }
 
@@ -134,18 +121,23 @@ void download_to(const std::string& url, const std::filesystem::path& destinatio
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1 && options.retry_delay.count() > 0)
       std::this_thread::sleep_for(options.retry_delay);
-    const auto temporary = temporary_path(destination);
-    const Attempt result = attempt_download(url, temporary, options);
-    std::error_code ignored;
-    if (result.outcome == Outcome::done) {
-      std::error_code error;
-      std::filesystem::rename(temporary, destination, error);
-      if (!error) return;
-      std::filesystem::remove(temporary, ignored);
-      throw FileError("cannot move the download of " + url_for_messages(url) +
-                      " into place: " + error.message());
+    std::optional<inferencesh::common::AtomicFile> file;
+    try {
+      file.emplace(destination, inferencesh::common::Durability::sync);
+    } catch (const std::system_error& e) {
+      throw FileError("downloading " + url_for_messages(url) + " failed: " + e.what());
     }
-    std::filesystem::remove(temporary, ignored);
+    const Attempt result = attempt_download(url, *file, options);
+    if (result.outcome == Outcome::done) {
+      try {
+        file->commit();
+        return;
+      } catch (const std::system_error& e) {
+        throw FileError("cannot move the download of " + url_for_messages(url) +
+                        " into place: " + e.what());
+      }
+    }
+    file->discard();
     last_error = result.error;
     if (result.outcome == Outcome::fail) {
       throw FileError("downloading " + url_for_messages(url) + " failed: " + last_error);

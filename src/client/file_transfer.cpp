@@ -1,12 +1,11 @@
 #include "file_transfer.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <random>
 #include <system_error>
 
 #include "api_response.hpp"
+#include "common/atomic_file.hpp"
 #include "common/base64.hpp"
 #include "common/data_uri.hpp"
 #include "file_operations.hpp"
@@ -64,14 +63,6 @@ HttpResponse put_content(const ClientCore& core, const UploadSource& source, con
     };
   }
   return core.transport().send(request, options.cancel);
-}
-
-std::string random_suffix() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  std::string suffix;
-  for (int i = 0; i < 10; ++i) suffix.push_back(kDigits[generator() % 36]);
-  return suffix;
 }
 
 }  // namespace
@@ -209,7 +200,6 @@ fs::path download_file(const ClientCore& core, const std::string& uri, const std
     throw InvalidArgumentError("files.download: " + target.string() + " already exists");
   }
 
-  const fs::path partial = target.string() + ".part-" + random_suffix();
   std::uint64_t total = 0;
   if (auto length = find_header(stream->headers(), "Content-Length")) {
     try {
@@ -219,27 +209,20 @@ fs::path download_file(const ClientCore& core, const std::string& uri, const std
     }
   }
   try {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("files.download: cannot create " + partial.string());
-    std::uint64_t written = 0;
+    common::AtomicFile file(target);
     std::string chunk;
     while (stream->next(chunk)) {
-      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      if (!out) throw Error("files.download: writing " + partial.string() + " failed");
-      written += chunk.size();
-      if (options.on_progress) options.on_progress(written, total);
+      file.write(chunk);
+      if (options.on_progress) options.on_progress(file.bytes_written(), total);
     }
-    out.close();
-    if (!out) throw Error("files.download: writing " + partial.string() + " failed");
-    if (total != 0 && written != total) {
-      throw ConnectionError("files.download: received " + std::to_string(written) + " of " +
-                                std::to_string(total) + " bytes",
+    if (total != 0 && file.bytes_written() != total) {
+      throw ConnectionError("files.download: received " + std::to_string(file.bytes_written()) +
+                                " of " + std::to_string(total) + " bytes",
                             true);
     }
-    fs::rename(partial, target);
-  } catch (...) {
-    fs::remove(partial, error);
-    throw;
+    file.commit();
+  } catch (const std::system_error& e) {
+    throw Error(std::string("files.download: ") + e.what());
   }
   return target;
 }

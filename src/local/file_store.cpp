@@ -131,9 +131,8 @@ fs::path FileStore::bytes_path(std::string_view id) const {
   return files_dir_ / std::string(id);
 }
 
-fs::path FileStore::new_upload_path(std::string_view id) const {
-  if (!valid_id(id)) throw std::invalid_argument("not a file id");
-  return uploads_dir_ / (std::string(id) + "." + new_secret().substr(0, 12) + ".part");
+common::AtomicFile FileStore::new_upload(std::string_view id) const {
+  return common::AtomicFile(bytes_path(id), common::Durability::sync, uploads_dir_);
 }
 
 FileRecord FileStore::insert(FileRecord record) {
@@ -228,27 +227,32 @@ bool FileStore::remove(std::string_view id) {
   return removed;
 }
 
-std::optional<FileRecord> FileStore::complete_upload(std::string_view id, const fs::path& part,
+std::optional<FileRecord> FileStore::complete_upload(std::string_view id, common::AtomicFile& part,
                                                      std::uint64_t size,
                                                      const std::string& received_content_type) {
   auto record = find(id);
-  std::error_code error;
   if (!record) {
-    fs::remove(part, error);
+    part.discard();
     return std::nullopt;
+  }
+  try {
+    part.sync_to_disk();  // before the lock: flushing a large file takes a while
+  } catch (const std::system_error& e) {
+    part.discard();
+    throw std::runtime_error("storing the upload failed: " + e.code().message());
   }
   auto lock = db_.lock();  // deletes wait, so a deleted file never gets its bytes back
   auto& exists = db_.statement("SELECT 1 FROM files WHERE id = ?1");
   exists.bind(1, id);
   if (!exists.step()) {
-    fs::remove(part, error);
+    part.discard();
     return std::nullopt;
   }
   exists.reset();
-  fs::rename(part, bytes_path(id), error);
-  if (error) {
-    fs::remove(part, error);
-    throw std::runtime_error("storing the upload failed: " + error.message());
+  try {
+    part.commit();
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("storing the upload failed: " + e.code().message());
   }
   if (record->content_type.empty() && valid_content_type(received_content_type)) {
     record->content_type = received_content_type;

@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <regex>
 #include <string>
+#include <thread>
 
 #include <infsh/infsh.hpp>
 
@@ -212,6 +214,38 @@ TEST_CASE("redirects are followed to the file") {
   const File file = File::from_uri(server.base_url() + "/old", fast_options(cache));
   CHECK(infsh::testing::read_file(file.path) == "moved here");
   CHECK(file.filename == "old");  // the cache is keyed by the URL asked for
+}
+
+TEST_CASE("a File download in progress is a temporary file beside its place, gone when it fails") {
+  TempDir cache;
+  ScriptedServer server([](const RecordedRequest&) {
+    return Reply::status(200).header("Content-Length", "100").send("partial").stall();
+  });
+  auto options = fast_options(cache);
+  options.attempts = 1;
+  options.timeout = 120s;  // the test ends the download by stopping the server
+  std::thread download([&] {
+    CHECK_THROWS_AS(File::from_uri(server.base_url() + "/images/cat.png", options),
+                    infsh::FileError);
+  });
+  // The one naming rule of temporary files: "<name>.<12 random characters>.tmp".
+  const std::regex temporary_name(R"(cat\.png\.[0-9a-z]{12}\.tmp)");
+  std::vector<std::string> during;
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (during.empty() && std::chrono::steady_clock::now() < give_up) {
+    during = files_under(cache.path());
+    if (during.empty()) std::this_thread::sleep_for(10ms);
+  }
+  server.stop();
+  download.join();
+  REQUIRE(during.size() == 1);
+  const auto name = std::filesystem::path(during[0]);
+  CHECK(name.parent_path() ==
+        infsh::detail::url_cache_path(server.base_url() + "/images/cat.png", cache.path())
+            .parent_path()
+            .lexically_relative(cache.path()));
+  CHECK(std::regex_match(name.filename().string(), temporary_name));
+  CHECK(files_under(cache.path()).empty());
 }
 
 TEST_CASE("a base64 data URI is decoded into the cache and reused") {
