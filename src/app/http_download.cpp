@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/atomic_file.hpp"
+#include "common/retryable_status.hpp"
 #include "infsh/errors.hpp"
 #include "infsh/version.hpp"
 
@@ -100,7 +101,7 @@ Attempt attempt_download(const std::string& url, inferencesh::common::AtomicFile
     return {transient ? Outcome::retry : Outcome::fail, curl_easy_strerror(code)};
   }
   if (status < 200 || status > 299) {
-    const bool transient = status == 408 || status == 429 || status >= 500;
+    const bool transient = inferencesh::common::is_retryable_status(static_cast<int>(status));
     return {transient ? Outcome::retry : Outcome::fail, "HTTP status " + std::to_string(status)};
   }
   return {Outcome::done, {}};

@@ -12,7 +12,8 @@ namespace infsh::detail {
 /// Downloads `url` to `destination` through a common::AtomicFile beside it (flushed to disk,
 /// renamed into place when complete, removed otherwise). Follows up to 5 redirects (http and
 /// https only). Up to options.attempts tries, options.retry_delay apart; connection errors,
-/// timeouts, 408, 429 and 5xx are retried, other statuses and the size limit are not.
+/// timeouts and the statuses of common::is_retryable_status() are retried, other statuses and
+/// the size limit are not.
 /// Throws FileError naming the URL without its query (which may hold a signature).
 void download_to(const std::string& url, const std::filesystem::path& destination,
                  const FileResolveOptions& options);

@@ -216,6 +216,16 @@ TEST_CASE("redirects are followed to the file") {
   CHECK(file.filename == "old");  // the cache is keyed by the URL asked for
 }
 
+TEST_CASE("a File download retries only the statuses the client retries") {
+  TempDir cache;
+  // 501 is a server error the client's rule does not retry: repeating the request cannot help.
+  ScriptedServer server([](const RecordedRequest&) { return Reply::status(501); });
+  CHECK_THROWS_WITH(File::from_uri(server.base_url() + "/unsupported.txt", fast_options(cache)),
+                    Catch::Contains("HTTP status 501"));
+  CHECK(server.request_count() == 1);
+  CHECK(files_under(cache.path()).empty());
+}
+
 TEST_CASE("a File download in progress is a temporary file beside its place, gone when it fails") {
   TempDir cache;
   ScriptedServer server([](const RecordedRequest&) {
