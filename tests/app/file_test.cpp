@@ -226,6 +226,38 @@ TEST_CASE("a File download retries only the statuses the client retries") {
   CHECK(files_under(cache.path()).empty());
 }
 
+TEST_CASE("a File download does not wait for a Retry-After past the client's limit") {
+  TempDir cache;
+  ScriptedServer server(
+      [](const RecordedRequest&) { return Reply::status(503).header("Retry-After", "3600"); });
+  CHECK_THROWS_WITH(File::from_uri(server.base_url() + "/busy.txt", fast_options(cache)),
+                    Catch::Contains("HTTP status 503"));
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE(
+    "a File download never sends an API key, even to the API's own host or after a redirect") {
+  TempDir cache;
+  ScriptedServer cdn(
+      [](const RecordedRequest&) { return Reply::status(200).body("from the cdn"); });
+  ScriptedServer api([&cdn](const RecordedRequest& request) {
+    if (request.path == "/direct.txt") return Reply::status(200).body("direct");
+    return Reply::status(302).header("Location", cdn.base_url() + "/moved.txt");
+  });
+  // What a client in the same process would pick up: the app library must not.
+  ScopedEnv key("INFERENCE_API_KEY", "sk-app-process-key");
+  ScopedEnv base("INFERENCE_API_BASE_URL", api.base_url());
+  CHECK(infsh::testing::read_file(
+            File::from_uri(api.base_url() + "/direct.txt", fast_options(cache)).path) == "direct");
+  CHECK(infsh::testing::read_file(
+            File::from_uri(api.base_url() + "/redirected.txt", fast_options(cache)).path) ==
+        "from the cdn");
+  REQUIRE(api.request_count() == 2);
+  REQUIRE(cdn.request_count() == 1);
+  for (const auto& request : api.requests()) CHECK_FALSE(request.header("Authorization"));
+  CHECK_FALSE(cdn.requests()[0].header("Authorization"));
+}
+
 TEST_CASE("a File download in progress is a temporary file beside its place, gone when it fails") {
   TempDir cache;
   ScriptedServer server([](const RecordedRequest&) {
