@@ -11,8 +11,13 @@
 // Rounds alternate C++ and JS so machine noise hits both alike; medians and the C++/JS ratios
 // are printed.
 //
+// With --against PATH, the C++ client runs against two infsh-local programs instead (PATH is,
+// say, a build of older code): rounds alternate between them, and the medians and the ratio
+// runtime / against are printed. The JS part is skipped then.
+//
 //     runtime_tasks_bench [--runtime PATH] [--sequential N] [--concurrent N] [--clients C]
 //                         [--rounds R] [--workers W] [--node PATH] [--sdk-prefix DIR] [--no-js]
+//                         [--against PATH]
 //
 // The JS part needs the pinned SDK installed once: npm ci --no-audit --no-fund --prefix
 // tests/conformance (or point --sdk-prefix / INFSH_JS_SDK_PREFIX at another install).
@@ -53,6 +58,7 @@ struct Options {
   int rounds = 3;
   int workers = 4;
   bool js = true;
+  std::string against;  // a second infsh-local to compare with
 };
 
 Options parse(int argc, char** argv) {
@@ -79,6 +85,8 @@ Options parse(int argc, char** argv) {
       options.workers = flags.count();
     } else if (flags.is("--no-js")) {
       options.js = false;
+    } else if (flags.is("--against")) {
+      options.against = flags.value();
     } else {
       flags.unknown();
     }
@@ -160,7 +168,63 @@ double median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
 
+// One infsh-local for the comparison, with a client pointed at it.
+struct Started {
+  Started(const std::string& program, const Options& options, const std::string& key)
+      : process({program, "--port", "0", "--api-key", key, "--workers",
+                 std::to_string(options.workers), "--log-level", "error"}) {
+    const auto url = process.read_line_containing("http://", milliseconds(10000));
+    if (!url) throw std::runtime_error(program + " printed no URL:\n" + process.output());
+    client = inf::inference({.api_key = key, .base_url = *url});
+  }
+  inf::testing::Subprocess process;
+  inf::Client client;
+};
+
+int compare(const Options& options) {
+  const std::string key = random_key();
+  Started runtime(options.runtime, options, key);
+  Started against(options.against, options, key);
+  std::printf(
+      "runtime %s\nagainst %s\n(%d workers), %d sequential and %d concurrent tasks (%d "
+      "callers), %d rounds\n",
+      options.runtime.c_str(), options.against.c_str(), options.workers, options.sequential,
+      options.concurrent, options.clients, options.rounds);
+  for (Started* started : {&runtime, &against}) {
+    sequential(started->client, 100);
+    concurrent(started->client, options.clients * 2, options.clients);
+  }
+  std::vector<double> seq[2], conc[2];
+  for (int round = 1; round <= options.rounds; ++round) {
+    // Each round in the other order, so neither side always runs on a warmer machine.
+    const bool runtime_first = round % 2 == 1;
+    for (int side : runtime_first ? std::vector<int>{0, 1} : std::vector<int>{1, 0}) {
+      const inf::Client& client = side == 0 ? runtime.client : against.client;
+      seq[side].push_back(options.sequential / sequential(client, options.sequential));
+      conc[side].push_back(options.concurrent /
+                           concurrent(client, options.concurrent, options.clients));
+    }
+    std::printf("round %d  runtime: %8.1f seq %8.1f x%d   against: %8.1f seq %8.1f x%d\n", round,
+                seq[0].back(), conc[0].back(), options.clients, seq[1].back(), conc[1].back(),
+                options.clients);
+  }
+  std::printf("\nmedian of %d rounds (tasks/s, infsh/echo run-and-wait, C++ client)\n",
+              options.rounds);
+  std::printf("  %-22s %10s %12s\n", "", "sequential", "concurrent");
+  std::printf("  %-22s %10.1f %12.1f\n", "runtime", median(seq[0]), median(conc[0]));
+  std::printf("  %-22s %10.1f %12.1f\n", "against", median(seq[1]), median(conc[1]));
+  std::printf("  %-22s %9.2fx %11.2fx\n", "ratio runtime / against",
+              median(seq[0]) / median(seq[1]), median(conc[0]) / median(conc[1]));
+  int failures = 0;
+  for (Started* started : {&runtime, &against}) {
+    started->process.signal(SIGTERM);
+    if (started->process.wait(milliseconds(15000)) != 0) ++failures;
+  }
+  return failures == 0 ? 0 : 1;
+}
+
 int bench(const Options& options) {
+  if (!options.against.empty()) return compare(options);
   const std::string key = random_key();
   inf::testing::Subprocess runtime({options.runtime, "--port", "0", "--api-key", key, "--workers",
                                     std::to_string(options.workers), "--log-level", "error"});

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace infsh::local {
@@ -136,6 +137,14 @@ std::string usage_text() {
          "                       unsent bytes of all streams together; beyond it a stream\n"
          "                       holding more than its share (this over the open streams)\n"
          "                       is closed (default 64MiB)\n"
+         "  --max-unfinished-input-bytes N\n"
+         "                       input and setup of unfinished tasks held in memory, all tasks\n"
+         "                       together, counted as their request bodies (default 1GiB): a\n"
+         "                       task beyond it gets 503 until some have finished\n"
+         "  --finished-task-cache-bytes N\n"
+         "                       finished tasks kept in memory for quick reads, all together,\n"
+         "                       counted as their stored JSON (default 64MiB); older ones are\n"
+         "                       read back from the database\n"
          "\n"
          "SIGINT or SIGTERM: stops accepting, cancels running tasks, sends every open stream\n"
          "its final state, stops the app programs' processes, and exits with status 0.\n";
@@ -180,6 +189,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     } else if (option == "--data-dir") {
       line.options.data_dir = take();
       if (line.options.data_dir.empty()) throw std::invalid_argument("--data-dir needs a path");
+    } else if (option == "--finished-task-cache-bytes") {
+      line.options.finished_task_cache_bytes = parse_bytes(option, take());
+    } else if (option == "--max-unfinished-input-bytes") {
+      line.options.max_unfinished_input_bytes = parse_bytes(option, take());
     } else if (option == "--log-level") {
       line.options.log_level = parse_log_level(take());
     } else if (option == "--app") {

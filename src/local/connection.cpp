@@ -437,21 +437,26 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
     }
   }
 
+  // Where an answer given later (from any thread) goes: back on the loop, to this exchange.
+  std::function<void(Response)> later_answer() {
+    awaiting_response_ = true;
+    return
+        [self = shared_from_this(), poster = shared_->poster, serial = serial_](Response response) {
+          poster->post([self, serial, response = std::move(response)]() mutable {
+            self->run_guarded([&] {
+              if (self->closed_ || self->serial_ != serial || !self->awaiting_response_) return;
+              self->awaiting_response_ = false;
+              self->answer(std::move(response));
+            });
+          });
+        };
+  }
+
   void finish_reader() {
     ++shared_->requests;
-    awaiting_response_ = true;
     auto reader = std::move(body_reader_);
     body_reader_.reset();
-    auto respond = [self = shared_from_this(), poster = shared_->poster,
-                    serial = serial_](Response response) {
-      poster->post([self, serial, response = std::move(response)]() mutable {
-        self->run_guarded([&] {
-          if (self->closed_ || self->serial_ != serial || !self->awaiting_response_) return;
-          self->awaiting_response_ = false;
-          self->answer(std::move(response));
-        });
-      });
-    };
+    auto respond = later_answer();
     try {
       reader->end(std::move(respond));
     } catch (const std::exception& e) {
@@ -606,7 +611,9 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
   }
 
   void answer(Response response) {
-    if (response.stream) {
+    if (response.pending) {
+      response.pending->on_given(later_answer());
+    } else if (response.stream) {
       begin_stream(std::move(response));
     } else if (response.source) {
       begin_source(std::move(response));
@@ -899,7 +906,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
   std::shared_ptr<BodyReader> body_reader_;
   std::size_t unconsumed_ = 0;  // handed to body_reader_, not yet consumed
   bool paused_ = false;
-  bool awaiting_response_ = false;  // body_reader_->end() was called; its answer is pending
+  bool awaiting_response_ = false;  // an answer is to come: from body_reader_->end(), or pending
   std::size_t body_held_ = 0;       // this connection's share of ServerShared::body_bytes_held
   std::uint64_t window_bytes_ = 0;  // body bytes since the current rate window began
 

@@ -48,21 +48,39 @@ DataDirectory::DataDirectory(const std::string& option) {
     }
   }
 
-  const fs::path lock_path = root_ / "lock";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) {
-    throw std::runtime_error("cannot use " + root_.string() +
-                             " as the data directory: " + std::strerror(errno));
+  // Neither the directory nor the lock file is ours until both are locked.
+  const auto give_up = [this] {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+    lock_fd_ = dir_fd_ = -1;
+  };
+  const auto cannot_use = [&](const std::string& why) {
+    give_up();
+    return std::runtime_error("cannot use " + root_.string() + " as the data directory: " + why);
+  };
+  const auto in_use = [&] {
+    std::string pid;
+    const int fd = ::open((root_ / "lock").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char text[32] = {};
+      const auto n = ::pread(fd, text, sizeof text - 1, 0);
+      if (n > 0) pid = std::string(text, static_cast<std::size_t>(n));
+      ::close(fd);
+    }
+    give_up();
+    return std::runtime_error("the data directory " + root_.string() +
+                              " is in use by another infsh-local" +
+                              (pid.empty() ? std::string() : " (pid " + pid + ")"));
+  };
+  dir_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) throw cannot_use(std::strerror(errno));
+  if (::flock(dir_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) throw in_use();
+    throw cannot_use(std::string("cannot lock it: ") + std::strerror(errno));
   }
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    char pid[32] = {};
-    const auto n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
-    ::close(lock_fd_);
-    lock_fd_ = -1;
-    throw std::runtime_error(
-        "the data directory " + root_.string() + " is in use by another infsh-local" +
-        (n > 0 ? " (pid " + std::string(pid, static_cast<std::size_t>(n)) + ")" : std::string()));
-  }
+  lock_fd_ = ::open((root_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) throw cannot_use(std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) throw in_use();  // an older infsh-local
   const std::string pid = std::to_string(::getpid());
   if (::ftruncate(lock_fd_, 0) == 0) {
     [[maybe_unused]] const auto written = ::pwrite(lock_fd_, pid.data(), pid.size(), 0);
@@ -87,14 +105,14 @@ std::string DataDirectory::database_path() const {
 }
 
 void DataDirectory::release() noexcept {
-  if (lock_fd_ >= 0) {
-    ::close(lock_fd_);  // releases the flock
-    lock_fd_ = -1;
-    if (!persistent_) {
-      std::error_code error;
-      fs::remove_all(root_, error);
-    }
+  if (dir_fd_ < 0) return;
+  if (!persistent_) {
+    std::error_code error;
+    fs::remove_all(root_, error);
   }
+  ::close(lock_fd_);
+  ::close(dir_fd_);  // releases the lock
+  lock_fd_ = dir_fd_ = -1;
 }
 
 }  // namespace infsh::local

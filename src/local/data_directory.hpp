@@ -3,7 +3,8 @@
 // Where the runtime keeps its durable state (--data-dir):
 //
 //   <dir>/infsh-local.db (+ -wal, -shm)   tasks, files, sessions (SQLite)
-//   <dir>/lock                            held (flock) while a runtime uses the directory
+//   <dir>/lock                            the pid of the runtime using the directory
+//                                         (held with flock too, as older runtimes did)
 //   <dir>/files/<file id>                 the bytes of uploaded and output files
 //   <dir>/uploads/                        uploads in progress; emptied at start
 //   <dir>/work/<task id>/                 a task's scratch space (decoded inputs, outputs the
@@ -13,6 +14,9 @@
 // The option's value chooses the kind: a path (created when missing, kept), empty (a fresh
 // temporary directory removed when the runtime stops), or ":memory:" (the database in memory,
 // the bytes in a temporary directory: nothing survives the runtime).
+//
+// The lock is a flock on the directory itself: unlike a lock file, it cannot be deleted away
+// while a runtime holds it (a second runtime would then take over the database under the first).
 
 #include <filesystem>
 #include <string>
@@ -45,7 +49,8 @@ class DataDirectory {
   std::filesystem::path root_;
   bool persistent_ = true;
   bool in_memory_ = false;
-  int lock_fd_ = -1;
+  int dir_fd_ = -1;   // holds the lock on the directory
+  int lock_fd_ = -1;  // the lock file
 };
 
 }  // namespace infsh::local

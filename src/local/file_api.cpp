@@ -222,6 +222,7 @@ void register_file_routes(Router& router, FileStore& store, SerialExecutor& io,
         if (!token || !token_matches(*token, file->upload_token)) {
           throw ApiProblem(403, "the upload URL's token is missing or wrong");
         }
+        if (file->uploaded) throw ApiProblem(409, already_uploaded_message(id));
         if (const auto length = content_length(request)) {
           if (file->declared_size && *length != *file->declared_size) {
             throw ApiProblem(400, "the upload does not have the size declared for file " + id +

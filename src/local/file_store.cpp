@@ -178,6 +178,10 @@ FileRecord FileStore::create(const NewFile& file) {
 std::optional<FileRecord> FileStore::find(std::string_view id) const {
   if (!valid_id(id)) return std::nullopt;
   auto lock = db_.lock();
+  return find_locked(id);
+}
+
+std::optional<FileRecord> FileStore::find_locked(std::string_view id) const {
   auto& select = db_.statement(std::string("SELECT ") + kColumns + " FROM files WHERE id = ?1");
   select.bind(1, id);
   if (!select.step()) return std::nullopt;
@@ -227,13 +231,13 @@ bool FileStore::remove(std::string_view id) {
   return removed;
 }
 
-std::optional<FileRecord> FileStore::complete_upload(std::string_view id, common::AtomicFile& part,
-                                                     std::uint64_t size,
-                                                     const std::string& received_content_type) {
-  auto record = find(id);
-  if (!record) {
+FileStore::UploadEnd FileStore::complete_upload(std::string_view id, common::AtomicFile& part,
+                                                std::uint64_t size,
+                                                const std::string& received_content_type,
+                                                FileRecord& file) {
+  if (!valid_id(id)) {
     part.discard();
-    return std::nullopt;
+    return UploadEnd::deleted;
   }
   try {
     part.sync_to_disk();  // before the lock: flushing a large file takes a while
@@ -241,14 +245,20 @@ std::optional<FileRecord> FileStore::complete_upload(std::string_view id, common
     part.discard();
     throw std::runtime_error("storing the upload failed: " + e.code().message());
   }
-  auto lock = db_.lock();  // deletes wait, so a deleted file never gets its bytes back
-  auto& exists = db_.statement("SELECT 1 FROM files WHERE id = ?1");
-  exists.bind(1, id);
-  if (!exists.step()) {
+  // Under the database lock from the check to the update: deletes and other uploads of the
+  // same file wait, so a deleted file never gets bytes back and a completed one never gets
+  // new ones (the first upload to end wins; the upload URL is used up).
+  auto lock = db_.lock();
+  auto record = find_locked(id);
+  if (!record) {
     part.discard();
-    return std::nullopt;
+    return UploadEnd::deleted;
   }
-  exists.reset();
+  if (record->uploaded) {
+    part.discard();
+    file = std::move(*record);
+    return UploadEnd::already_uploaded;
+  }
   try {
     part.commit();
   } catch (const std::system_error& e) {
@@ -261,10 +271,12 @@ std::optional<FileRecord> FileStore::complete_upload(std::string_view id, common
   record->size = size;
   record->updated_at = now_text();
   auto& update = db_.statement(
-      "UPDATE files SET uploaded = 1, size = ?2, content_type = ?3, updated_at = ?4 WHERE id = ?1");
+      "UPDATE files SET uploaded = 1, size = ?2, content_type = ?3, updated_at = ?4 "
+      "WHERE id = ?1 AND uploaded = 0");
   update.bind(1, id).bind(2, static_cast<std::int64_t>(size)).bind(3, record->content_type);
   update.bind(4, record->updated_at).run();
-  return record;
+  file = std::move(*record);
+  return UploadEnd::stored;
 }
 
 FileRecord FileStore::adopt(const fs::path& source, const std::string& filename,

@@ -74,13 +74,20 @@ class FileStore {
   /// filesystem, emptied at start-up), becoming the file's bytes on complete_upload().
   inferencesh::common::AtomicFile new_upload(std::string_view id) const;
 
+  /// What complete_upload() did.
+  enum class UploadEnd {
+    stored,           ///< the part is the file's content now
+    deleted,          ///< the file was deleted meanwhile
+    already_uploaded  ///< another upload completed first; the content stays as it was
+  };
+
   /// Makes a completely received upload the file's content: commits `part` (flushed to disk)
-  /// and records the size and, when none was declared, `received_content_type`. Returns the
-  /// updated record, or nullopt (and discards `part`) when the file was deleted meanwhile.
-  std::optional<FileRecord> complete_upload(std::string_view id,
-                                            inferencesh::common::AtomicFile& part,
-                                            std::uint64_t size,
-                                            const std::string& received_content_type);
+  /// and records the size and, when none was declared, `received_content_type`. An upload URL
+  /// works once: unless the file is still waiting for its content, `part` is discarded and the
+  /// file is left as it is. `file` receives the record as it is afterwards (when it exists).
+  UploadEnd complete_upload(std::string_view id, inferencesh::common::AtomicFile& part,
+                            std::uint64_t size, const std::string& received_content_type,
+                            FileRecord& file);
 
   /// Stores the local file at `source` as a new, uploaded file (category "outputs"): moved when
   /// `move` is set (it must be on the data directory's filesystem), copied otherwise.
@@ -99,6 +106,7 @@ class FileStore {
 
  private:
   FileRecord insert(FileRecord record);
+  std::optional<FileRecord> find_locked(std::string_view id) const;
 
   Database& db_;
   std::filesystem::path files_dir_;

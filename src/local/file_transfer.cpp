@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 namespace infsh::local {
@@ -75,6 +76,8 @@ class UploadReceiver final : public BodyReader,
       part_.emplace(store_.new_upload(file_.id));
     } catch (const std::system_error& e) {
       failure_ = "cannot create the upload file: " + e.code().message();
+    } catch (const std::invalid_argument& e) {  // not a file id: the record never was stored
+      failure_ = std::string("cannot create the upload file: ") + e.what();
     }
     return part_.has_value();
   }
@@ -96,10 +99,17 @@ class UploadReceiver final : public BodyReader,
       return api_error(500, failure_);
     }
     try {
-      const auto stored = store_.complete_upload(file_.id, *part_, received_, content_type_);
-      if (!stored) return api_error(404, "file " + file_.id + " was deleted during the upload");
+      FileRecord stored;
+      switch (store_.complete_upload(file_.id, *part_, received_, content_type_, stored)) {
+        case FileStore::UploadEnd::deleted:
+          return api_error(404, "file " + file_.id + " was deleted during the upload");
+        case FileStore::UploadEnd::already_uploaded:
+          return api_error(409, already_uploaded_message(file_.id));
+        case FileStore::UploadEnd::stored:
+          break;
+      }
       log_.debug("file " + file_.id + " uploaded (" + bytes_text(received_) + ")");
-      return api_success(settings_.version, to_file_dto(*stored, settings_.base_url));
+      return api_success(settings_.version, to_file_dto(stored, settings_.base_url));
     } catch (const std::exception& e) {
       log_.error("upload of " + file_.id + " failed: " + e.what());
       return api_error(500, e.what());
@@ -151,6 +161,12 @@ class FileSource final : public BodySource, public std::enable_shared_from_this<
 };
 
 }  // namespace
+
+std::string already_uploaded_message(const std::string& id) {
+  return "file " + id +
+         " already has its content: an upload URL works once, and the file keeps the bytes "
+         "of the upload that completed first (create another file for other bytes)";
+}
 
 std::shared_ptr<BodyReader> make_upload_receiver(FileStore& store, SerialExecutor& io,
                                                  const Logger& log, FileRecord file,

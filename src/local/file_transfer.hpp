@@ -24,7 +24,12 @@ struct UploadSettings {
   ApiVersion version = ApiVersion::compat;
 };
 
-/// The BodyReader of `PUT <upload_url>` for `file`. `content_type` is the PUT's Content-Type
+/// The 409 detail for a PUT to the upload URL of a file that has its content.
+std::string already_uploaded_message(const std::string& id);
+
+/// The BodyReader of `PUT <upload_url>` for `file`. The first upload to complete becomes the
+/// file's content; one completing later gets 409 and changes nothing, while one that breaks
+/// off leaves the URL usable for a retry. `content_type` is the PUT's Content-Type
 /// (kept only when the file was created without one).
 std::shared_ptr<BodyReader> make_upload_receiver(FileStore& store, SerialExecutor& io,
                                                  const Logger& log, FileRecord file,

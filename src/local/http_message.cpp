@@ -30,6 +30,45 @@ Response& Response::set_header(std::string name, std::string value) {
   return *this;
 }
 
+void PendingAnswer::give(Response response) {
+  std::function<void(Response)> send;
+  {
+    std::lock_guard lock(mutex_);
+    if (done_) return;
+    done_ = true;
+    for (auto& [name, value] : headers_) response.set_header(name, value);
+    if (!send_) {
+      given_ = std::move(response);
+      return;
+    }
+    send = std::move(send_);
+  }
+  send(std::move(response));
+}
+
+void PendingAnswer::set_header(std::string name, std::string value) {
+  std::lock_guard lock(mutex_);
+  if (given_) {
+    given_->set_header(std::move(name), std::move(value));
+  } else {
+    headers_.emplace_back(std::move(name), std::move(value));
+  }
+}
+
+void PendingAnswer::on_given(std::function<void(Response)> send) {
+  std::optional<Response> given;
+  {
+    std::lock_guard lock(mutex_);
+    if (!given_) {
+      send_ = std::move(send);
+      return;
+    }
+    given = std::move(given_);
+    given_.reset();
+  }
+  send(std::move(*given));
+}
+
 namespace {
 
 int hex_value(char c) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,8 +75,11 @@ class BodySource {
                     std::function<void(std::optional<std::string> bytes)> deliver) = 0;
 };
 
-/// A response: complete (`body`), streamed over time (`stream` set), or pulled from a source
-/// of known length (`source` and `content_length` set). `body` is ignored for the latter two.
+class PendingAnswer;
+
+/// A response: complete (`body`), streamed over time (`stream` set), pulled from a source of
+/// known length (`source` and `content_length` set), or given later (`pending` set: the
+/// response sent is the one given to it; the rest of this one is ignored).
 struct Response {
   int status = 200;
   HeaderList headers;  ///< Content-Length, Transfer-Encoding and Connection are added for you
@@ -83,9 +87,30 @@ struct Response {
   std::shared_ptr<StreamingBody> stream;
   std::shared_ptr<BodySource> source;
   std::uint64_t content_length = 0;  ///< the length of what `source` produces
+  std::shared_ptr<PendingAnswer> pending;
 
   /// Sets (replaces) a header.
   Response& set_header(std::string name, std::string value);
+};
+
+/// An answer a handler gives later (say, once what it changed is on disk), without holding up
+/// the event loop meanwhile: it returns a Response whose `pending` is this, and calls give()
+/// once, from any thread, before or after the connection takes it up.
+class PendingAnswer {
+ public:
+  /// The response to send. Only the first call counts.
+  void give(Response response);
+  /// Sets a header on the response, whenever it is given.
+  void set_header(std::string name, std::string value);
+  /// Called by the connection: `send` gets the response (at once, if it was already given).
+  void on_given(std::function<void(Response)> send);
+
+ private:
+  std::mutex mutex_;
+  std::optional<Response> given_;
+  std::function<void(Response)> send_;
+  HeaderList headers_;
+  bool done_ = false;
 };
 
 /// Takes in a request body piece by piece as it arrives, for bodies too large to hold in

@@ -11,6 +11,7 @@
 
 #include "id_generator.hpp"
 #include "infsh/local/runtime.hpp"
+#include "task_files.hpp"
 #include "worker_messages.hpp"
 #include "worker_process.hpp"
 
@@ -194,6 +195,8 @@ class ProgramInstance final : public AppInstance {
   // launch(), then `setup`. Throws when either fails.
   void start(AppContext& context) {
     launch(context);
+    // The worker would open a local path given where its setup takes a File.
+    check_client_files(setup_, "setup", ready_.setup_files);
     Detach detach(*this);
     const json request = setup_request(context.task_id(), setup_);
     const json answer = converse(Phase::setup, &request, context);
@@ -497,6 +500,18 @@ std::vector<std::string> ProgramApp::functions() const {
   std::lock_guard lock(shared_->mutex);
   if (shared_->ready.functions.empty()) return {"run"};
   return shared_->ready.functions;
+}
+
+std::optional<std::vector<std::string>> ProgramApp::input_files(const std::string& function) const {
+  std::lock_guard lock(shared_->mutex);
+  const auto it = shared_->ready.input_files.find(function);
+  if (it == shared_->ready.input_files.end()) return std::vector<std::string>{};
+  return it->second;
+}
+
+std::optional<std::vector<std::string>> ProgramApp::setup_files() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->ready.setup_files;
 }
 
 std::unique_ptr<AppInstance> ProgramApp::setup(const json& setup, AppContext& context) {

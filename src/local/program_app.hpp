@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class ProgramApp final : public App {
 
   /// The functions of the latest `ready`, the default first.
   std::vector<std::string> functions() const override;
+  /// Where the latest `ready` says Files are (input_files, setup_files).
+  std::optional<std::vector<std::string>> input_files(const std::string& function) const override;
+  std::optional<std::vector<std::string>> setup_files() const override;
   std::unique_ptr<AppInstance> setup(const nlohmann::json& setup, AppContext& context) override;
 
   /// Sends `shutdown` to every worker process of this app, waits up to `grace` for them to

@@ -190,13 +190,17 @@ BodyPlan Router::plan_body(Request& head) const {
 Response Router::handle(Request& request) const {
   const auto started = std::chrono::steady_clock::now();
   Response response = dispatch(request);
-  response.set_header("X-Request-Id", new_id("req"));
+  std::string request_id = new_id("req");
+  if (response.pending) response.pending->set_header("X-Request-Id", request_id);
+  response.set_header("X-Request-Id", std::move(request_id));
   if (log_.enabled(LogLevel::debug)) {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
     log_.debug(request.method + " " + request.path + " -> " + std::to_string(response.status) +
-               (response.stream ? " (stream)" : "") + " in " + std::to_string(micros) + " us");
+               (response.stream ? " (stream)" : "") +
+               (response.pending ? " (answer to come)" : "") + " in " + std::to_string(micros) +
+               " us");
   }
   return response;
 }

@@ -34,6 +34,7 @@ struct RouteOptions {
   bool authenticated = true;
 };
 
+/// Produces the response; one whose `pending` is set is answered later (see PendingAnswer).
 using RouteHandler = std::function<Response(Request& request, const PathParams& params)>;
 
 /// Opens the reader that takes in a request body as it arrives (see BodyReader). Called with

@@ -100,6 +100,7 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
   }
 
   RunRequest request;
+  request.size = body_text.size();
   const auto ref = parse_app_ref(app->get_ref<const std::string&>());
   request.app = apps.find(ref.name);
   if (!request.app) {
@@ -160,6 +161,13 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
     request.session_timeout = timeout->get<int>();
   }
 
+  // Before the app's own checks: nothing a client names as a local file gets near an app.
+  try {
+    check_client_files(request.input, "input", request.app->input_files(request.function));
+    check_client_files(request.setup, "setup", request.app->setup_files());
+  } catch (const TaskFileError& e) {
+    throw ApiProblem(400, e.what());
+  }
   try {
     request.app->validate(request.function, request.input, request.setup);
   } catch (const InvalidInputError& e) {

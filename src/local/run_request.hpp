@@ -23,7 +23,8 @@ struct AppRef {
 AppRef parse_app_ref(std::string_view ref);
 
 /// Parses and validates a run request. Throws ApiProblem: 400 for a body that is not a JSON
-/// object, 422 for a field of the wrong type or value, 404 for an unknown app or function.
+/// object or an input or setup naming a local file (check_client_files), 422 for a field of the
+/// wrong type or value, 404 for an unknown app or function.
 RunRequest parse_run_request(std::string_view body, const AppRegistry& apps);
 
 }  // namespace infsh::local

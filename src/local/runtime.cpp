@@ -89,7 +89,7 @@ struct Runtime::Impl {
         log(options.log_level, options.log_sink),
         data(options.data_dir),
         db(data.database_path()),
-        store(make_sqlite_task_store(db, log)),
+        store(make_sqlite_task_store(db, log, {options.finished_task_cache_bytes})),
         files(db, data.files_dir(), data.uploads_dir()),
         io(log),
         task_files(files, base_url, data.work_dir()),
@@ -97,7 +97,8 @@ struct Runtime::Impl {
         workers(std::max<std::size_t>(1, options.workers), log),
         sessions(db, workers, log),
         webhooks(webhook_settings(options), inferencesh::make_curl_transport(), log),
-        engine(*store, instances, workers, sessions, task_files, log),
+        engine(*store, instances, workers, sessions, task_files, log,
+               {options.max_unfinished_input_bytes}),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     add_program_apps();
@@ -293,6 +294,9 @@ RuntimeStats Runtime::stats() const {
   stats.active_sessions = s.sessions.active_count();
   for (const auto& program : s.programs) stats.app_processes += program->process_count();
   stats.pending_task_writes = s.engine.pending_writes();
+  const auto cache = s.engine.finished_cache();
+  stats.cached_finished_tasks = cache.tasks;
+  stats.cached_finished_task_bytes = cache.bytes;
   const auto webhooks = s.webhooks.stats();
   stats.webhooks_pending = webhooks.pending;
   stats.webhooks_delivered = webhooks.delivered;

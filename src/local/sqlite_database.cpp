@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <stdexcept>
+#include <thread>
 
 namespace infsh::local {
 
@@ -124,6 +126,70 @@ bool Statement::is_null(int column) const {
 
 // ---- Database -----------------------------------------------------------------------------------
 
+// The thread that checkpoints the WAL, on a connection of its own. PASSIVE checkpoints never
+// wait for readers or writers; what they leave is taken by the next one.
+struct Database::Checkpointer {
+  sqlite3* db = nullptr;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool due = false;
+  bool stopping = false;
+  std::thread thread;
+
+  void run() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      wake.wait(lock, [this] { return due || stopping; });
+      if (stopping) return;
+      due = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+};
+
+int Database::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  auto& checkpointer = *static_cast<Database*>(self)->checkpointer_;
+  if (pages >= kCheckpointPages) {
+    {
+      std::lock_guard lock(checkpointer.mutex);
+      checkpointer.due = true;
+    }
+    checkpointer.wake.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Database::start_checkpointer() {
+  auto checkpointer = std::make_unique<Checkpointer>();
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path_.c_str(), &checkpointer->db, flags, nullptr) != SQLITE_OK) {
+    const std::string reason =
+        checkpointer->db != nullptr ? sqlite3_errmsg(checkpointer->db) : "out of memory";
+    sqlite3_close(checkpointer->db);
+    throw std::runtime_error("opening a second connection failed: " + reason);
+  }
+  sqlite3_busy_timeout(checkpointer->db, 5000);
+  checkpointer_ = std::move(checkpointer);
+  checkpointer_->thread = std::thread([this] { checkpointer_->run(); });
+  // Replaces SQLite's automatic checkpoint, which would run inside the commit that crosses it.
+  sqlite3_wal_hook(db_, &Database::on_wal_commit, this);
+}
+
+void Database::stop_checkpointer() noexcept {
+  if (!checkpointer_) return;
+  sqlite3_wal_hook(db_, nullptr, nullptr);
+  {
+    std::lock_guard lock(checkpointer_->mutex);
+    checkpointer_->stopping = true;
+  }
+  checkpointer_->wake.notify_one();
+  if (checkpointer_->thread.joinable()) checkpointer_->thread.join();
+  sqlite3_close(checkpointer_->db);
+  checkpointer_.reset();
+}
+
 Database::Database(const std::string& path) : path_(path) {
   // Our own mutex serialises every use, so SQLite's per-connection mutex is not needed.
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -137,7 +203,9 @@ Database::Database(const std::string& path) : path_(path) {
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     migrate();
+    if (path != ":memory:") start_checkpointer();
   } catch (const std::exception& e) {
+    stop_checkpointer();
     statements_.clear();
     sqlite3_close(db_);
     db_ = nullptr;
@@ -146,8 +214,9 @@ Database::Database(const std::string& path) : path_(path) {
 }
 
 Database::~Database() {
+  stop_checkpointer();
   statements_.clear();  // finalize before closing
-  sqlite3_close(db_);
+  sqlite3_close(db_);   // the last connection: checkpoints what is left, removes the WAL
 }
 
 void Database::exec(std::string_view sql) {

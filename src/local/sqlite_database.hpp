@@ -58,6 +58,11 @@ class Database {
   /// synchronous=NORMAL (a commit survives a crash of the process, not a power loss), and
   /// brings the schema up to date. Throws std::runtime_error naming the path and the reason,
   /// also for a schema newer than this program knows.
+  ///
+  /// Checkpoints (copying the WAL into the database, with its fsyncs) run on a thread and a
+  /// connection of their own once the WAL holds kCheckpointPages, never inside a commit: a
+  /// commit costs a write to the WAL, so whoever waits for one (an answer, the event loop)
+  /// never waits for a disk flush.
   explicit Database(const std::string& path);
   ~Database();
   Database(const Database&) = delete;
@@ -73,13 +78,22 @@ class Database {
 
   const std::string& path() const noexcept { return path_; }
 
+  /// WAL pages after which a checkpoint is started (SQLite's own default threshold).
+  static constexpr int kCheckpointPages = 1000;
+
  private:
   void migrate();
+  void start_checkpointer();
+  void stop_checkpointer() noexcept;
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
 
   std::string path_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+
+  struct Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 /// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() ran. Lock held by

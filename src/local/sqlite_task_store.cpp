@@ -5,7 +5,11 @@
 // transaction per batch. A record changed again before it was written is written once, so a
 // task streaming many partial outputs costs a few writes, not one per change. A change is
 // durable about one commit (well under a millisecond here) after the engine made it; flush()
-// waits for that.
+// waits for that, and when_durable() calls back after it (group commit: every answer waiting
+// for durability rides on the next batch, so many creations cost one transaction).
+//
+// Dirty ids are counted as they are queued (`queued_`) and as their batches end (`ended_`):
+// dirty_ is first in, first out, so a change queued as number N is written once ended_ >= N.
 
 #include <algorithm>
 #include <chrono>
@@ -26,8 +30,7 @@ namespace infsh::local {
 
 namespace {
 
-constexpr std::size_t kRecentFinished = 1024;  // finished tasks kept in memory after writing
-constexpr std::size_t kMaxBatch = 512;         // records per transaction
+constexpr std::size_t kMaxBatch = 512;  // records per transaction
 
 constexpr const char* kUpsert =
     "INSERT INTO tasks (id, status, app_id, session_id, created_at, updated_at, dto) "
@@ -77,7 +80,8 @@ void write_rows(Database& db, const std::vector<Row>& rows) {
 
 class SqliteTaskStore final : public TaskStore {
  public:
-  SqliteTaskStore(Database& db, const Logger& log) : db_(db), log_(log) {
+  SqliteTaskStore(Database& db, const Logger& log, TaskStoreLimits limits)
+      : db_(db), log_(log), limits_(limits) {
     recover_interrupted();
     {
       auto lock = db_.lock();
@@ -149,6 +153,11 @@ class SqliteTaskStore final : public TaskStore {
     return count_;
   }
 
+  CacheUse finished_cache() const override {
+    std::lock_guard lock(mutex_);
+    return {finished_.size(), finished_bytes_};
+  }
+
   std::size_t pending_writes() const override {
     std::lock_guard lock(mutex_);
     return dirty_.size() + in_flight_;
@@ -160,18 +169,57 @@ class SqliteTaskStore final : public TaskStore {
     flushed_.wait(lock, [this] { return dirty_.empty() && !writing_; });
   }
 
+  void when_durable(std::function<void(bool stored)> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_ < queued_) {
+        waiters_.push_back({queued_, false, std::move(done)});
+        return;
+      }
+    }
+    done(true);  // nothing is waiting to be written
+  }
+
  private:
   struct Entry {
     TaskRecord record;
     bool dirty = false;
     bool finished_listed = false;  // in finished_, waiting to be evicted
+    std::uint64_t bytes = 0;       // of its last written JSON, while finished_listed
+  };
+
+  struct Waiter {
+    std::uint64_t target = 0;  // durable once ended_ reaches it
+    bool failed = false;       // a batch it needed was not written
+    std::function<void(bool)> done;
   };
 
   void mark_dirty_locked(const std::string& id, Entry& entry) {
     if (entry.dirty) return;
     entry.dirty = true;
     dirty_.push_back(id);
+    ++queued_;
     wake_.notify_one();
+  }
+
+  // The waiters whose changes have all had their batch; called without the lock.
+  std::vector<std::pair<std::function<void(bool)>, bool>> take_due_waiters_locked() {
+    std::vector<std::pair<std::function<void(bool)>, bool>> due;
+    while (!waiters_.empty() && waiters_.front().target <= ended_) {
+      due.emplace_back(std::move(waiters_.front().done), !waiters_.front().failed);
+      waiters_.pop_front();
+    }
+    return due;
+  }
+
+  static void call(std::vector<std::pair<std::function<void(bool)>, bool>>& due) noexcept {
+    for (auto& [done, stored] : due) {
+      try {
+        done(stored);
+      } catch (...) {  // NOLINT(bugprone-empty-catch): a waiter's failure is its own
+      }
+    }
+    due.clear();
   }
 
   std::optional<TaskRecord> load(const std::string& id) const {
@@ -198,6 +246,7 @@ class SqliteTaskStore final : public TaskStore {
       wake_.wait(lock, [this] { return stopping_ || !dirty_.empty(); });
       if (dirty_.empty()) break;  // stopping, and everything is written
       const std::size_t take = std::min(dirty_.size(), kMaxBatch);
+      const std::uint64_t batch_end = ended_ + take;
       std::vector<Row> rows;
       rows.reserve(take);
       for (std::size_t i = 0; i < take; ++i) {
@@ -224,29 +273,51 @@ class SqliteTaskStore final : public TaskStore {
       lock.lock();
       writing_ = false;
       in_flight_ = 0;
+      ended_ = batch_end;
+      if (!written) {
+        for (auto& waiter : waiters_) waiter.failed = true;  // each needed this batch
+      }
+      auto due = take_due_waiters_locked();
       if (written) evict_finished_locked(rows);
       flushed_.notify_all();
+      if (!due.empty()) {
+        lock.unlock();
+        call(due);
+        lock.lock();
+      }
     }
     writing_ = false;
+    auto due = take_due_waiters_locked();
     flushed_.notify_all();
+    lock.unlock();
+    call(due);
   }
 
   void evict_finished_locked(const std::vector<Row>& rows) {
     for (const Row& row : rows) {
       const auto it = hot_.find(row.id);
-      if (it == hot_.end() || it->second.finished_listed ||
-          !is_terminal(static_cast<TaskStatus>(row.status))) {
-        continue;
+      if (it == hot_.end() || !is_terminal(static_cast<TaskStatus>(row.status))) continue;
+      Entry& entry = it->second;
+      if (entry.finished_listed) {
+        finished_bytes_ -= entry.bytes;  // written again: counted at its new size
+      } else {
+        entry.finished_listed = true;
+        finished_.push_back(row.id);
       }
-      it->second.finished_listed = true;
-      finished_.push_back(row.id);
+      entry.bytes = row.dto.size();
+      finished_bytes_ += entry.bytes;
     }
-    while (finished_.size() > kRecentFinished) {
+    while (!finished_.empty() && (finished_.size() > limits_.max_finished_count ||
+                                  finished_bytes_ > limits_.max_finished_bytes)) {
       const auto it = hot_.find(finished_.front());
       finished_.pop_front();
-      if (it != hot_.end() && !it->second.dirty && is_terminal(it->second.record.status)) {
-        hot_.erase(it);
-      }
+      if (it == hot_.end() || !it->second.finished_listed) continue;
+      Entry& entry = it->second;
+      finished_bytes_ -= entry.bytes;
+      entry.finished_listed = false;
+      entry.bytes = 0;
+      // A task changed again since stays until its next write lists it again.
+      if (!entry.dirty && is_terminal(entry.record.status)) hot_.erase(it);
     }
   }
 
@@ -278,6 +349,7 @@ class SqliteTaskStore final : public TaskStore {
 
   Database& db_;
   const Logger& log_;
+  const TaskStoreLimits limits_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -285,6 +357,10 @@ class SqliteTaskStore final : public TaskStore {
   std::unordered_map<std::string, Entry> hot_;
   std::vector<std::string> dirty_;    // ids changed since their last write, oldest first
   std::deque<std::string> finished_;  // written finished tasks, oldest first
+  std::uint64_t finished_bytes_ = 0;  // of those in finished_
+  std::deque<Waiter> waiters_;        // by target, oldest first
+  std::uint64_t queued_ = 0;          // ids ever added to dirty_
+  std::uint64_t ended_ = 0;           // of those, the ones whose batch has ended
   std::size_t count_ = 0;
   std::size_t in_flight_ = 0;  // rows of the batch being written
   bool writing_ = false;
@@ -294,8 +370,9 @@ class SqliteTaskStore final : public TaskStore {
 
 }  // namespace
 
-std::unique_ptr<TaskStore> make_sqlite_task_store(Database& db, const Logger& log) {
-  return std::make_unique<SqliteTaskStore>(db, log);
+std::unique_ptr<TaskStore> make_sqlite_task_store(Database& db, const Logger& log,
+                                                  TaskStoreLimits limits) {
+  return std::make_unique<SqliteTaskStore>(db, log, limits);
 }
 
 }  // namespace infsh::local

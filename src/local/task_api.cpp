@@ -12,14 +12,35 @@ namespace {
   throw ApiProblem(404, "task '" + id + "' not found");
 }
 
+Response answer_later(std::shared_ptr<PendingAnswer> pending) {
+  Response response;
+  response.pending = std::move(pending);
+  return response;
+}
+
+// The answer when a change was made in memory but could not be written.
+Response not_stored(const nlohmann::json& task) {
+  const std::string id = task.is_object() ? task.value("id", std::string()) : "";
+  return api_error(500, (id.empty() ? std::string("the change") : "task " + id) +
+                            " was made but could not be written to the database (see the "
+                            "runtime's log); it will not survive a restart");
+}
+
 }  // namespace
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,
                           TaskApiSettings settings) {
+  // A creation and a cancel are answered once committed: one transaction carries every answer
+  // waiting at that moment, and the event loop goes on meanwhile.
   router.add("POST", "/apps/run", [&engine, &apps, settings](Request& request, const PathParams&) {
     RunRequest run = parse_run_request(request.body, apps);
     if (settings.admit) settings.admit(run);
-    return api_success(request, engine.create(std::move(run)));
+    auto pending = std::make_shared<PendingAnswer>();
+    engine.create(std::move(run), [version = api_version(request), pending](
+                                      const nlohmann::json& task, bool stored) {
+      pending->give(stored ? api_success(version, task) : not_stored(task));
+    });
+    return answer_later(std::move(pending));
   });
 
   router.add("GET", "/tasks/{id}", [&engine](Request& request, const PathParams& params) {
@@ -47,7 +68,11 @@ void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry&
   router.add("POST", "/tasks/{id}/cancel", [&engine](Request& request, const PathParams& params) {
     const auto& id = params.get("id");
     if (!engine.cancel(id)) task_not_found(id);
-    return api_void(request);
+    auto pending = std::make_shared<PendingAnswer>();
+    engine.when_durable([version = api_version(request), pending](bool stored) {
+      pending->give(stored ? api_success(version, nullptr) : not_stored(nullptr));
+    });
+    return answer_later(std::move(pending));
   });
 }
 

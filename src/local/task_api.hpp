@@ -1,7 +1,9 @@
 #pragma once
 
 // The task endpoint group: POST /apps/run, GET /tasks/{id}, GET /tasks/{id}/status,
-// GET /tasks/{id}/stream, POST /tasks/{id}/cancel.
+// GET /tasks/{id}/stream, POST /tasks/{id}/cancel. A creation and an accepted cancel are
+// answered once they are on disk (TaskEngine::when_durable), so what a client was told survives
+// a crash of the runtime (PendingAnswer).
 
 #include <chrono>
 #include <functional>

@@ -110,24 +110,37 @@ class TaskEngine::Context final : public AppContext {
 // ---- TaskEngine ---------------------------------------------------------------------------------
 
 TaskEngine::TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers,
-                       SessionManager& sessions, TaskFiles& files, const Logger& log)
+                       SessionManager& sessions, TaskFiles& files, const Logger& log,
+                       TaskEngineLimits limits)
     : store_(store),
       instances_(instances),
       workers_(workers),
       sessions_(sessions),
       files_(files),
-      log_(log) {}
+      log_(log),
+      limits_(limits) {}
 
 TaskEngine::~TaskEngine() = default;
 
 nlohmann::json TaskEngine::create(RunRequest request) {
+  return create_task(std::move(request), nullptr);
+}
+
+void TaskEngine::create(RunRequest request, Answer answer) {
+  create_task(std::move(request), std::move(answer));
+}
+
+nlohmann::json TaskEngine::create_task(RunRequest request, Answer answer) {
   TaskRecord task;
   task.id = new_id("task");
   task.app_name = request.app_name;
   task.app_ref = request.app_ref;
   task.version = request.version;
   task.function = request.function;
-  task.input = request.input;
+  // The record holds the input for the task's life (the run reads it from there): one copy of a
+  // large input, not two.
+  task.input = std::move(request.input);
+  request.input = nullptr;
   task.setup = request.setup;
   task.request_extras = request.extras;
   task.created_at = now_text();
@@ -139,6 +152,13 @@ nlohmann::json TaskEngine::create(RunRequest request) {
   std::lock_guard lock(mutex_);
   if (shutting_down_) {
     throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
+  }
+  if (!live_.empty() && live_bytes_ + request.size > limits_.max_unfinished_bytes) {
+    throw ApiProblem(503, "the unfinished tasks already hold " + std::to_string(live_bytes_) +
+                              " bytes of input, and this one's " + std::to_string(request.size) +
+                              " would go beyond the limit of " +
+                              std::to_string(limits_.max_unfinished_bytes) +
+                              " (--max-unfinished-input-bytes); try again when some have finished");
   }
   if (request.session == "new") {
     request.session = sessions_.open(request.app_name, request.app_ref, request.version,
@@ -152,7 +172,8 @@ nlohmann::json TaskEngine::create(RunRequest request) {
 
   auto shared_request = std::make_shared<RunRequest>(std::move(request));
   store_.insert(std::move(task));
-  live_.emplace(id, Live{std::make_shared<CancelSignal>(), {}});
+  live_.emplace(id, Live{std::make_shared<CancelSignal>(), {}, shared_request->size});
+  live_bytes_ += shared_request->size;
   auto start = [this, id, shared_request] {
     if (!workers_.submit([this, id, shared_request] { execute(id, *shared_request); })) {
       // Shutting down: the task was (or is about to be) cancelled; a session moves on.
@@ -162,7 +183,7 @@ nlohmann::json TaskEngine::create(RunRequest request) {
   };
   if (shared_request->session.empty()) {
     if (!workers_.submit([this, id, shared_request] { execute(id, *shared_request); })) {
-      live_.erase(id);
+      forget_live_locked(live_.find(id));
       throw ApiProblem(503, "the runtime is shutting down and accepts no new tasks");
     }
   } else {
@@ -170,7 +191,18 @@ nlohmann::json TaskEngine::create(RunRequest request) {
   }
   log_.debug("task " + id + " (" + shared_request->app_ref + ") queued" +
              (shared_request->session.empty() ? "" : " in session " + shared_request->session));
-  return dto;
+  if (!answer) return dto;
+  // Under the lock, so what the store waits for ends with this insert: the task's own progress
+  // (the worker needs the lock to report it) does not hold up its answer.
+  store_.when_durable([answer = std::move(answer), dto = std::move(dto)](bool stored) mutable {
+    answer(std::move(dto), stored);
+  });
+  return nullptr;
+}
+
+void TaskEngine::when_durable(std::function<void(bool stored)> done) {
+  std::lock_guard lock(mutex_);
+  store_.when_durable(std::move(done));
 }
 
 std::optional<nlohmann::json> TaskEngine::task(const std::string& id) const {
@@ -268,6 +300,8 @@ std::size_t TaskEngine::task_count() const {
 
 std::size_t TaskEngine::pending_writes() const { return store_.pending_writes(); }
 
+TaskStore::CacheUse TaskEngine::finished_cache() const { return store_.finished_cache(); }
+
 std::size_t TaskEngine::active_count() const {
   std::lock_guard lock(mutex_);
   return live_.size();
@@ -336,6 +370,7 @@ TaskEngine::Outcome TaskEngine::run_app(const std::string& id, const RunRequest&
   const Outcome cancelled{TaskStatus::cancelled, std::nullopt, {}};
   try {
     if (!instance) {
+      check_client_files(request.setup, "setup", request.app->setup_files());
       if (!advance(id, TaskStatus::setting_up)) return cancelled;
       Context setup_context(*this, id, cancel, LogType::setup, request.session);
       instance = request.app->setup(request.setup, setup_context);
@@ -343,7 +378,7 @@ TaskEngine::Outcome TaskEngine::run_app(const std::string& id, const RunRequest&
     }
     // After setup: an instance may say where its Files are (an app program's `ready` does).
     const nlohmann::json input =
-        files_.resolve_input(request.input, id, instance->input_files(request.function));
+        files_.resolve_input(input_of(id), id, instance->input_files(request.function));
     if (cancel->raised() || !advance(id, TaskStatus::running)) return cancelled;
     Context context(*this, id, cancel, LogType::task, request.session);
     nlohmann::json output = instance->run(request.function, input, context);
@@ -417,6 +452,20 @@ void TaskEngine::set_progress(const std::string& id, LogType type, double curren
   });
 }
 
+nlohmann::json TaskEngine::input_of(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json input = nlohmann::json::object();
+  store_.read(id, [&](const TaskRecord& task) { input = task.input; });
+  return input;
+}
+
+void TaskEngine::forget_live_locked(std::unordered_map<std::string, Live>::iterator live) {
+  if (live == live_.end()) return;
+  live_bytes_ -= live->second.bytes;
+  live_.erase(live);
+  idle_.notify_all();
+}
+
 void TaskEngine::set_status_locked(TaskRecord& task, TaskStatus status) {
   task.status = status;
   task.updated_at = now_text();
@@ -444,10 +493,7 @@ void TaskEngine::change_locked(const std::string& id,
       log_.error(std::string("task observer failed: ") + e.what());
     }
   }
-  if (terminal) {
-    live_.erase(live);
-    idle_.notify_all();
-  }
+  if (terminal) forget_live_locked(live);
 }
 
 }  // namespace infsh::local

@@ -42,6 +42,15 @@ struct RunRequest {
   /// "new", a session id, or empty (no session).
   std::string session;
   int session_timeout = kDefaultSessionTimeout;  ///< seconds, for a "new" session
+  /// The size of the request body: what the task's input and setup are counted as while it
+  /// is unfinished.
+  std::uint64_t size = 0;
+};
+
+struct TaskEngineLimits {
+  /// Unfinished tasks' input and setup held in memory, in total (RunRequest::size); a task
+  /// beyond it is refused with 503 (one task is always taken).
+  std::uint64_t max_unfinished_bytes = std::uint64_t{1} << 30;
 };
 
 /// The cancellation flag of one task, shared with the code running it.
@@ -74,15 +83,28 @@ class TaskEngine {
   using Observer = std::function<void(const std::string& task_json, bool terminal)>;
 
   TaskEngine(TaskStore& store, InstancePool& instances, WorkerPool& workers,
-             SessionManager& sessions, TaskFiles& files, const Logger& log);
+             SessionManager& sessions, TaskFiles& files, const Logger& log,
+             TaskEngineLimits limits = {});
   ~TaskEngine();
   TaskEngine(const TaskEngine&) = delete;
   TaskEngine& operator=(const TaskEngine&) = delete;
 
   /// Creates a task, queues it and returns its DTO (status queued). A "new" session is opened
-  /// here, so the DTO already carries its id. Throws ApiProblem: 503 once shutting down, and
-  /// the session errors of SessionManager::check_usable.
+  /// here, so the DTO already carries its id. Throws ApiProblem: 503 once shutting down or when
+  /// the unfinished tasks hold too much input (TaskEngineLimits), and the session errors of
+  /// SessionManager::check_usable. The task is in memory at once and on disk after the next
+  /// commit: answer the client from when_durable().
   nlohmann::json create(RunRequest request);
+
+  /// Answers a creation: called once with the task's DTO, and whether it is stored durably.
+  using Answer = std::function<void(nlohmann::json task, bool stored)>;
+  /// Creates a task as above and calls `answer` once the task is on disk (or could not be
+  /// written): from the store's writer thread, or at once; never when this throws.
+  void create(RunRequest request, Answer answer);
+
+  /// Calls `done` once every task change made so far is stored durably (done(true)), or
+  /// failed to be (done(false)); see TaskStore::when_durable. Does not block.
+  void when_durable(std::function<void(bool stored)> done);
 
   std::optional<nlohmann::json> task(const std::string& id) const;
   std::optional<nlohmann::json> status(const std::string& id) const;
@@ -112,6 +134,8 @@ class TaskEngine {
   std::size_t task_count() const;
   /// Task changes not yet stored durably.
   std::size_t pending_writes() const;
+  /// Finished tasks the store holds in memory.
+  TaskStore::CacheUse finished_cache() const;
   std::size_t active_count() const;
 
  private:
@@ -119,6 +143,7 @@ class TaskEngine {
   struct Live {
     std::shared_ptr<CancelSignal> cancel;
     std::vector<std::pair<std::uint64_t, Observer>> observers;
+    std::uint64_t bytes = 0;  // RunRequest::size
   };
 
   struct Outcome {
@@ -127,6 +152,7 @@ class TaskEngine {
     std::string error;
   };
 
+  nlohmann::json create_task(RunRequest request, Answer answer);
   void execute(const std::string& id, const RunRequest& request);
   // Input files, setup when `instance` is null, the run, output files. `instance` is what is
   // left to keep afterwards (null when it must not be reused).
@@ -136,6 +162,10 @@ class TaskEngine {
   // Applies a change, stamps updated_at, and notifies observers. Lock held by the caller.
   void change_locked(const std::string& id, const std::function<void(TaskRecord&)>& change);
   void set_status_locked(TaskRecord& task, TaskStatus status);
+  // Ends the live state of a finished task. Lock held by the caller.
+  void forget_live_locked(std::unordered_map<std::string, Live>::iterator live);
+  // A copy of the task's input, as stored.
+  nlohmann::json input_of(const std::string& id) const;
   void cancel_locked(const std::string& id, CancelSignal& signal);
   // Moves a started task on (setting_up, running); false when it ended or is being cancelled.
   bool advance(const std::string& id, TaskStatus status);
@@ -153,10 +183,12 @@ class TaskEngine {
   SessionManager& sessions_;
   TaskFiles& files_;
   const Logger& log_;
+  const TaskEngineLimits limits_;
 
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   std::unordered_map<std::string, Live> live_;  // unfinished tasks
+  std::uint64_t live_bytes_ = 0;                // their Live::bytes
   std::uint64_t next_subscription_ = 1;
   bool shutting_down_ = false;
   FinalHook final_hook_;

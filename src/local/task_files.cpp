@@ -1,5 +1,6 @@
 #include "task_files.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <system_error>
 
@@ -20,17 +21,8 @@ bool is_file_key(const std::string& key) {
          key == "filename";
 }
 
-// {"uri"?, "path", ...} with nothing but File keys.
 bool is_file_shaped(const json& value, const char* required) {
-  if (!value.is_object()) return false;
-  const auto it = value.find(required);
-  if (it == value.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    return false;
-  }
-  for (const auto& [key, member] : value.items()) {
-    if (!is_file_key(key)) return false;
-  }
-  return true;
+  return is_file_object(value, required);
 }
 
 std::string string_member(const json& object, const char* key) {
@@ -182,8 +174,8 @@ std::vector<std::string> pointer_tokens(const std::string& pointer) {
 
 // Calls `visit` on every value `tokens` (from `index` on) names under `value`; `*` matches
 // every array item and every member. Missing places are skipped.
-template <class Visit>
-void for_each_location(json& value, const std::vector<std::string>& tokens, std::size_t index,
+template <class Json, class Visit>
+void for_each_location(Json& value, const std::vector<std::string>& tokens, std::size_t index,
                        const std::string& where, const Visit& visit) {
   if (index == tokens.size()) {
     visit(value, where);
@@ -257,7 +249,121 @@ class OutputWalker {
   fs::path scratch_;
 };
 
+// ---- client values that name local files ------------------------------------------------------
+
+// The URI scheme of `text` as infsh::File reads it (RFC 3986: a letter, then letters, digits,
+// '+', '-', '.', then ':'), lower-cased; empty when there is none, which makes it a local path.
+std::string scheme_of(const std::string& text) {
+  std::size_t i = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool other = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    if (c == ':') break;
+    if (!letter && !(i > 0 && other)) return {};
+  }
+  if (i == 0 || i == text.size()) return {};
+  std::string scheme = text.substr(0, i);
+  for (char& c : scheme) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return scheme;
+}
+
+constexpr const char* kHowToSendFiles =
+    "input files come from this runtime's stored files (upload with POST /files and pass the "
+    "uri), data: URIs or http(s) URLs";
+
+std::string shown(const std::string& text) {
+  return text.size() <= 80 ? text : text.substr(0, 80) + "...";
+}
+
+// A string where a File is expected, as infsh::File would open it.
+void check_file_text(const std::string& text, const std::string& where) {
+  if (text.empty()) return;  // no file
+  const std::string scheme = scheme_of(text);
+  if (scheme.empty()) {
+    throw TaskFileError(where + ": \"" + shown(text) +
+                        "\" is a local path, and a client cannot name files of the runtime's "
+                        "machine; " +
+                        kHowToSendFiles);
+  }
+  if (scheme == "file") {
+    throw TaskFileError(where +
+                        ": file: URIs name files of the runtime's machine and are not "
+                        "accepted; " +
+                        kHowToSendFiles);
+  }
+}
+
+// A File object: its `path` is refused whatever it holds, its `uri` as a string at a File place.
+void check_file_object(const json& file, const std::string& where) {
+  if (const auto path = file.find("path"); path != file.end() && !path->is_null()) {
+    throw TaskFileError(where + ".path: a client cannot name files of the runtime's machine; " +
+                        kHowToSendFiles);
+  }
+  if (const auto uri = file.find("uri"); uri != file.end() && uri->is_string()) {
+    check_file_text(uri->get_ref<const std::string&>(), where + ".uri");
+  }
+}
+
+bool only_file_keys(const json& object) {
+  const auto items = object.items();
+  return std::all_of(items.begin(), items.end(),
+                     [](const auto& item) { return is_file_key(item.key()); });
+}
+
+bool is_file_like(const json& value) {
+  if (!value.is_object() || value.empty()) return false;
+  if (!value.contains("path") && !value.contains("uri")) return false;
+  return only_file_keys(value);
+}
+
+// Every File object in `value`, however deep.
+void check_everywhere(const json& value, const std::string& where) {
+  if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      check_everywhere(value[i], where + "[" + std::to_string(i) + "]");
+    }
+  } else if (value.is_object()) {
+    if (is_file_like(value)) {
+      check_file_object(value, where);
+      return;
+    }
+    for (const auto& [key, member] : value.items()) check_everywhere(member, where + "." + key);
+  }
+}
+
+// One value at a place the app declared for a File.
+void check_at_file_place(const json& value, const std::string& where) {
+  if (value.is_string()) {
+    check_file_text(value.get_ref<const std::string&>(), where);
+  } else if (value.is_object()) {
+    check_file_object(value, where);
+  }
+}
+
 }  // namespace
+
+bool is_file_object(const json& value, const char* required) {
+  if (!value.is_object()) return false;
+  const auto it = value.find(required);
+  if (it == value.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return false;
+  }
+  return only_file_keys(value);
+}
+
+void check_client_files(const json& value, const std::string& root,
+                        const std::optional<std::vector<std::string>>& locations) {
+  if (!locations) {
+    check_everywhere(value, root);
+    return;
+  }
+  for (const auto& pointer : *locations) {
+    for_each_location(value, pointer_tokens(pointer), 0, root, check_at_file_place);
+  }
+}
 
 TaskFiles::TaskFiles(FileStore& store, const BaseUrl& base_url, fs::path work_dir)
     : store_(store), base_url_(base_url), work_dir_(std::move(work_dir)) {}
@@ -273,6 +379,7 @@ fs::path TaskFiles::output_dir(const std::string& task_id) const {
 
 json TaskFiles::resolve_input(const json& input, const std::string& task_id,
                               const std::optional<std::vector<std::string>>& locations) const {
+  check_client_files(input, "input", locations);
   json resolved = input;
   InputWalker walker(store_, base_url_.get(), scratch_dir(task_id) / "inputs");
   if (!locations) {

@@ -36,6 +36,21 @@ class TaskFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Refuses a client's value that would make an app open a file of the runtime's machine.
+/// `locations`: where Files can be (JSON pointers with `*`, as for resolve_input); there a File
+/// is a string (a uri) or an object, and a string without a URI scheme (a path), a `file:` URI,
+/// an object's `path`, and an object's `uri` that is a path or `file:` URI are refused. nullopt:
+/// Files can be anywhere, as File objects (nothing but the keys uri, path, content_type, size,
+/// filename); every such object is checked, strings are not Files there. `root` names the value
+/// in messages ("input", "setup"). Throws TaskFileError naming the field
+/// ("input.file.path: ...").
+void check_client_files(const nlohmann::json& value, const std::string& root,
+                        const std::optional<std::vector<std::string>>& locations);
+
+/// True for an object with nothing but the keys of a File (uri, path, content_type, size,
+/// filename) and a non-empty string at `required` ("path" or "uri").
+bool is_file_object(const nlohmann::json& value, const char* required);
+
 class TaskFiles {
  public:
   TaskFiles(FileStore& store, const BaseUrl& base_url, std::filesystem::path work_dir);
@@ -47,8 +62,8 @@ class TaskFiles {
 
   /// The input as the app sees it (see above). `locations`: where Files can be, as JSON
   /// pointers with `*` for any array item or map key ("/image", "/images/*"); nullopt:
-  /// anywhere. Throws TaskFileError for a malformed data URI, or a uri of this runtime that
-  /// names no file or a file without content.
+  /// anywhere. Throws TaskFileError for a client's local path (check_client_files), a malformed
+  /// data URI, or a uri of this runtime that names no file or a file without content.
   nlohmann::json resolve_input(
       const nlohmann::json& input, const std::string& task_id,
       const std::optional<std::vector<std::string>>& locations = std::nullopt) const;

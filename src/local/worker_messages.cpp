@@ -73,6 +73,7 @@ WorkerReady parse_ready(const json& message) {
                                   ? string_list(function.value("input_files", json::array()))
                                   : std::vector<std::string>{};
   }
+  ready.setup_files = string_list(message.value("setup_files", json::array()));
   return ready;
 }
 

@@ -23,6 +23,8 @@ struct WorkerReady {
   std::vector<std::string> functions;
   /// Per function: where Files can appear in its input (JSON pointers with `*`).
   std::map<std::string, std::vector<std::string>> input_files;
+  /// Where Files can appear in the setup value.
+  std::vector<std::string> setup_files;
 };
 
 /// Reads a `ready` message. Throws std::runtime_error saying what is wrong: another message

@@ -5,7 +5,12 @@
 
 #include <signal.h>
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 #include "local_runtime_fixture.hpp"
+#include "support/subprocess.hpp"
 
 namespace inf = inferencesh;
 namespace fs = std::filesystem;
@@ -94,6 +99,176 @@ TEST_CASE("two runtimes never share a data directory") {
   CHECK_THROWS_WITH(infsh::local::Runtime(on(data)), Catch::Contains("in use by another"));
   first.runtime().stop();
   CHECK_NOTHROW(infsh::local::Runtime(on(data)));  // released by stop()
+}
+
+TEST_CASE("a second runtime is refused on a directory in use even after its lock file is deleted") {
+  TempDir data;
+  LocalRuntime first(on(data));
+  auto client = first.client();
+  const std::string running =
+      client.tasks
+          .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 600000}}}},
+               {.wait = false})
+          .id;
+  CHECK(wait_until([&] { return client.tasks.get(running).status == inf::TaskStatus::running; }));
+
+  REQUIRE(fs::remove(data.path() / "lock"));
+  CHECK_THROWS_WITH(infsh::local::Runtime(on(data)),
+                    Catch::Contains("is in use by another infsh-local"));
+  inferencesh::testing::Subprocess program(
+      {INFSH_LOCAL_PROGRAM, "--data-dir", data.path().string(), "--log-level", "off"});
+  CHECK(program.wait(std::chrono::seconds(10)) == 1);
+  CHECK_THAT(program.output(), Catch::Contains("is in use by another infsh-local"));
+
+  // The first runtime's task went on undisturbed, and its end is its own.
+  CHECK(client.tasks.get(running).status == inf::TaskStatus::running);
+  client.tasks.cancel(running);
+  CHECK_THROWS_AS(client.tasks.wait_for_completion(running), inf::CancelledError);
+  first.runtime().stop();
+  LocalRuntime next(on(data));
+  CHECK(next.client().tasks.get(running).status == inf::TaskStatus::cancelled);
+}
+
+TEST_CASE("every creation and cancel answered before a kill -9 under load is there afterwards") {
+  TempDir data;
+  std::mutex mutex;
+  std::vector<std::string> created;
+  std::vector<std::string> cancelled;
+  {
+    ChildRuntime child(
+        {"--data-dir", data.path().string(), "--workers", "1", "--log-level", "off"});
+    REQUIRE(child.first_line().rfind("http://", 0) == 0);
+    auto client = client_for(child.first_line());
+    // The one worker stays busy, so every task created below waits in the queue.
+    const std::string busy =
+        client.tasks
+            .run({{"app", "infsh/progress"}, {"input", {{"steps", 1}, {"delay_ms", 600000}}}},
+                 {.wait = false})
+            .id;
+    CHECK(wait_until([&] { return client.tasks.get(busy).status == inf::TaskStatus::running; }));
+    // Rows worth writing: callers 0 and 1 send large ones, which keep the database busy while the
+    // others' small creations and cancels are answered.
+    const std::string small(1024, 'x');
+    const std::string large(4 << 20, 'y');
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 8; ++c) {
+      callers.emplace_back([&, c] {
+        try {
+          for (int i = 0;; ++i) {
+            const std::string id =
+                client.tasks
+                    .run({{"app", "infsh/echo"},
+                          {"input", {{"c", c}, {"i", i}, {"p", c < 2 ? large : small}}}},
+                         {.wait = false})
+                    .id;
+            {
+              std::lock_guard lock(mutex);
+              created.push_back(id);
+            }
+            if (i % 2 == 0) {
+              client.tasks.cancel(id);
+              std::lock_guard lock(mutex);
+              cancelled.push_back(id);
+            }
+          }
+        } catch (const inf::Error&) {
+          // The runtime is gone: what this caller was told so far is what counts.
+        }
+      });
+    }
+    CHECK(wait_until(
+        [&] {
+          std::lock_guard lock(mutex);
+          return created.size() >= 600;
+        },
+        std::chrono::seconds(60)));
+    child.signal(SIGKILL);
+    CHECK(child.wait_exit() == 128 + SIGKILL);
+    for (auto& caller : callers) caller.join();
+  }
+
+  ChildRuntime again({"--data-dir", data.path().string(), "--log-level", "off"});
+  REQUIRE(again.first_line().rfind("http://", 0) == 0);
+  const auto port = port_of(again.first_line());
+  std::vector<std::string> missing;
+  for (const auto& id : created) {
+    if (http_request(port, "GET", "/tasks/" + id + "/status").status != 200) missing.push_back(id);
+  }
+  INFO(missing.size() << " of " << created.size() << " answered creations are missing");
+  CHECK(missing.empty());
+  std::size_t not_cancelled = 0;
+  for (const auto& id : cancelled) {
+    const auto status = http_request(port, "GET", "/tasks/" + id + "/status");
+    if (status.status != 200 || status.json().at("data").at("status") != 12) ++not_cancelled;
+  }
+  INFO(not_cancelled << " of " << cancelled.size() << " answered cancels are not cancelled");
+  CHECK(not_cancelled == 0);
+}
+
+TEST_CASE("finished tasks kept in memory stay within their byte budget and are read back") {
+  TempDir data;
+  auto options = on(data);
+  options.finished_task_cache_bytes = 1 << 20;
+  LocalRuntime local(options);
+  auto client = local.client();
+  const std::string text(300 * 1000, 'x');  // about 600 kB a task: input and output
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    ids.push_back(
+        client.tasks.run({{"app", "infsh/echo"}, {"input", {{"i", i}, {"text", text}}}}).id);
+  }
+  CHECK(wait_until([&] { return local.runtime().stats().pending_task_writes == 0; }));
+  const auto stats = local.runtime().stats();
+  CHECK(stats.cached_finished_task_bytes <= (1 << 20));
+  CHECK(stats.cached_finished_tasks <= 1);
+  for (int i = 0; i < 10; ++i) {
+    const inf::Task task = client.tasks.get(ids[static_cast<std::size_t>(i)]);
+    CHECK(task.output.at("i") == i);
+    CHECK(task.output.at("text").get_ref<const std::string&>().size() == text.size());
+  }
+}
+
+TEST_CASE("a task beyond the limit on unfinished input is refused with 503 until others end") {
+  auto options = LocalRuntime::quiet();
+  options.max_unfinished_input_bytes = 100 * 1000;
+  LocalRuntime local(options);
+  auto client = local.client();
+  // One task is always taken, however large.
+  const std::string big(150 * 1000, 'x');
+  const std::string slow = client.tasks
+                               .run({{"app", "infsh/progress"},
+                                     {"input", {{"steps", 1}, {"delay_ms", 600000}}},
+                                     {"metadata", {{"note", big}}}},
+                                    {.wait = false})
+                               .id;
+  const json body = {{"app", "infsh/echo"}, {"input", {{"text", std::string(1000, 'y')}}}};
+  const auto refused = http_request(local.port(), "POST", "/apps/run", body.dump());
+  CHECK(refused.status == 503);
+  CHECK_THAT(refused.json().at("detail").get<std::string>(),
+             Catch::Contains("--max-unfinished-input-bytes"));
+  client.tasks.cancel(slow);
+  CHECK(wait_until([&] { return local.runtime().stats().active_tasks == 0; }));
+  CHECK(http_request(local.port(), "POST", "/apps/run", body.dump()).status == 200);
+}
+
+TEST_CASE("infsh-local takes its memory bounds as sizes and refuses malformed ones") {
+  using inferencesh::testing::Subprocess;
+  Subprocess help({INFSH_LOCAL_PROGRAM, "--help"});
+  CHECK(help.wait(std::chrono::seconds(10)) == 0);
+  CHECK_THAT(help.output(), Catch::Contains("--finished-task-cache-bytes N") &&
+                                Catch::Contains("--max-unfinished-input-bytes N"));
+  for (const std::string bad : {"1.5GiB", "12Q", "-1", "", "0", "99999999999GiB"}) {
+    INFO(bad);
+    Subprocess refused({INFSH_LOCAL_PROGRAM, "--finished-task-cache-bytes", bad});
+    CHECK(refused.wait(std::chrono::seconds(10)) == 2);
+    CHECK_THAT(refused.output(),
+               Catch::Contains("--finished-task-cache-bytes expects a size in bytes"));
+  }
+  Subprocess started({INFSH_LOCAL_PROGRAM, "--finished-task-cache-bytes", "512KiB",
+                      "--max-unfinished-input-bytes=2GiB", "--log-level", "off"});
+  CHECK(started.read_line_containing("http://", std::chrono::seconds(10)));
+  started.signal(SIGTERM);
+  CHECK(started.wait(std::chrono::seconds(10)) == 0);
 }
 
 TEST_CASE("after a kill -9 the next runtime fails the tasks that were running and keeps the rest") {

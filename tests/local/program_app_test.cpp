@@ -297,6 +297,46 @@ TEST_CASE(
         "data:,hi");
 }
 
+TEST_CASE("an app program never gets a local path a client names where it takes a File") {
+  LocalRuntime local(hosting());
+  auto client = local.client();
+  const auto create = [&](const json& body) {
+    return http_request(local.port(), "POST", "/apps/run", body.dump());
+  };
+  // Every way infsh::File would read a client's value as a local file, in input and setup.
+  const std::vector<std::pair<json, std::string>> refused = {
+      {call("inspect_file", {{"file", "/etc/passwd"}}), "input.file: "},
+      {call("inspect_file", {{"file", "etc/passwd"}}), "input.file: "},
+      {call("inspect_file", {{"file", "file:///etc/passwd"}}), "input.file: "},
+      {call("inspect_file", {{"file", "FILE://localhost/etc/passwd"}}), "input.file: "},
+      {call("inspect_file", {{"file", {{"path", "/etc/passwd"}}}}), "input.file.path: "},
+      {call("inspect_file", {{"file", {{"uri", "/etc/passwd"}, {"x", 1}}}}), "input.file.uri: "},
+      {call("run", {{"text", "hi"}, {"file", "/etc/passwd"}}), "input.file: "},
+      {{{"app", kApp}, {"function", "counter"}, {"setup", {{"suffix", "/etc/passwd"}}}},
+       "setup.suffix: "},
+      {{{"app", kApp}, {"function", "counter"}, {"setup", {{"suffix", {{"path", "/etc/hosts"}}}}}},
+       "setup.suffix.path: "},
+  };
+  for (const auto& [body, field] : refused) {
+    INFO(body.dump());
+    const auto created = create(body);
+    CHECK(created.status == 400);
+    CHECK_THAT(created.json().value("detail", ""), Catch::StartsWith(field));
+    CHECK(created.body.find("root:") == std::string::npos);
+  }
+  CHECK(local.runtime().stats().tasks == 0);
+
+  // A path where the app takes no File is just text; a data: URI where it does is a file.
+  CHECK(client.tasks.run(call("run", {{"text", "/etc/passwd"}})).output.at("text") ==
+        "/etc/passwd");
+  const auto created =
+      create({{"app", kApp}, {"function", "counter"}, {"setup", {{"suffix", "data:,+data"}}}});
+  REQUIRE(created.status == 200);
+  const inf::Task counted =
+      client.tasks.wait_for_completion(created.json().at("data").at("id").get<std::string>());
+  CHECK(counted.output.at("label") == "default+data");
+}
+
 TEST_CASE("a session keeps its worker, so the app's state counts 1, 2, 3") {
   LocalRuntime local(hosting());
   auto client = local.client();

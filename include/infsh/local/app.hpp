@@ -65,7 +65,10 @@ class AppContext {
   /// A directory of this task's own for the files it writes; created on first call, removed
   /// when the task ends. Return an output file as a File object {"path": "<in here>", ...}
   /// (content_type and filename optional): the runtime stores it, and clients get its uri in
-  /// its place. Input files arrive the same way: File objects whose `path` is a local file.
+  /// its place. Input files arrive the same way: File objects (nothing but the keys uri, path,
+  /// content_type, size, filename) whose `path` is a local file the runtime put there; a client
+  /// cannot send a `path` (its task is refused), so only such objects are files to open. Treat
+  /// a string as a uri, never as a local path.
   virtual std::filesystem::path output_directory() = 0;
 };
 
@@ -118,6 +121,19 @@ class App {
 
   /// The functions this app offers; the first is the default. Most apps have just "run".
   virtual std::vector<std::string> functions() const { return {"run"}; }
+
+  /// Where Files can appear in the input of `function`, as AppInstance::input_files says, but
+  /// known before any instance exists: the runtime refuses a task whose input names a local
+  /// file there (a string path, a `file:` URI, an object's `path`) when it is created. nullopt
+  /// (the default): anywhere, as File objects.
+  virtual std::optional<std::vector<std::string>> input_files(const std::string& function) const {
+    (void)function;
+    return std::nullopt;
+  }
+
+  /// Where Files can appear in the setup value, in the same form; nullopt (the default):
+  /// anywhere, as File objects.
+  virtual std::optional<std::vector<std::string>> setup_files() const { return std::nullopt; }
 
   /// Checks a run request before a task is created; throws InvalidInputError naming the field.
   /// Runs on the runtime's event loop, so it must be quick and must not block.

@@ -98,6 +98,12 @@ struct RuntimeOptions {
   std::string data_dir;
   /// Larger uploads (declared or sent) are refused with 413.
   std::uint64_t max_file_bytes = std::uint64_t{64} << 30;
+  /// Finished tasks kept in memory for quick reads, in total (counted as the size of their
+  /// stored JSON; at most 1,024 of them); older ones are read back from the database.
+  std::uint64_t finished_task_cache_bytes = std::uint64_t{64} << 20;
+  /// Input and setup of unfinished tasks held in memory, in total (counted as the size of
+  /// their request bodies): a task beyond it is refused with 503 until some have finished.
+  std::uint64_t max_unfinished_input_bytes = std::uint64_t{1} << 30;
 
   /// Registers the built-in apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
   /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test).
@@ -137,6 +143,10 @@ struct RuntimeStats {
   std::size_t app_processes = 0;     ///< worker processes of app programs alive now
   /// Task changes not yet in the database (they are written behind, within a commit).
   std::size_t pending_task_writes = 0;
+  /// Finished tasks kept in memory for quick reads, and their size as stored (bounded by
+  /// RuntimeOptions::finished_task_cache_bytes).
+  std::size_t cached_finished_tasks = 0;
+  std::uint64_t cached_finished_task_bytes = 0;
   std::size_t webhooks_pending = 0;      ///< task webhooks queued, waiting to retry or in flight
   std::uint64_t webhooks_delivered = 0;  ///< answered 2xx
   std::uint64_t webhooks_failed = 0;     ///< refused, or out of attempts

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 #include "apps/app_input.hpp"
 #include "apps/builtin_apps.hpp"
 #include "infsh/local/app.hpp"
+#include "task_files.hpp"
 
 namespace infsh::local {
 
@@ -186,14 +188,19 @@ class FileInfoApp final : public App {
 
   class Instance final : public AppInstance {
     json run(const std::string&, const json& input, AppContext& context) override {
+      // Only a File object carries a path to open, and only the runtime can put one there.
       const json& file = input.at("file");
-      if (!file.is_object() || text(file, "path").empty()) {
+      if (!is_file_object(file, "path")) {
         throw std::runtime_error(
             "input.file: only files stored by this runtime (their uri) and data: URIs can be "
             "read, not " +
             file.dump().substr(0, 200));
       }
       const std::string path = text(file, "path");
+      std::error_code error;
+      if (!std::filesystem::is_regular_file(path, error)) {
+        throw std::runtime_error("input.file: " + path + " is not a regular file");
+      }
       FilePtr in(std::fopen(path.c_str(), "rb"));
       if (!in) throw std::runtime_error("input.file: cannot open " + path);
       std::fseek(in.get(), 0, SEEK_END);

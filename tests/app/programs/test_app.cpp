@@ -16,7 +16,8 @@
 //             what the process was given: metadata (app id, worker id, session id), its
 //             FILE_CACHE_DIR and where its open file descriptors lead
 //
-// Setup {label}: "fail" makes setup throw. unload() and on_cancel() write a line to stderr.
+// Setup {label, suffix}: "fail" makes setup throw; the text of the optional `suffix` file is
+// appended to the label. unload() and on_cancel() write a line to stderr.
 
 #include <unistd.h>
 
@@ -40,8 +41,10 @@ namespace test_app {
 
 struct Setup {
   std::string label = "default";
+  std::optional<infsh::File> suffix;
 };
-INFSH_MODEL(Setup, INFSH_FIELD(label).description("A label the counter echoes").with_default())
+INFSH_MODEL(Setup, INFSH_FIELD(label).description("A label the counter echoes").with_default(),
+            INFSH_FIELD(suffix).description("A file whose text is appended to the label"))
 
 struct EchoInput {
   std::string text;
@@ -136,7 +139,11 @@ class TestApp : public infsh::BaseApp {
   void setup(const Setup& setup, infsh::Context& context) {
     if (setup.label == "fail") throw std::runtime_error("setup refused the label 'fail'");
     label_ = setup.label;
-    context.log("set up with label " + setup.label);
+    if (setup.suffix) {
+      std::ifstream in(setup.suffix->path, std::ios::binary);
+      label_.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    context.log("set up with label " + label_);
   }
 
   EchoOutput run(const EchoInput& input, infsh::Context& context) {
