@@ -218,11 +218,14 @@ TEST_CASE("redirects are followed to the file") {
 
 TEST_CASE("a File download retries only the statuses the client retries") {
   TempDir cache;
-  // 501 is a server error the client's rule does not retry: repeating the request cannot help.
-  ScriptedServer server([](const RecordedRequest&) { return Reply::status(501); });
-  CHECK_THROWS_WITH(File::from_uri(server.base_url() + "/unsupported.txt", fast_options(cache)),
-                    Catch::Contains("HTTP status 501"));
-  CHECK(server.request_count() == 1);
+  // Server errors the client's rule does not retry: repeating the request cannot help.
+  for (const int status : {501, 505}) {
+    ScriptedServer server([status](const RecordedRequest&) { return Reply::status(status); });
+    const std::string url = server.base_url() + "/unsupported.txt";
+    CHECK_THROWS_WITH(File::from_uri(url, fast_options(cache)),
+                      Catch::Contains("HTTP status " + std::to_string(status)));
+    CHECK(server.request_count() == 1);
+  }
   CHECK(files_under(cache.path()).empty());
 }
 
