@@ -72,7 +72,7 @@ endif()
 # One .pc file per library: `pkg-config --cflags --libs inferencesh` for the client,
 # `... infsh` for the app library. A static archive needs its private dependencies on the
 # user's link line (but not their own static dependencies, which shared ones bring themselves).
-function(inferencesh_pkg_config name target description static_libs)
+function(inferencesh_pkg_config name target description static_libs requires_private)
   get_target_property(type ${target} TYPE)
   get_target_property(output_name ${target} OUTPUT_NAME)
   if(NOT output_name)
@@ -80,6 +80,7 @@ function(inferencesh_pkg_config name target description static_libs)
   endif()
   set(INFERENCESH_PC_NAME ${name})
   set(INFERENCESH_PC_DESCRIPTION "${description}")
+  set(INFERENCESH_PC_REQUIRES_PRIVATE "${requires_private}")
   if(type STREQUAL "STATIC_LIBRARY")
     set(INFERENCESH_PC_LIBS "-l${output_name} ${static_libs}")
   else()
@@ -90,9 +91,11 @@ function(inferencesh_pkg_config name target description static_libs)
 endfunction()
 
 inferencesh_pkg_config(inferencesh inferencesh "${PROJECT_DESCRIPTION}"
-  "-linferencesh_common -lcurl -lcrypto -lpthread")
+  "-linferencesh_common -lcurl -lcrypto -lpthread" "")
 if(TARGET inferencesh_infsh)
   inferencesh_pkg_config(infsh inferencesh_infsh
     "The inference.sh app library for C++ (infsh): apps as programs; part of inferencesh-cpp"
-    "-linferencesh_common -lcurl -lcrypto -lpthread")
+    "-linferencesh -linferencesh_common -lcurl -lcrypto -lpthread"
+    # It links the client library privately (File downloads go through the client's transport).
+    "inferencesh = ${PROJECT_VERSION}")
 endif()

@@ -27,7 +27,8 @@ struct FileResolveOptions {
   std::chrono::milliseconds timeout{120'000};
   /// Largest file accepted (downloaded or decoded), in bytes.
   std::uint64_t max_bytes = std::uint64_t{2} << 30;
-  /// Download attempts before giving up (a 4xx answer other than 408/429 is not retried).
+  /// Download attempts before giving up. Retried: connection failures, timeouts and the
+  /// statuses the client retries (408, 429, 500, 502, 503, 504); any other answer is final.
   int attempts = 2;
   /// Pause between attempts.
   std::chrono::milliseconds retry_delay{1'000};

@@ -1,8 +1,8 @@
 #include "infsh/file.hpp"
 
+#include "client/download.hpp"
 #include "common/percent_encoding.hpp"
 #include "file_cache.hpp"
-#include "http_download.hpp"
 #include "infsh/errors.hpp"
 #include "mime_types.hpp"
 
@@ -97,7 +97,7 @@ File File::from_uri(const std::string& uri, const FileResolveOptions& options) {
   } else {
     const std::string shown = scheme == "inf" || uri.size() <= 80 ? uri : uri.substr(0, 80) + "...";
     throw FileError("unsupported URI scheme '" + scheme + "' in '" +
-                    detail::url_for_messages(shown) +
+                    inferencesh::detail::url_without_query(shown) +
                     "' (expected http, https, data, file or a local path)");
   }
   file.fill_missing_metadata();

@@ -3,14 +3,19 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
-#include <atomic>
+#include <chrono>
 #include <cstdlib>
-#include <fstream>
+#include <memory>
+#include <system_error>
 
+#include "client/download.hpp"
+#include "common/atomic_file.hpp"
 #include "common/data_uri.hpp"
-#include "http_download.hpp"
+#include "inferencesh/errors.hpp"
 #include "infsh/errors.hpp"
+#include "infsh/version.hpp"
 #include "sha256.hpp"
 
 namespace infsh {
@@ -56,7 +61,58 @@ void make_directories(const std::filesystem::path& dir) {
     throw FileError("cannot create the cache directory " + dir.string() + ": " + error.message());
 }
 
-bool is_temporary(const std::filesystem::path& path) { return path.extension() == ".tmp"; }
+// One pool of connections for the File downloads of the process: the client library's
+// transport with its defaults (TLS verified against the system's CAs, curl's proxy variables).
+inferencesh::Transport& download_transport() {
+  static const std::shared_ptr<inferencesh::Transport> transport =
+      inferencesh::make_curl_transport();
+  return *transport;
+}
+
+// A transport message starts "GET <url>: "; the FileError names the URL already.
+std::string reason_of(const std::string& message, const std::string& shown) {
+  const std::string prefix = "GET " + shown + ": ";
+  return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+}
+
+void download_to(const std::string& url, const std::filesystem::path& destination,
+                 const FileResolveOptions& options) {
+  namespace client = inferencesh::detail;
+  client::DownloadRequest request;
+  request.url = url;
+  request.headers.emplace_back("User-Agent", std::string("inferencesh-cpp-infsh/") + kVersion);
+  // No api_key: an app never sends one with the files it fetches, whatever the host.
+  request.connect_timeout = options.connect_timeout;
+  request.attempt_timeout = options.timeout;
+  request.max_bytes = options.max_bytes;
+  const int attempts = std::max(options.attempts, 1);
+  request.retry.max_retries = attempts - 1;
+  request.retry.initial_backoff = options.retry_delay;
+  request.retry.max_backoff = options.retry_delay;
+  request.retry.multiplier = 1.0;
+  // Flushed to disk: a cache entry is reused later without being checked.
+  request.durability = inferencesh::common::Durability::sync;
+  request.hide_queries = true;
+  request.target = [&destination](const std::string&, const inferencesh::Headers&) {
+    return destination;
+  };
+  int made = 1;
+  request.on_retry = [&made](const std::string&, std::chrono::milliseconds) { ++made; };
+
+  const std::string shown = client::url_without_query(url);
+  std::string reason;
+  try {
+    client::download(download_transport(), request, {});
+    return;
+  } catch (const inferencesh::ApiError& e) {
+    reason = "HTTP status " + std::to_string(e.status());
+  } catch (const inferencesh::Error& e) {
+    reason = reason_of(e.what(), shown);
+  }
+  throw FileError("downloading " + shown + " failed" +
+                  (made > 1 ? " after " + std::to_string(made) + " attempts" : std::string()) +
+                  ": " + reason);
+}
 
 }  // namespace
 
@@ -96,7 +152,8 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
   if (std::filesystem::is_directory(dir, error)) {
     std::filesystem::path first;
     for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-      if (!entry.is_regular_file(error) || is_temporary(entry.path())) continue;
+      if (!entry.is_regular_file(error) || inferencesh::common::is_temporary_path(entry.path()))
+        continue;
       if (first.empty() || entry.path() < first) first = entry.path();
     }
     if (!first.empty()) return first;
@@ -111,22 +168,12 @@ std::filesystem::path resolve_data_uri(const std::string& uri, const FileResolve
   if (extension == ".jpe") extension = ".jpg";
   make_directories(dir);
   auto destination = dir / ("file" + extension);
-  static std::atomic<unsigned> counter{0};
-  const std::filesystem::path temporary = destination.string() + "." + std::to_string(::getpid()) +
-                                          "." + std::to_string(counter.fetch_add(1)) + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(decoded->bytes.data(), static_cast<std::streamsize>(decoded->bytes.size()));
-    if (!out) {
-      std::filesystem::remove(temporary, error);
-      throw FileError("cannot write " + temporary.string());
-    }
-  }
-  std::filesystem::rename(temporary, destination, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw FileError("cannot move " + temporary.string() + " into place: " + error.message());
+  try {
+    // Flushed to disk: a cache entry is reused later without being checked.
+    inferencesh::common::write_file_atomically(destination, decoded->bytes,
+                                               inferencesh::common::Durability::sync);
+  } catch (const std::system_error& e) {
+    throw FileError(std::string("cannot cache the data URI: ") + e.what());
   }
   return destination;
 }

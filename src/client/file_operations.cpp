@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "common/media_types.hpp"
 #include "common/percent_encoding.hpp"
@@ -162,6 +163,89 @@ std::optional<std::string> content_disposition_file_name(std::string_view header
     }
   }
   return plain;
+}
+
+bool is_http_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string scheme(url.substr(0, scheme_end));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto host = url.substr(scheme_end + 3);
+  return (scheme == "http" || scheme == "https") && !host.empty() && host.find_first_of("/?#") != 0;
+}
+
+namespace {
+
+// RFC 3986 5.2.4: "/a/b/../c/./d" → "/a/c/d".
+std::string remove_dot_segments(std::string_view path) {
+  std::vector<std::string_view> kept;
+  std::size_t at = 0;
+  while (at <= path.size()) {
+    auto end = path.find('/', at);
+    if (end == std::string_view::npos) end = path.size();
+    const auto segment = path.substr(at, end - at);
+    const bool last = end == path.size();
+    if (segment == "..") {
+      if (kept.size() > 1) kept.pop_back();
+      if (last) kept.emplace_back();
+    } else if (segment == ".") {
+      if (last) kept.emplace_back();
+    } else {
+      kept.push_back(segment);
+    }
+    at = end + 1;
+  }
+  std::string result;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (i > 0) result += '/';
+    result += kept[i];
+  }
+  return result.empty() || result.front() != '/' ? "/" + result : result;
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_redirect(std::string_view base, std::string_view location) {
+  location = location.substr(0, location.find('#'));
+  while (!location.empty() && (location.front() == ' ' || location.front() == '\t')) {
+    location.remove_prefix(1);
+  }
+  base = base.substr(0, base.find('#'));
+  const auto colon = location.find(':');
+  const auto delimiter = location.find_first_of("/?");
+  std::string resolved;
+  if (colon != std::string_view::npos &&
+      (delimiter == std::string_view::npos || colon < delimiter)) {
+    resolved = std::string(location);  // has a scheme of its own
+  } else {
+    const auto scheme_end = base.find("://");
+    if (scheme_end == std::string_view::npos) return std::nullopt;
+    const auto authority_end = base.find_first_of("/?", scheme_end + 3);
+    const auto origin = base.substr(0, authority_end);
+    const auto rest =
+        authority_end == std::string_view::npos ? std::string_view() : base.substr(authority_end);
+    const auto path = rest.substr(0, rest.find('?'));
+    if (location.substr(0, 2) == "//") {
+      resolved = std::string(base.substr(0, scheme_end + 1)) + std::string(location);
+    } else if (!location.empty() && location.front() == '/') {
+      const auto query = location.find('?');
+      resolved = std::string(origin) + remove_dot_segments(location.substr(0, query)) +
+                 std::string(query == std::string_view::npos ? "" : location.substr(query));
+    } else if (location.empty() || location.front() == '?') {
+      resolved = std::string(origin) + std::string(path.empty() ? "/" : path) +
+                 std::string(location.empty() ? rest.substr(path.size()) : location);
+    } else {
+      const auto directory = path.substr(0, path.rfind('/') + 1);
+      const auto query = location.find('?');
+      const std::string joined =
+          std::string(directory.empty() ? "/" : directory) + std::string(location.substr(0, query));
+      resolved = std::string(origin) + remove_dot_segments(joined) +
+                 std::string(query == std::string_view::npos ? "" : location.substr(query));
+    }
+  }
+  if (!is_http_url(resolved)) return std::nullopt;
+  return resolved;
 }
 
 bool same_origin(std::string_view url, std::string_view base_url) {

@@ -52,4 +52,12 @@ std::optional<std::string> content_disposition_file_name(std::string_view header
 /// only when it shares the API base URL's origin.
 bool same_origin(std::string_view url, std::string_view base_url);
 
+/// True for an absolute http:// or https:// URL (the scheme in any case) with a host.
+bool is_http_url(std::string_view url);
+
+/// Where a redirect from `base` with this Location leads (RFC 3986 reference resolution:
+/// absolute, "//host/...", "/path", "?query" and relative paths; the fragment dropped), or
+/// nullopt when that is not an http(s) URL.
+std::optional<std::string> resolve_redirect(std::string_view base, std::string_view location);
+
 }  // namespace inferencesh::detail

@@ -1,14 +1,13 @@
 #include "file_transfer.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <random>
 #include <system_error>
 
 #include "api_response.hpp"
 #include "common/base64.hpp"
 #include "common/data_uri.hpp"
+#include "download.hpp"
 #include "file_operations.hpp"
 #include "inferencesh/errors.hpp"
 #include "retry_policy.hpp"
@@ -64,14 +63,6 @@ HttpResponse put_content(const ClientCore& core, const UploadSource& source, con
     };
   }
   return core.transport().send(request, options.cancel);
-}
-
-std::string random_suffix() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  std::string suffix;
-  for (int i = 0; i < 10; ++i) suffix.push_back(kDigits[generator() % 36]);
-  return suffix;
 }
 
 }  // namespace
@@ -167,81 +158,45 @@ FileRef upload_file(const ClientCore& core, const UploadSource& source,
 
 fs::path download_file(const ClientCore& core, const std::string& uri, const std::string& name_hint,
                        const fs::path& destination, const DownloadOptions& options) {
-  if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
+  if (!is_http_url(uri)) {
     throw InvalidArgumentError("files.download: \"" + preview(uri) + "\" is not an http(s) URL");
   }
-  HttpRequest request;
+  DownloadRequest request;
   request.url = uri;
+  request.headers.emplace_back("User-Agent", core.options().user_agent);
+  request.api_key = core.options().api_key;
+  request.base_url = core.options().base_url;
   request.connect_timeout = core.options().connect_timeout;
   request.idle_timeout = core.options().wait.stream_idle_timeout;
-  request.headers.emplace_back("User-Agent", core.options().user_agent);
-  if (same_origin(uri, core.options().base_url) && !core.options().api_key.empty()) {
-    request.headers.emplace_back("Authorization", "Bearer " + core.options().api_key);
-  }
-
-  auto stream = core.transport().open(request, options.cancel);
-  if (stream->status() < 200 || stream->status() >= 300) {
-    HttpResponse response;
-    response.status = stream->status();
-    response.headers = stream->headers();
-    std::string chunk;
-    while (response.body.size() < 65536 && stream->next(chunk)) response.body += chunk;
-    throw_api_error(response, "GET", uri, core.options().api_key);
-  }
-
-  std::error_code error;
-  fs::path target = destination;
-  const bool into_directory = fs::is_directory(destination, error) ||
-                              (!destination.empty() && destination.string().back() == '/');
-  if (into_directory) {
-    fs::create_directories(destination, error);
-    std::string name = name_hint;
-    if (auto header = find_header(stream->headers(), "Content-Disposition")) {
-      if (auto from_header = content_disposition_file_name(*header)) name = *from_header;
+  request.retry = core.options().retry;
+  request.on_progress = options.on_progress;
+  request.on_retry = [&core](const std::string& reason, std::chrono::milliseconds delay) {
+    core.log(LogLevel::warning, "downloading a file failed (" + reason + "); retrying in " +
+                                    std::to_string(delay.count()) + " ms");
+  };
+  request.target = [&](const std::string& url, const Headers& headers) {
+    std::error_code error;
+    fs::path target = destination;
+    const bool into_directory = fs::is_directory(destination, error) ||
+                                (!destination.empty() && destination.string().back() == '/');
+    if (into_directory) {
+      fs::create_directories(destination, error);
+      std::string name = name_hint;
+      if (auto header = find_header(headers, "Content-Disposition")) {
+        if (auto from_header = content_disposition_file_name(*header)) name = *from_header;
+      }
+      if (name.empty()) name = url_file_name(url);
+      target = destination / safe_file_name(name);
+    } else if (!target.parent_path().empty() && !fs::is_directory(target.parent_path(), error)) {
+      throw InvalidArgumentError("files.download: the directory " + target.parent_path().string() +
+                                 " does not exist");
     }
-    if (name.empty()) name = url_file_name(uri);
-    target = destination / safe_file_name(name);
-  } else if (!target.parent_path().empty() && !fs::is_directory(target.parent_path(), error)) {
-    throw InvalidArgumentError("files.download: the directory " + target.parent_path().string() +
-                               " does not exist");
-  }
-  if (!options.overwrite && fs::exists(target, error)) {
-    throw InvalidArgumentError("files.download: " + target.string() + " already exists");
-  }
-
-  const fs::path partial = target.string() + ".part-" + random_suffix();
-  std::uint64_t total = 0;
-  if (auto length = find_header(stream->headers(), "Content-Length")) {
-    try {
-      total = std::stoull(*length);
-    } catch (const std::exception&) {
-      total = 0;
+    if (!options.overwrite && fs::exists(target, error)) {
+      throw InvalidArgumentError("files.download: " + target.string() + " already exists");
     }
-  }
-  try {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("files.download: cannot create " + partial.string());
-    std::uint64_t written = 0;
-    std::string chunk;
-    while (stream->next(chunk)) {
-      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      if (!out) throw Error("files.download: writing " + partial.string() + " failed");
-      written += chunk.size();
-      if (options.on_progress) options.on_progress(written, total);
-    }
-    out.close();
-    if (!out) throw Error("files.download: writing " + partial.string() + " failed");
-    if (total != 0 && written != total) {
-      throw ConnectionError("files.download: received " + std::to_string(written) + " of " +
-                                std::to_string(total) + " bytes",
-                            true);
-    }
-    fs::rename(partial, target);
-  } catch (...) {
-    fs::remove(partial, error);
-    throw;
-  }
-  return target;
+    return target;
+  };
+  return download(core.transport(), request, options.cancel);
 }
 
 }  // namespace inferencesh::detail

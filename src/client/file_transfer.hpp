@@ -31,9 +31,10 @@ UploadSource source_from_bytes(std::string bytes);
 FileRef upload_file(const ClientCore& core, const UploadSource& source,
                     const UploadFileOptions& options);
 
-/// GET `uri` into `destination` (a directory, or a file path), through a temporary file that
-/// is renamed into place once complete. `name_hint` names the file inside a directory when the
-/// server gives no Content-Disposition name.
+/// GET `uri` into `destination` (a directory, or a file path) through download(): redirects
+/// followed (the API key only ever to the API's origin), retried as API calls are, the file
+/// renamed into place once complete. `name_hint` names the file inside a directory when the
+/// server gives no Content-Disposition name; else the name comes from the URL the bytes came from.
 std::filesystem::path download_file(const ClientCore& core, const std::string& uri,
                                     const std::string& name_hint,
                                     const std::filesystem::path& destination,

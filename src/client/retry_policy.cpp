@@ -6,11 +6,6 @@
 
 namespace inferencesh::detail {
 
-bool is_retryable_status(int status) noexcept {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
-}
-
 std::chrono::milliseconds backoff_delay(const RetryOptions& options, int retry,
                                         double random01) noexcept {
   const double initial =

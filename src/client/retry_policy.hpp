@@ -3,12 +3,13 @@
 #include <chrono>
 #include <optional>
 
+#include "common/retryable_status.hpp"
 #include "inferencesh/client_options.hpp"
 
 namespace inferencesh::detail {
 
-/// Statuses worth another attempt: 408, 429, 500, 502, 503, 504.
-bool is_retryable_status(int status) noexcept;
+/// Statuses worth another attempt: the rule every repeated request of the SDK follows.
+using common::is_retryable_status;
 
 /// Exponential backoff with jitter for retry number `retry` (0 for the first retry):
 /// base = min(max_backoff, initial_backoff * multiplier^retry), delay in [base/2, base],

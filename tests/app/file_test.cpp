@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <regex>
 #include <string>
+#include <thread>
 
 #include <infsh/infsh.hpp>
 
@@ -212,6 +214,83 @@ TEST_CASE("redirects are followed to the file") {
   const File file = File::from_uri(server.base_url() + "/old", fast_options(cache));
   CHECK(infsh::testing::read_file(file.path) == "moved here");
   CHECK(file.filename == "old");  // the cache is keyed by the URL asked for
+}
+
+TEST_CASE("a File download retries only the statuses the client retries") {
+  TempDir cache;
+  // Server errors the client's rule does not retry: repeating the request cannot help.
+  for (const int status : {501, 505}) {
+    ScriptedServer server([status](const RecordedRequest&) { return Reply::status(status); });
+    const std::string url = server.base_url() + "/unsupported.txt";
+    CHECK_THROWS_WITH(File::from_uri(url, fast_options(cache)),
+                      Catch::Contains("HTTP status " + std::to_string(status)));
+    CHECK(server.request_count() == 1);
+  }
+  CHECK(files_under(cache.path()).empty());
+}
+
+TEST_CASE("a File download does not wait for a Retry-After past the client's limit") {
+  TempDir cache;
+  ScriptedServer server(
+      [](const RecordedRequest&) { return Reply::status(503).header("Retry-After", "3600"); });
+  CHECK_THROWS_WITH(File::from_uri(server.base_url() + "/busy.txt", fast_options(cache)),
+                    Catch::Contains("HTTP status 503"));
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE(
+    "a File download never sends an API key, even to the API's own host or after a redirect") {
+  TempDir cache;
+  ScriptedServer cdn(
+      [](const RecordedRequest&) { return Reply::status(200).body("from the cdn"); });
+  ScriptedServer api([&cdn](const RecordedRequest& request) {
+    if (request.path == "/direct.txt") return Reply::status(200).body("direct");
+    return Reply::status(302).header("Location", cdn.base_url() + "/moved.txt");
+  });
+  // What a client in the same process would pick up: the app library must not.
+  ScopedEnv key("INFERENCE_API_KEY", "sk-app-process-key");
+  ScopedEnv base("INFERENCE_API_BASE_URL", api.base_url());
+  CHECK(infsh::testing::read_file(
+            File::from_uri(api.base_url() + "/direct.txt", fast_options(cache)).path) == "direct");
+  CHECK(infsh::testing::read_file(
+            File::from_uri(api.base_url() + "/redirected.txt", fast_options(cache)).path) ==
+        "from the cdn");
+  REQUIRE(api.request_count() == 2);
+  REQUIRE(cdn.request_count() == 1);
+  for (const auto& request : api.requests()) CHECK_FALSE(request.header("Authorization"));
+  CHECK_FALSE(cdn.requests()[0].header("Authorization"));
+}
+
+TEST_CASE("a File download in progress is a temporary file beside its place, gone when it fails") {
+  TempDir cache;
+  ScriptedServer server([](const RecordedRequest&) {
+    return Reply::status(200).header("Content-Length", "100").send("partial").stall();
+  });
+  auto options = fast_options(cache);
+  options.attempts = 1;
+  options.timeout = 120s;  // the test ends the download by stopping the server
+  std::thread download([&] {
+    CHECK_THROWS_AS(File::from_uri(server.base_url() + "/images/cat.png", options),
+                    infsh::FileError);
+  });
+  // The one naming rule of temporary files: "<name>.<12 random characters>.tmp".
+  const std::regex temporary_name(R"(cat\.png\.[0-9a-z]{12}\.tmp)");
+  std::vector<std::string> during;
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (during.empty() && std::chrono::steady_clock::now() < give_up) {
+    during = files_under(cache.path());
+    if (during.empty()) std::this_thread::sleep_for(10ms);
+  }
+  server.stop();
+  download.join();
+  REQUIRE(during.size() == 1);
+  const auto name = std::filesystem::path(during[0]);
+  CHECK(name.parent_path() ==
+        infsh::detail::url_cache_path(server.base_url() + "/images/cat.png", cache.path())
+            .parent_path()
+            .lexically_relative(cache.path()));
+  CHECK(std::regex_match(name.filename().string(), temporary_name));
+  CHECK(files_under(cache.path()).empty());
 }
 
 TEST_CASE("a base64 data URI is decoded into the cache and reused") {

@@ -361,3 +361,50 @@ TEST_CASE("a download to an explicit path, with and without overwrite", "[files]
                     Catch::Contains("does not exist"));
   CHECK_THROWS_WITH(client.files.download("ftp://x/y", dir.path), Catch::Contains("http(s)"));
 }
+
+TEST_CASE("a download answered with a retryable status is tried again, as API calls are",
+          "[files]") {
+  TempDir dir;
+  int calls = 0;
+  ScriptedServer server([&calls](const auto&) {
+    return ++calls == 1 ? Reply::status(503) : Reply::status(200).body("second time lucky");
+  });
+  auto client = inf::inference(inf::testing::test_options(server));
+  const auto written = client.files.download(server.base_url() + "/f.txt", dir.path / "f.txt");
+  CHECK(read(written) == "second time lucky");
+  CHECK(server.request_count() == 2);
+}
+
+TEST_CASE("a download follows redirects, and the API key stays with the API's host", "[files]") {
+  TempDir dir;
+  ScriptedServer cdn([](const auto&) { return Reply::status(200).body("cdn bytes"); });
+  ScriptedServer api([&cdn](const auto& request) {
+    if (request.path == "/files/1/content") return Reply::status(307).header("Location", "/f/1");
+    return Reply::status(302).header("Location", cdn.base_url() + "/u/cat.png?sig=abc");
+  });
+  auto client = inf::inference(inf::testing::test_options(api));
+  const auto written = client.files.download(api.base_url() + "/files/1/content", dir.path);
+  CHECK(written == dir.path / "cat.png");  // named after where the bytes came from
+  CHECK(read(written) == "cdn bytes");
+  REQUIRE(api.request_count() == 2);
+  CHECK(api.requests()[0].header("authorization") == "Bearer " + std::string(kTestApiKey));
+  CHECK(api.requests()[1].header("authorization") == "Bearer " + std::string(kTestApiKey));
+  REQUIRE(cdn.request_count() == 1);
+  CHECK(cdn.requests()[0].target == "/u/cat.png?sig=abc");
+  CHECK_FALSE(cdn.requests()[0].header("authorization").has_value());
+}
+
+TEST_CASE("a download is never redirected away from http(s) nor without end", "[files]") {
+  TempDir dir;
+  ScriptedServer server([](const auto& request) {
+    if (request.path == "/to-file")
+      return Reply::status(302).header("Location", "file:///etc/passwd");
+    return Reply::status(302).header("Location", "/loop");
+  });
+  auto client = inf::inference(inf::testing::test_options(server));
+  CHECK_THROWS_WITH(client.files.download(server.base_url() + "/to-file", dir.path / "a"),
+                    Catch::Contains("http(s)"));
+  CHECK_THROWS_WITH(client.files.download(server.base_url() + "/loop", dir.path / "b"),
+                    Catch::Contains("redirects"));
+  CHECK(fs::is_empty(dir.path));
+}

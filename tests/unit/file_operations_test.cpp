@@ -84,3 +84,25 @@ TEST_CASE("the API key goes only to the API's own origin", "[files]") {
       detail::same_origin("https://api.inference.sh@evil.example/f", "https://api.inference.sh"));
   CHECK_FALSE(detail::same_origin("not a url", "https://api.inference.sh"));
 }
+
+TEST_CASE("a redirect's Location is resolved against the URL it answered", "[files]") {
+  const std::string base = "https://api.example.com/files/a/content?token=t#frag";
+  CHECK(detail::resolve_redirect(base, "https://cdn.example.com/x.png?sig=1") ==
+        "https://cdn.example.com/x.png?sig=1");
+  CHECK(detail::resolve_redirect(base, "HTTP://cdn.example.com/x") == "HTTP://cdn.example.com/x");
+  CHECK(detail::resolve_redirect(base, "//cdn.example.com/x") == "https://cdn.example.com/x");
+  CHECK(detail::resolve_redirect(base, "/other/./b/../c?q=1#f") ==
+        "https://api.example.com/other/c?q=1");
+  CHECK(detail::resolve_redirect(base, "raw") == "https://api.example.com/files/a/raw");
+  CHECK(detail::resolve_redirect(base, "../../up") == "https://api.example.com/up");
+  CHECK(detail::resolve_redirect(base, "../../../../up") == "https://api.example.com/up");
+  CHECK(detail::resolve_redirect(base, "?token=u") ==
+        "https://api.example.com/files/a/content?token=u");
+  CHECK(detail::resolve_redirect("http://h:8080", "x") == "http://h:8080/x");
+  CHECK_FALSE(detail::resolve_redirect(base, "file:///etc/passwd"));
+  CHECK_FALSE(detail::resolve_redirect(base, "ftp://example.com/x"));
+  CHECK_FALSE(detail::resolve_redirect(base, "javascript:alert(1)"));
+  CHECK(detail::is_http_url("https://h/x"));
+  CHECK_FALSE(detail::is_http_url("https:///x"));
+  CHECK_FALSE(detail::is_http_url("mailto:x@y"));
+}

@@ -131,9 +131,8 @@ fs::path FileStore::bytes_path(std::string_view id) const {
   return files_dir_ / std::string(id);
 }
 
-fs::path FileStore::new_upload_path(std::string_view id) const {
-  if (!valid_id(id)) throw std::invalid_argument("not a file id");
-  return uploads_dir_ / (std::string(id) + "." + new_secret().substr(0, 12) + ".part");
+common::AtomicFile FileStore::new_upload(std::string_view id) const {
+  return common::AtomicFile(bytes_path(id), common::Durability::sync, uploads_dir_);
 }
 
 FileRecord FileStore::insert(FileRecord record) {
@@ -232,14 +231,19 @@ bool FileStore::remove(std::string_view id) {
   return removed;
 }
 
-FileStore::UploadEnd FileStore::complete_upload(std::string_view id, const fs::path& part,
+FileStore::UploadEnd FileStore::complete_upload(std::string_view id, common::AtomicFile& part,
                                                 std::uint64_t size,
                                                 const std::string& received_content_type,
                                                 FileRecord& file) {
-  std::error_code error;
   if (!valid_id(id)) {
-    fs::remove(part, error);
+    part.discard();
     return UploadEnd::deleted;
+  }
+  try {
+    part.sync_to_disk();  // before the lock: flushing a large file takes a while
+  } catch (const std::system_error& e) {
+    part.discard();
+    throw std::runtime_error("storing the upload failed: " + e.code().message());
   }
   // Under the database lock from the check to the update: deletes and other uploads of the
   // same file wait, so a deleted file never gets bytes back and a completed one never gets
@@ -247,18 +251,18 @@ FileStore::UploadEnd FileStore::complete_upload(std::string_view id, const fs::p
   auto lock = db_.lock();
   auto record = find_locked(id);
   if (!record) {
-    fs::remove(part, error);
+    part.discard();
     return UploadEnd::deleted;
   }
   if (record->uploaded) {
-    fs::remove(part, error);
+    part.discard();
     file = std::move(*record);
     return UploadEnd::already_uploaded;
   }
-  fs::rename(part, bytes_path(id), error);
-  if (error) {
-    fs::remove(part, error);
-    throw std::runtime_error("storing the upload failed: " + error.message());
+  try {
+    part.commit();
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("storing the upload failed: " + e.code().message());
   }
   if (record->content_type.empty() && valid_content_type(received_content_type)) {
     record->content_type = received_content_type;

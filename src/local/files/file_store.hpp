@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "store/sqlite_database.hpp"
 
 namespace infsh::local {
@@ -69,8 +70,9 @@ class FileStore {
 
   /// Where a file's bytes are (whether or not they exist yet). `id` must be valid.
   std::filesystem::path bytes_path(std::string_view id) const;
-  /// A fresh path for an upload in progress, next to (on the same filesystem as) the bytes.
-  std::filesystem::path new_upload_path(std::string_view id) const;
+  /// A fresh file for an upload in progress: in the uploads directory (on the bytes'
+  /// filesystem, emptied at start-up), becoming the file's bytes on complete_upload().
+  inferencesh::common::AtomicFile new_upload(std::string_view id) const;
 
   /// What complete_upload() did.
   enum class UploadEnd {
@@ -79,11 +81,11 @@ class FileStore {
     already_uploaded  ///< another upload completed first; the content stays as it was
   };
 
-  /// Makes a completely received upload the file's content: renames `part` into place and
-  /// records the size and, when none was declared, `received_content_type`. An upload URL
-  /// works once: unless the file is still waiting for its content, `part` is removed and the
+  /// Makes a completely received upload the file's content: commits `part` (flushed to disk)
+  /// and records the size and, when none was declared, `received_content_type`. An upload URL
+  /// works once: unless the file is still waiting for its content, `part` is discarded and the
   /// file is left as it is. `file` receives the record as it is afterwards (when it exists).
-  UploadEnd complete_upload(std::string_view id, const std::filesystem::path& part,
+  UploadEnd complete_upload(std::string_view id, inferencesh::common::AtomicFile& part,
                             std::uint64_t size, const std::string& received_content_type,
                             FileRecord& file);
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 namespace infsh::local {
@@ -28,12 +29,7 @@ class UploadReceiver final : public BodyReader,
         log_(log),
         file_(std::move(file)),
         content_type_(std::move(content_type)),
-        settings_(std::move(settings)),
-        part_(store_.new_upload_path(file_.id)) {}
-
-  ~UploadReceiver() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
+        settings_(std::move(settings)) {}
 
   // ---- event loop ---------------------------------------------------------------------------
 
@@ -75,32 +71,28 @@ class UploadReceiver final : public BodyReader,
   // ---- I/O thread -------------------------------------------------------------------------
 
   bool open_part() {
-    if (fd_ >= 0) return true;
-    fd_ = ::open(part_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) failure_ = std::string("cannot create the upload file: ") + std::strerror(errno);
-    return fd_ >= 0;
+    if (part_) return true;
+    try {
+      part_.emplace(store_.new_upload(file_.id));
+    } catch (const std::system_error& e) {
+      failure_ = "cannot create the upload file: " + e.code().message();
+    } catch (const std::invalid_argument& e) {  // not a file id: the record never was stored
+      failure_ = std::string("cannot create the upload file: ") + e.what();
+    }
+    return part_.has_value();
   }
 
   void write(const std::string& bytes) {
     if (!failure_.empty() || !open_part()) return;
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        failure_ = std::string("writing the upload failed: ") + std::strerror(errno);
-        return;
-      }
-      done += static_cast<std::size_t>(n);
+    try {
+      part_->write(bytes);
+    } catch (const std::system_error& e) {
+      failure_ = "writing the upload failed: " + e.code().message();
     }
   }
 
   Response complete() {
     if (failure_.empty()) open_part();  // an empty upload still gets its (empty) file
-    if (fd_ >= 0 && ::close(fd_) != 0 && failure_.empty()) {
-      failure_ = std::string("writing the upload failed: ") + std::strerror(errno);
-    }
-    fd_ = -1;
     if (!failure_.empty()) {
       discard();
       log_.error("upload of " + file_.id + " failed: " + failure_);
@@ -108,7 +100,7 @@ class UploadReceiver final : public BodyReader,
     }
     try {
       FileRecord stored;
-      switch (store_.complete_upload(file_.id, part_, received_, content_type_, stored)) {
+      switch (store_.complete_upload(file_.id, *part_, received_, content_type_, stored)) {
         case FileStore::UploadEnd::deleted:
           return api_error(404, "file " + file_.id + " was deleted during the upload");
         case FileStore::UploadEnd::already_uploaded:
@@ -124,12 +116,7 @@ class UploadReceiver final : public BodyReader,
     }
   }
 
-  void discard() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    std::error_code ignored;
-    fs::remove(part_, ignored);  // a broken upload leaves nothing behind
-  }
+  void discard() { part_.reset(); }  // a broken upload leaves nothing behind
 
   FileStore& store_;
   SerialExecutor& io_;
@@ -137,11 +124,10 @@ class UploadReceiver final : public BodyReader,
   const FileRecord file_;
   const std::string content_type_;
   const UploadSettings settings_;
-  const fs::path part_;
 
   std::uint64_t received_ = 0;  // event loop; read by the I/O thread after end()
-  int fd_ = -1;                 // I/O thread
-  std::string failure_;         // I/O thread
+  std::optional<inferencesh::common::AtomicFile> part_;  // I/O thread
+  std::string failure_;                                  // I/O thread
 };
 
 class FileSource final : public BodySource, public std::enable_shared_from_this<FileSource> {

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "common/retryable_status.hpp"
 #include "inferencesh/errors.hpp"
 #include "inferencesh/version.hpp"
 #include "support/id_generator.hpp"
@@ -36,8 +37,6 @@ std::optional<std::chrono::milliseconds> retry_after(const inferencesh::HttpResp
   if (error != std::errc() || end != value->data() + value->size()) return std::nullopt;
   return std::chrono::seconds(std::min(seconds, 86400u));
 }
-
-bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
 }  // namespace
 
@@ -181,7 +180,7 @@ WebhookDeliverer::Verdict WebhookDeliverer::attempt(const Delivery& delivery,
       log_.debug("webhook to " + where + " delivered" + attempt_text);
       return Verdict::delivered;
     }
-    if (retryable(response.status)) {
+    if (inferencesh::common::is_retryable_status(response.status)) {
       delay = retry_after(response).value_or(std::chrono::milliseconds(0));
       log_.info("webhook to " + where + " answered " + std::to_string(response.status) +
                 attempt_text);
