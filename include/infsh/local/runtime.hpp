@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "infsh/local/app.hpp"
+#include "infsh/local/app_program.hpp"
 
 namespace infsh::local {
 
@@ -31,19 +32,6 @@ std::string_view to_string(LogLevel level) noexcept;
 /// Receives the runtime's log lines. Called from the event loop and worker threads, possibly at
 /// the same time. Never given the API key.
 using LogSink = std::function<void(LogLevel level, std::string_view message)>;
-
-/// An app program to host (`infsh-local --app NAME=PATH`): a program written with the app
-/// library (or any program speaking docs/worker-protocol.md), run as `PATH worker`, one process
-/// per warm instance.
-struct AppProgram {
-  std::string name;  ///< "namespace/name", as clients call it
-  std::string path;  ///< the program; relative paths are taken from the current directory
-};
-
-/// Splits "ns/name=path/to/program" (the value of --app) into an AppProgram. Throws
-/// std::invalid_argument naming `spec` when it has no '=' or an empty side. The name and the
-/// file are checked when the Runtime is built.
-AppProgram parse_app_program(std::string_view spec);
 
 /// Configuration of a Runtime. Aggregate: set what you need.
 struct RuntimeOptions {

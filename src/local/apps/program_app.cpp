@@ -11,7 +11,7 @@
 
 #include "apps/worker_messages.hpp"
 #include "apps/worker_process.hpp"
-#include "infsh/local/runtime.hpp"
+#include "infsh/local/app_program.hpp"
 #include "support/id_generator.hpp"
 #include "tasks/task_files.hpp"
 
