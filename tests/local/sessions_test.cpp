@@ -4,6 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "local_runtime_fixture.hpp"
@@ -26,6 +31,57 @@ json new_session(const std::string& app, int timeout) {
 std::string error_code(const RawResponse& response) {
   return response.json().at("error").at("code").get<std::string>();
 }
+
+// Holds runs until opened.
+class Gate {
+ public:
+  void open() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mutex_);
+    opened_.wait(lock, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable opened_;
+  bool open_ = false;
+};
+
+// An in-process app whose instance cannot be reused once it has run, and throws when asked why
+// (AppInstance::lost_reason is app code like any other). Its runs wait for the gate.
+class LosingApp final : public infsh::local::App {
+ public:
+  explicit LosingApp(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  std::unique_ptr<infsh::local::AppInstance> setup(const json&,
+                                                   infsh::local::AppContext&) override {
+    return std::make_unique<Instance>(gate_);
+  }
+
+ private:
+  class Instance final : public infsh::local::AppInstance {
+   public:
+    explicit Instance(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+    json run(const std::string&, const json&, infsh::local::AppContext&) override {
+      gate_->wait();
+      ran_ = true;
+      return {{"ran", true}};
+    }
+    bool reusable() const noexcept override { return !ran_; }
+    std::string lost_reason() const override { throw std::runtime_error("no reason to give"); }
+
+   private:
+    std::shared_ptr<Gate> gate_;
+    std::atomic<bool> ran_{false};
+  };
+
+  std::shared_ptr<Gate> gate_;
+};
 
 }  // namespace
 
@@ -270,4 +326,37 @@ TEST_CASE("a session handle runs its calls in the session and ends it on scope e
     CHECK(session.info().idle_timeout == 30);
   }
   CHECK(client.sessions.get(id).status == "ended");
+}
+
+TEST_CASE("a session whose instance is lost without a reason still ends its call, and the next "
+          "call runs") {
+  LocalRuntime local;
+  const auto gate = std::make_shared<Gate>();
+  local.runtime().apps().add("test/losing", std::make_shared<LosingApp>(gate));
+  auto client = local.client();
+  const json call = {{"app", "test/losing"}, {"input", json::object()}};
+  json first_call = call;
+  first_call["session"] = "new";
+  const inf::Task first = client.tasks.run(first_call, {.wait = false});
+  json second_call = call;
+  second_call["session"] = first.session_id;
+  const inf::Task second = client.tasks.run(second_call, {.wait = false});
+  CHECK(client.tasks.get(second.id).status == inf::TaskStatus::queued);  // behind the first
+  gate->open();
+
+  // The first call ran: it completes, and its session is lost with it.
+  REQUIRE(wait_until([&] { return client.tasks.get(first.id).status == inf::TaskStatus::completed; }));
+  CHECK(client.tasks.get(first.id).output == json{{"ran", true}});
+  const inf::Session lost = client.sessions.get(first.session_id);
+  CHECK(lost.status == "ended");
+  CHECK(lost.raw.at("error").at("code") == "WORKER_LOST");
+  CHECK_THAT(lost.raw.at("error").at("message").get<std::string>(),
+             Catch::Contains("it cannot be reused"));
+  // The call waiting behind it is not left queued: it runs, and fails with the session's loss.
+  REQUIRE(wait_until([&] { return client.tasks.get(second.id).status == inf::TaskStatus::failed; }));
+  CHECK_THAT(client.tasks.get(second.id).error, Catch::Contains("was lost"));
+  const auto next = http_request(local.port(), "POST", "/apps/run", second_call.dump());
+  CHECK(next.status == 500);
+  CHECK(error_code(next) == "WORKER_LOST");
+  CHECK(local.runtime().stats().active_tasks == 0);
 }

@@ -254,10 +254,16 @@ SessionManager::Lease SessionManager::begin_call(const std::string& id) {
 std::function<void()> SessionManager::end_call(const std::string& id,
                                                std::unique_ptr<AppInstance> instance,
                                                bool succeeded) {
-  // Asked outside the lock: it is app code.
+  // Asked outside the lock: it is app code, which may throw like any other.
   std::string lost_reason;
   if (instance && !instance->reusable()) {
-    lost_reason = instance->lost_reason();
+    try {
+      lost_reason = instance->lost_reason();
+    } catch (const std::exception& e) {
+      log_.warning("session " + id + ": its instance could not say why it was lost: " + e.what());
+    } catch (...) {
+      log_.warning("session " + id + ": its instance could not say why it was lost");
+    }
     if (lost_reason.empty()) lost_reason = "it cannot be reused";
   }
   std::function<void()> next;
@@ -300,6 +306,37 @@ std::function<void()> SessionManager::end_call(const std::string& id,
   }
   released.clear();  // on this worker thread, outside the lock
   return next;
+}
+
+// ---- SessionCall --------------------------------------------------------------------------------
+
+SessionCall::SessionCall(SessionManager& sessions, std::string id)
+    : sessions_(sessions), id_(std::move(id)) {}
+
+SessionCall::~SessionCall() {
+  if (!in_session()) return;
+  try {
+    if (!ended_) end(false);
+    if (next_) next_();
+  } catch (const std::exception& e) {
+    sessions_.log_.error("session " + id_ + ": ending a call failed: " + e.what());
+  } catch (...) {
+    sessions_.log_.error("session " + id_ + ": ending a call failed");
+  }
+}
+
+bool SessionCall::begin() {
+  if (!in_session()) return true;
+  auto lease = sessions_.begin_call(id_);
+  error_ = std::move(lease.error);
+  instance_ = std::move(lease.instance);
+  return lease.active;
+}
+
+void SessionCall::end(bool succeeded) {
+  if (!in_session() || ended_) return;
+  ended_ = true;
+  next_ = sessions_.end_call(id_, std::move(instance_), succeeded);
 }
 
 // ---- the API ------------------------------------------------------------------------------------

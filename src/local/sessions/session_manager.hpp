@@ -66,25 +66,9 @@ class SessionManager {
 
   /// Runs `start` (which queues the call on the worker pool) now if the session is idle, or
   /// after the calls before it. A session that is no longer active runs it at once (the call
-  /// then fails in begin_call()).
+  /// then fails in SessionCall::begin()). Every call submitted is ended by a SessionCall, which
+  /// starts the next one.
   void submit(const std::string& id, std::function<void()> start);
-
-  /// What a call starts with.
-  struct Lease {
-    bool active = false;                    ///< false: the session ended meanwhile
-    std::string error;                      ///< why, when not active
-    std::unique_ptr<AppInstance> instance;  ///< the session's instance; null before its first setup
-  };
-  /// At the start of a call (worker thread): takes the session's instance out while it runs.
-  Lease begin_call(const std::string& id);
-  /// At the end of every call that was submitted (worker thread), before the task reports
-  /// its result: gives the instance back (or releases it when the session ended), counts a
-  /// successful call and slides the expiry. An instance that is not reusable any more is
-  /// released and the session is lost. Returns what starts the next queued call (empty when
-  /// none waits): run it once the task has reported, so calls are seen in order.
-  [[nodiscard]] std::function<void()> end_call(const std::string& id,
-                                               std::unique_ptr<AppInstance> instance,
-                                               bool succeeded);
 
   /// The AppSession DTO; 404 SESSION_NOT_FOUND when unknown.
   nlohmann::json get(const std::string& id) const;
@@ -100,6 +84,7 @@ class SessionManager {
   std::size_t active_count() const;
 
  private:
+  friend class SessionCall;
   using Clock = std::chrono::system_clock;
 
   struct Session {
@@ -126,6 +111,17 @@ class SessionManager {
     std::deque<std::function<void()>> waiting;
   };
 
+  // A call's start (see SessionCall::begin): the session's instance, or why it cannot run.
+  struct Lease {
+    bool active = false;
+    std::string error;
+    std::unique_ptr<AppInstance> instance;
+  };
+  Lease begin_call(const std::string& id);
+  // A call's end (see SessionCall::end): returns what starts the next queued call, if any.
+  std::function<void()> end_call(const std::string& id, std::unique_ptr<AppInstance> instance,
+                                 bool succeeded);
+
   static nlohmann::json to_dto(const Session& session);
   static Session from_dto(const nlohmann::json& dto, std::int64_t seq);
   void persist_locked(const Session& session);
@@ -147,6 +143,48 @@ class SessionManager {
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
   std::int64_t next_seq_ = 1;
   std::unique_ptr<LoopTimer> timer_;
+};
+
+/// One submitted call of a session, on its worker thread: ends the call exactly once however
+/// the scope is left (a return, an exception), so a session is never left busy with its next
+/// calls waiting for ever. Made for an empty id (a task in no session) it does nothing.
+///
+///   SessionCall call(sessions, id);     // first thing in the job, even for a cancelled task
+///   if (!call.begin()) fail the task with call.error(), return;
+///   run on call.instance() ...
+///   call.end(succeeded);                // before the task reports its result
+///   report the task's result;           // the next queued call starts at the scope's end
+class SessionCall {
+ public:
+  SessionCall(SessionManager& sessions, std::string id);
+  /// Ends the call if end() was not reached (not a success; a begun call gives its instance
+  /// back), then starts the next queued call. Never throws: what fails is logged.
+  ~SessionCall();
+  SessionCall(const SessionCall&) = delete;
+  SessionCall& operator=(const SessionCall&) = delete;
+
+  bool in_session() const noexcept { return !id_.empty(); }
+
+  /// Takes the session's instance out while the call runs (instance(); null before the
+  /// session's first setup). False when the session ended meanwhile; error() says why.
+  bool begin();
+  const std::string& error() const noexcept { return error_; }
+  /// The session's instance while the call runs: set it after a setup, run on it.
+  std::unique_ptr<AppInstance>& instance() noexcept { return instance_; }
+
+  /// Ends the call, before the task reports its result (so whoever sees it completed sees the
+  /// session's count): gives the instance back (or releases it when the session ended), counts
+  /// a success and slides the expiry. An instance that is not reusable any more is released
+  /// and the session is lost. The next queued call starts when this object goes away.
+  void end(bool succeeded);
+
+ private:
+  SessionManager& sessions_;
+  std::string id_;
+  std::string error_;
+  std::unique_ptr<AppInstance> instance_;
+  bool ended_ = false;
+  std::function<void()> next_;
 };
 
 }  // namespace infsh::local

@@ -176,9 +176,9 @@ nlohmann::json TaskEngine::create_task(RunRequest request, Answer answer) {
   live_bytes_ += shared_request->size;
   auto start = [this, id, shared_request] {
     if (!workers_.submit([this, id, shared_request] { execute(id, *shared_request); })) {
-      // Shutting down: the task was (or is about to be) cancelled; a session moves on.
-      if (shared_request->session.empty()) return;
-      if (auto next = sessions_.end_call(shared_request->session, nullptr, false)) next();
+      // Shutting down: the task was (or is about to be) cancelled. Its call ends here, so the
+      // session moves on.
+      SessionCall(sessions_, shared_request->session).end(false);
     }
   };
   if (shared_request->session.empty()) {
@@ -310,50 +310,40 @@ std::size_t TaskEngine::active_count() const {
 // ---- running a task (worker thread) -----------------------------------------------------------
 
 void TaskEngine::execute(const std::string& id, const RunRequest& request) {
-  const std::string& session = request.session;
+  // The task's call in its session, ended however this returns. The session's next call starts
+  // when it goes away, after this task has reported its end.
+  SessionCall call(sessions_, request.session);
   std::shared_ptr<CancelSignal> cancel;
   {
     std::lock_guard lock(mutex_);
     const auto it = live_.find(id);
     if (it != live_.end()) cancel = it->second.cancel;
   }
-  if (!cancel) {  // cancelled while queued
-    if (session.empty()) return;
-    if (auto next = sessions_.end_call(session, nullptr, false)) next();
-    return;
-  }
+  if (!cancel) return;  // cancelled while queued
   const auto started = std::chrono::steady_clock::now();
   const std::string key = InstancePool::key_of(*request.app, request.setup);
-  std::unique_ptr<AppInstance> instance;
-  if (!session.empty()) {
-    auto lease = sessions_.begin_call(session);
-    if (!lease.active) {
-      auto next = sessions_.end_call(session, nullptr, false);
-      finish(id, TaskStatus::failed, std::nullopt, lease.error);
-      if (next) next();
-      return;
-    }
-    instance = std::move(lease.instance);
+  if (!call.begin()) {
+    finish(id, TaskStatus::failed, std::nullopt, call.error());
+    return;
   }
+  // A session's instance stays the call's; any other comes from the warm pool and goes back.
+  std::unique_ptr<AppInstance> pooled;
+  std::unique_ptr<AppInstance>& instance = call.in_session() ? call.instance() : pooled;
   // A session's first call starts from a warm instance too, when one is idle.
   if (!instance) instance = instances_.take(key);
 
   Outcome outcome = run_app(id, request, cancel, instance);
 
-  std::function<void()> next_in_session;
-  if (!session.empty()) {
+  if (call.in_session()) {
     // Before the task ends, so whoever sees it completed also sees the session's count. An
-    // instance that cannot serve again loses the session (see SessionManager::end_call).
-    next_in_session =
-        sessions_.end_call(session, std::move(instance), outcome.status == TaskStatus::completed);
+    // instance that cannot serve again loses the session (see SessionCall::end).
+    call.end(outcome.status == TaskStatus::completed);
   } else {
     // An instance whose process died or was killed cannot serve again.
-    if (instance && instance->reusable()) instances_.give_back(key, std::move(instance));
-    instance.reset();
+    if (pooled && pooled->reusable()) instances_.give_back(key, std::move(pooled));
+    pooled.reset();
   }
   finish(id, outcome.status, std::move(outcome.output), std::move(outcome.error));
-  // The session's next call starts after this one reported its end.
-  if (next_in_session) next_in_session();
   files_.cleanup(id);
   if (log_.enabled(LogLevel::debug)) {
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
