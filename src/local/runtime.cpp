@@ -159,7 +159,7 @@ struct Runtime::Impl {
     }
     try {
       webhooks.deliver(it->get<std::string>(),
-                       webhook_payload(to_task_dto(task), status_name(task.status),
+                       webhook_payload(to_task_dto(task), inferencesh::to_string(task.status),
                                        std::chrono::system_clock::now()));
     } catch (const std::exception& e) {
       log.error(std::string("webhook of task ") + task.id + " not queued: " + e.what());

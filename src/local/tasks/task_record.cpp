@@ -5,38 +5,6 @@
 
 namespace infsh::local {
 
-std::string_view status_name(TaskStatus status) noexcept {
-  switch (status) {
-    case TaskStatus::unknown:
-      return "unknown";
-    case TaskStatus::received:
-      return "received";
-    case TaskStatus::queued:
-      return "queued";
-    case TaskStatus::dispatched:
-      return "dispatched";
-    case TaskStatus::preparing:
-      return "preparing";
-    case TaskStatus::serving:
-      return "serving";
-    case TaskStatus::setting_up:
-      return "setting_up";
-    case TaskStatus::running:
-      return "running";
-    case TaskStatus::cancelling:
-      return "cancelling";
-    case TaskStatus::uploading:
-      return "uploading";
-    case TaskStatus::completed:
-      return "completed";
-    case TaskStatus::failed:
-      return "failed";
-    case TaskStatus::cancelled:
-      return "cancelled";
-  }
-  return "unknown";
-}
-
 namespace {
 
 nlohmann::json extra_or(const TaskRecord& task, const char* key, nlohmann::json fallback) {
@@ -111,10 +79,7 @@ std::string text_of(const nlohmann::json& object, const char* key) {
 TaskStatus status_of(const nlohmann::json& object) {
   const auto it = object.find("status");
   if (it == object.end() || !it->is_number_integer()) return TaskStatus::unknown;
-  const auto value = it->get<std::int64_t>();
-  return value >= 0 && value <= static_cast<int>(TaskStatus::cancelled)
-             ? static_cast<TaskStatus>(value)
-             : TaskStatus::unknown;
+  return inferencesh::task_status_from_int(it->get<std::int64_t>());
 }
 
 }  // namespace

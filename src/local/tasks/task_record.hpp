@@ -9,32 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/task_status.hpp"
+
 namespace infsh::local {
 
-/// Task status numbers as the API sends them (protocol-tasks-files.md 4.2).
-enum class TaskStatus : int {
-  unknown = 0,
-  received = 1,
-  queued = 2,
-  dispatched = 3,
-  preparing = 4,
-  serving = 5,
-  setting_up = 6,
-  running = 7,
-  cancelling = 8,
-  uploading = 9,
-  completed = 10,
-  failed = 11,
-  cancelled = 12,
-};
-
-constexpr bool is_terminal(TaskStatus status) noexcept {
-  return status == TaskStatus::completed || status == TaskStatus::failed ||
-         status == TaskStatus::cancelled;
-}
-
-/// "running", "completed", ...
-std::string_view status_name(TaskStatus status) noexcept;
+/// Task status numbers and names: the client library's, so the runtime and the client can never
+/// disagree on what a number means (protocol-tasks-files.md 4.2).
+using TaskStatus = inferencesh::TaskStatus;
+using inferencesh::is_terminal;
 
 /// TaskLog.log_type values.
 enum class LogType : int { build = 0, run = 1, serve = 2, setup = 3, task = 4 };
