@@ -75,7 +75,8 @@ std::string usage_text() {
          "Serves the inference.sh API (tasks, files, sessions) on this machine, with\n"
          "built-in demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,\n"
          "infsh/counter, infsh/file-info), the platform apps the official SDKs' suites call\n"
-         "(infsh/text-templating, infsh/session-test) and the app programs given with --app.\n"
+         "(infsh/text-templating, infsh/session-test), a core for agents (infsh/scripted-llm)\n"
+         "and the app programs given with --app.\n"
          "A task's webhook URL gets a POST of its final state (retried while it fails).\n"
          "Prints the URL it listens on as its first line of output.\n"
          "\n"
@@ -92,6 +93,7 @@ std::string usage_text() {
          "                       temporary directory removed at exit; ':memory:' keeps the\n"
          "                       database in memory\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
+
          "  --help               show this text\n"
          "  --version            show the version\n"
          "\n"

@@ -94,7 +94,8 @@ struct RuntimeOptions {
   std::uint64_t max_unfinished_input_bytes = std::uint64_t{1} << 30;
 
   /// Registers the built-in apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
-  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test).
+  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test) and the cores
+  /// for agents (infsh/scripted-llm).
   bool demo_apps = true;
 
   /// App programs to host, each started once by the constructor to read its functions (so a
