@@ -54,6 +54,58 @@ CREATE TABLE sessions (
 );
 )sql";
 
+// Version 2: agents, chats, their messages and tool invocations (src/local/chats). Each row
+// keeps its record as JSON plus the columns lookups need; short ids are prefixes of the ids.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE agents (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  short_id TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  ad_hoc INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX agents_by_name ON agents (namespace, name);
+CREATE INDEX agents_by_short_id ON agents (short_id);
+
+CREATE TABLE chats (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  short_id TEXT NOT NULL,
+  parent_id TEXT,
+  status TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX chats_by_short_id ON chats (short_id);
+CREATE INDEX chats_unfinished ON chats (status) WHERE status <> 'idle';
+
+CREATE TABLE chat_messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  short_id TEXT NOT NULL,
+  chat_id TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+  ord INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX chat_messages_by_chat ON chat_messages (chat_id, ord);
+CREATE INDEX chat_messages_by_short_id ON chat_messages (short_id);
+CREATE INDEX chat_messages_queued ON chat_messages (status) WHERE status = 'queued';
+
+CREATE TABLE tool_invocations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  short_id TEXT NOT NULL,
+  chat_id TEXT NOT NULL,
+  message_id TEXT NOT NULL REFERENCES chat_messages (id) ON DELETE CASCADE,
+  status TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX tool_invocations_by_message ON tool_invocations (message_id, seq);
+CREATE INDEX tool_invocations_by_short_id ON tool_invocations (short_id);
+)sql";
+
 }  // namespace
 
 // ---- Statement ----------------------------------------------------------------------------------
@@ -252,6 +304,7 @@ void Database::migrate() {
   // Each step moves one version up inside the same transaction as the version bump.
   Transaction transaction(*this);
   if (version < 1) exec(kSchemaV1);
+  if (version < 2) exec(kSchemaV2);
   exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   transaction.commit();
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-// The SQLite database behind the runtime's durable state (tasks, files, sessions): one
+// The SQLite database behind the runtime's durable state (tasks, files, sessions, chats): one
 // connection, RAII statements, and the versioned schema. Any thread may use it while holding
 // its lock; statements are cached per SQL text.
 //
@@ -49,8 +49,9 @@ class Statement {
   sqlite3_stmt* statement_ = nullptr;
 };
 
-/// The current schema version (PRAGMA user_version). Version 1: tasks, files, sessions.
-inline constexpr int kSchemaVersion = 1;
+/// The current schema version (PRAGMA user_version). Version 1: tasks, files, sessions;
+/// version 2 adds agents, chats, chat_messages and tool_invocations.
+inline constexpr int kSchemaVersion = 2;
 
 class Database {
  public:
