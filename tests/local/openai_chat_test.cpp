@@ -477,3 +477,48 @@ TEST_CASE("a streamed chat completion is assembled the same at every split point
     CHECK(output.usage->stop_reason == "tool_calls");
   }
 }
+
+TEST_CASE("infsh/openai-chat reads the streams of llama.cpp's server and of Ollama") {
+  // As llama-server (with --jinja) and `ollama serve` write them: a role-only first chunk, null
+  // fields, usage and llama.cpp's timings on the last chunk, Ollama's usage-only chunk.
+  const std::string llama_cpp =
+      R"(data: {"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant","content":null}}],"created":1735000000,"id":"chatcmpl-Xy","model":"local","system_fingerprint":"b4500","object":"chat.completion.chunk"})"
+      "\n\n"
+      R"(data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Rayleigh"}}],"created":1735000000,"id":"chatcmpl-Xy","model":"local","object":"chat.completion.chunk"})"
+      "\n\n"
+      R"(data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":" scattering."}}],"created":1735000000,"id":"chatcmpl-Xy","model":"local","object":"chat.completion.chunk"})"
+      "\n\n"
+      R"(data: {"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"created":1735000000,"id":"chatcmpl-Xy","model":"local","object":"chat.completion.chunk","usage":{"completion_tokens":4,"prompt_tokens":21,"total_tokens":25},"timings":{"prompt_n":21,"prompt_ms":35.2,"predicted_n":4,"predicted_ms":6.8,"predicted_per_second":588.2}})"
+      "\n\ndata: [DONE]\n\n";
+  const std::string ollama =
+      R"(data: {"id":"chatcmpl-512","object":"chat.completion.chunk","created":1735000000,"model":"qwen2.5:7b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"role":"assistant","content":"","tool_calls":[{"id":"call_k2x","index":0,"type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}]})"
+      "\n\n"
+      R"(data: {"id":"chatcmpl-512","object":"chat.completion.chunk","created":1735000000,"model":"qwen2.5:7b","system_fingerprint":"fp_ollama","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":"tool_calls"}]})"
+      "\n\n"
+      R"(data: {"id":"chatcmpl-512","object":"chat.completion.chunk","created":1735000000,"model":"qwen2.5:7b","system_fingerprint":"fp_ollama","choices":[],"usage":{"prompt_tokens":140,"completion_tokens":22,"total_tokens":162}})"
+      "\n\ndata: [DONE]\n\n";
+  LocalRuntime local;
+  auto client = local.client();
+  {
+    ScriptedServer server([&](const RecordedRequest&) { return event_stream(llama_cpp, 13); });
+    const inf::Task done = client.tasks.run(
+        run_params({{"base_url", server.base_url() + "/v1"}, {"model", "local"}},
+                   {{"system_prompt", "Be brief."}, {"text", "Why is the sky blue?"}}));
+    CHECK(done.output.at("response") == "Rayleigh scattering.");
+    CHECK(done.output.at("usage").at("prompt_tokens") == 21);
+    CHECK(done.output.at("usage").at("tokens_per_second") == 588.2);
+    CHECK(done.output.at("usage").at("stop_reason") == "stop");
+  }
+  {
+    ScriptedServer server([&](const RecordedRequest&) { return event_stream(ollama, 5); });
+    const inf::Task done = client.tasks.run(
+        run_params({{"base_url", server.base_url() + "/v1"}, {"model", "qwen2.5:7b"}},
+                   {{"text", "Weather in Paris?"},
+                    {"tools", {{{"name", "get_weather"}, {"parameters", {{"type", "object"}}}}}}}));
+    CHECK(done.output.at("response") == "");
+    CHECK(done.output.at("tool_calls") == json::parse(R"([{"id": "call_k2x", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}])"));
+    CHECK(done.output.at("usage").at("total_tokens") == 162);
+    CHECK(done.output.at("usage").at("stop_reason") == "tool_calls");
+  }
+}
