@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "apps/builtin/builtin_apps.hpp"
 #include "apps/instance_pool.hpp"
 #include "apps/program_app.hpp"
 #include "apps/worker_pool.hpp"
@@ -28,6 +29,7 @@
 #include "store/sqlite_database.hpp"
 #include "store/task_store.hpp"
 #include "support/logger.hpp"
+#include "support/secrets.hpp"
 #include "support/serial_executor.hpp"
 #include "tasks/task_api.hpp"
 #include "tasks/task_engine.hpp"
@@ -87,6 +89,7 @@ struct Runtime::Impl {
   explicit Impl(RuntimeOptions options_)
       : options(std::move(options_)),
         log(options.log_level, options.log_sink),
+        secrets(std::make_shared<const Secrets>(options.secrets)),
         data(options.data_dir),
         db(data.database_path()),
         store(make_sqlite_task_store(db, log, {options.finished_task_cache_bytes})),
@@ -101,6 +104,7 @@ struct Runtime::Impl {
                {options.max_unfinished_input_bytes}),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
+    if (options.demo_apps) apps.add("infsh/openai-chat", apps::make_openai_chat_app(secrets));
     add_program_apps();
     engine.on_final([this](const TaskRecord& task) { deliver_webhook(task); });
     register_task_routes(router, engine, apps,
@@ -168,6 +172,7 @@ struct Runtime::Impl {
 
   RuntimeOptions options;
   Logger log;
+  std::shared_ptr<const Secrets> secrets;
   AppRegistry apps;
   DataDirectory data;
   Database db;
