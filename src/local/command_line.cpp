@@ -117,6 +117,12 @@ std::string usage_text() {
          "  --worker-start-timeout SECONDS\n"
          "                       how long an app program may take to start (default 10)\n"
          "\n"
+         "Agents:\n"
+         "  --agent NS/NAME=FILE.json\n"
+         "                       serve the AgentConfig in FILE.json (core_app, system_prompt,\n"
+         "                       tools, internal_tools, output_schema, ...) as the agent\n"
+         "                       template NS/NAME, run as \"NS/NAME@anything\" (repeatable)\n"
+         "\n"
          "Requests from web pages, and what one client may cost (sizes: bytes, or KiB, MiB, GiB):\n"
          "  --allowed-host NAME  also answer requests for Host NAME (repeatable). On a loopback\n"
          "                       address (the default) only localhost, *.localhost, 127.0.0.0/8\n"
@@ -214,6 +220,13 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     } else if (option == "--secret") {
       auto [name, secret] = parse_secret_spec(take());
       line.options.secrets[name] = std::move(secret);
+    } else if (option == "--agent") {
+      const std::string spec = take();
+      try {
+        line.options.agent_templates.push_back(parse_agent_template(spec));
+      } catch (const std::invalid_argument& e) {
+        throw AppSpecError(std::string("--agent ") + e.what());
+      }
     } else if (option == "--cancel-grace") {
       line.options.cancel_grace = parse_duration(option, take());
     } else if (option == "--task-timeout") {

@@ -7,6 +7,8 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -17,6 +19,10 @@
 #include "apps/instance_pool.hpp"
 #include "apps/program_app.hpp"
 #include "apps/worker_pool.hpp"
+#include "chats/agent_api.hpp"
+#include "chats/agent_catalog.hpp"
+#include "chats/agent_config.hpp"
+#include "chats/chat_store.hpp"
 #include "files/file_api.hpp"
 #include "files/file_store.hpp"
 #include "http/api_envelope.hpp"
@@ -81,7 +87,36 @@ std::string checked_program_path(const AppProgram& program) {
   return path.lexically_normal().string();
 }
 
+// The AgentConfig in an --agent file; throws naming the file and what is wrong.
+nlohmann::json agent_template_config(const AgentTemplate& spec) {
+  const std::string what = "agent template '" + spec.name + "' (" + spec.path + "): ";
+  std::ifstream in(spec.path);
+  if (!in) throw std::runtime_error(what + "cannot read the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return checked_agent_config(nlohmann::json::parse(text.str()), "agent", true);
+  } catch (const ApiProblem& e) {
+    throw std::runtime_error(what + e.what());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(what + "not JSON: " + e.what());
+  }
+}
+
 }  // namespace
+
+AgentTemplate parse_agent_template(std::string_view spec) {
+  const auto equals = spec.find('=');
+  const std::string text(spec.substr(0, 200));
+  if (equals == std::string_view::npos || equals == 0 || equals + 1 == spec.size()) {
+    throw std::invalid_argument("'" + text + "': expected NAMESPACE/NAME=FILE.json");
+  }
+  AgentTemplate parsed{std::string(spec.substr(0, equals)), std::string(spec.substr(equals + 1))};
+  if (!split_agent_ref(parsed.name) || parsed.name.find('@') != std::string::npos) {
+    throw std::invalid_argument("'" + text + "': the name must be NAMESPACE/NAME");
+  }
+  return parsed;
+}
 
 // Members are destroyed in reverse order: the server (and its connections) first, then the
 // engine, the sessions and the workers, the stores, and the database and its directory last.
@@ -102,6 +137,8 @@ struct Runtime::Impl {
         webhooks(webhook_settings(options), inferencesh::make_curl_transport(), log),
         engine(*store, instances, workers, sessions, task_files, log,
                {options.max_unfinished_input_bytes}),
+        chat_store(db),
+        agents(chat_store),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     if (options.demo_apps) apps.add("infsh/openai-chat", apps::make_openai_chat_app(secrets));
@@ -115,6 +152,8 @@ struct Runtime::Impl {
     register_file_routes(router, files, io, base_url, log,
                          {options.max_file_bytes, options.api_key});
     register_session_routes(router, sessions);
+    add_agent_templates();
+    register_agent_routes(router, agents);
     // `pending_writes`: task changes not yet in the database (written within a commit).
     router.add(
         "GET", "/health",
@@ -154,6 +193,20 @@ struct Runtime::Impl {
     }
   }
 
+  // Reads every --agent file and serves it as a template.
+  void add_agent_templates() {
+    std::set<std::string> names;
+    for (const auto& spec : options.agent_templates) {
+      if (!names.insert(spec.name).second) {
+        throw std::runtime_error("agent template '" + spec.name + "' is given twice");
+      }
+      const auto parts = split_agent_ref(spec.name);
+      if (!parts) throw std::runtime_error("agent template '" + spec.name + "': not NAMESPACE/NAME");
+      agents.put_template(parts->first, parts->second, agent_template_config(spec));
+      log.info("serving agent template " + spec.name + " (" + spec.path + ")");
+    }
+  }
+
   // Under the engine lock: only queues.
   void deliver_webhook(const TaskRecord& task) {
     const auto it = task.request_extras.find("webhook");
@@ -187,6 +240,8 @@ struct Runtime::Impl {
   SessionManager sessions;
   WebhookDeliverer webhooks;  // outlives the engine, whose final hook feeds it
   TaskEngine engine;
+  ChatStore chat_store;
+  AgentCatalog agents;
   Router router;
   std::optional<HttpServer> server;
 

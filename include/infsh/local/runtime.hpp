@@ -34,6 +34,19 @@ std::string_view to_string(LogLevel level) noexcept;
 /// the same time. Never given the API key.
 using LogSink = std::function<void(LogLevel level, std::string_view message)>;
 
+/// An agent template to serve (`infsh-local --agent NS/NAME=FILE.json`): clients run it as
+/// "NS/NAME@anything". The file holds an AgentConfig (core_app, system_prompt, tools,
+/// internal_tools, output_schema, ...).
+struct AgentTemplate {
+  std::string name;  ///< "namespace/name"
+  std::string path;  ///< the JSON file
+};
+
+/// Splits "ns/name=path/to/agent.json" (the value of --agent) into an AgentTemplate. Throws
+/// std::invalid_argument naming `spec` when it has no '=', an empty side or a name without
+/// exactly one '/'. The file is read when the Runtime is built.
+AgentTemplate parse_agent_template(std::string_view spec);
+
 /// Configuration of a Runtime. Aggregate: set what you need.
 struct RuntimeOptions {
   std::string host = "127.0.0.1";  ///< address to bind; loopback by default
@@ -123,6 +136,10 @@ struct RuntimeOptions {
   std::chrono::milliseconds webhook_timeout{10000};
   int webhook_attempts = 5;
   std::chrono::milliseconds webhook_retry_delay{1000};
+
+  /// Agent templates to serve, read by the constructor (a file that is not an AgentConfig is an
+  /// error there).
+  std::vector<AgentTemplate> agent_templates;
 };
 
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
