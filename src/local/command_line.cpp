@@ -117,11 +117,13 @@ std::string usage_text() {
          "  --worker-start-timeout SECONDS\n"
          "                       how long an app program may take to start (default 10)\n"
          "\n"
-         "Agents:\n"
+         "Agents and chats (POST /agents/run, /chats, /tools):\n"
          "  --agent NS/NAME=FILE.json\n"
          "                       serve the AgentConfig in FILE.json (core_app, system_prompt,\n"
          "                       tools, internal_tools, output_schema, ...) as the agent\n"
          "                       template NS/NAME, run as \"NS/NAME@anything\" (repeatable)\n"
+         "  --agent-max-steps N  core calls in one agent turn; a turn that needs more ends\n"
+         "                       failed, saying so (default 32)\n"
          "\n"
          "Requests from web pages, and what one client may cost (sizes: bytes, or KiB, MiB, GiB):\n"
          "  --allowed-host NAME  also answer requests for Host NAME (repeatable). On a loopback\n"
@@ -226,6 +228,11 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
         line.options.agent_templates.push_back(parse_agent_template(spec));
       } catch (const std::invalid_argument& e) {
         throw AppSpecError(std::string("--agent ") + e.what());
+      }
+    } else if (option == "--agent-max-steps") {
+      line.options.agent_max_steps = static_cast<int>(parse_count(option, take(), 10000));
+      if (line.options.agent_max_steps == 0) {
+        throw std::invalid_argument("--agent-max-steps must be at least 1");
       }
     } else if (option == "--cancel-grace") {
       line.options.cancel_grace = parse_duration(option, take());

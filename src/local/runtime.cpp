@@ -22,7 +22,10 @@
 #include "chats/agent_api.hpp"
 #include "chats/agent_catalog.hpp"
 #include "chats/agent_config.hpp"
+#include "chats/chat_api.hpp"
+#include "chats/chat_engine.hpp"
 #include "chats/chat_store.hpp"
+#include "chats/tool_requests.hpp"
 #include "files/file_api.hpp"
 #include "files/file_store.hpp"
 #include "http/api_envelope.hpp"
@@ -87,6 +90,14 @@ std::string checked_program_path(const AppProgram& program) {
   return path.lexically_normal().string();
 }
 
+ChatEngineOptions chat_options(const RuntimeOptions& options) {
+  ChatEngineOptions chats;
+  chats.max_steps = std::max(1, options.agent_max_steps);
+  chats.max_depth = std::max(0, options.agent_max_depth);
+  chats.stream_grace = options.agent_stream_grace;
+  return chats;
+}
+
 // The AgentConfig in an --agent file; throws naming the file and what is wrong.
 nlohmann::json agent_template_config(const AgentTemplate& spec) {
   const std::string what = "agent template '" + spec.name + "' (" + spec.path + "): ";
@@ -139,6 +150,9 @@ struct Runtime::Impl {
                {options.max_unfinished_input_bytes}),
         chat_store(db),
         agents(chat_store),
+        tool_requests(inferencesh::make_curl_transport(), 4, options.tool_request_timeout, log),
+        chats(chat_store, agents, engine, apps, tool_requests, base_url, log,
+              chat_options(options)),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     if (options.demo_apps) apps.add("infsh/openai-chat", apps::make_openai_chat_app(secrets));
@@ -153,6 +167,7 @@ struct Runtime::Impl {
                          {options.max_file_bytes, options.api_key});
     register_session_routes(router, sessions);
     add_agent_templates();
+    register_chat_routes(router, chats, agents, apps, {options.heartbeat_interval});
     register_agent_routes(router, agents);
     // `pending_writes`: task changes not yet in the database (written within a commit).
     router.add(
@@ -242,6 +257,8 @@ struct Runtime::Impl {
   TaskEngine engine;
   ChatStore chat_store;
   AgentCatalog agents;
+  ToolRequests tool_requests;  // stopped before the chats, whose loop its threads feed
+  ChatEngine chats;            // destroyed before the engine whose tasks it follows
   Router router;
   std::optional<HttpServer> server;
 
@@ -276,6 +293,7 @@ void Runtime::start() {
   s.started = true;
   s.base_url.set(url());
   s.sessions.start(s.server->make_timer());
+  s.chats.start();
   s.log.info("listening on " + url() + (s.options.api_key.empty() ? "" : " (API key required)"));
 }
 
@@ -301,12 +319,15 @@ void Runtime::stop() {
   }
   if (s.server) {
     s.server->stop_accepting();
+    s.chats.begin_shutdown();  // turns under way stay so: the next runtime fails them
     s.engine.begin_shutdown();
     if (!s.engine.wait_idle(s.options.shutdown_grace)) {
       s.log.warning("some tasks did not honour their cancellation in time; waiting for them");
     }
   }
   s.workers.stop();  // runs what is queued (all cancelled), joins the threads
+  s.tool_requests.stop();
+  s.chats.stop();
   s.webhooks.stop(s.options.shutdown_grace);  // every task has ended: their webhooks are queued
   // All at once rather than one instance after the other: `shutdown`, a short wait, SIGKILL.
   for (const auto& program : s.programs) program->stop_workers(s.options.shutdown_grace);
@@ -362,6 +383,8 @@ RuntimeStats Runtime::stats() const {
   stats.webhooks_delivered = webhooks.delivered;
   stats.webhooks_failed = webhooks.failed;
   stats.webhook_attempts = webhooks.attempts;
+  stats.busy_chats = s.chats.busy_count();
+  stats.cached_chats = s.chats.cached_count();
   return stats;
 }
 

@@ -140,6 +140,16 @@ struct RuntimeOptions {
   /// Agent templates to serve, read by the constructor (a file that is not an AgentConfig is an
   /// error there).
   std::vector<AgentTemplate> agent_templates;
+  /// Core calls in one agent turn; a turn that needs more fails with a message saying so.
+  int agent_max_steps = 32;
+  /// How deep sub-agents (agent tools) may nest below a chat a client started.
+  int agent_max_depth = 3;
+  /// How long a turn of a chat that nobody streams waits for a client to open its stream
+  /// before the core starts (clients that send first and then open the stream would otherwise
+  /// miss a quick turn's end). Zero: no wait.
+  std::chrono::milliseconds agent_stream_grace{1000};
+  /// The limit on each request of an http or hook tool.
+  std::chrono::milliseconds tool_request_timeout{30000};
 };
 
 /// Counters for tests, benchmarks and health output. A snapshot; values move on at once.
@@ -163,6 +173,8 @@ struct RuntimeStats {
   std::uint64_t webhooks_delivered = 0;  ///< answered 2xx
   std::uint64_t webhooks_failed = 0;     ///< refused, or out of attempts
   std::uint64_t webhook_attempts = 0;    ///< POSTs made, retries included
+  std::size_t busy_chats = 0;    ///< chats in a turn now
+  std::size_t cached_chats = 0;  ///< chats held in memory
 };
 
 /// A running local runtime. Start it, point clients at url(), stop it (or destroy it).
