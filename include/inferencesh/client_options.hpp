@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/log_level.hpp"
 #include "inferencesh/transport.hpp"
 
 namespace inferencesh {
@@ -21,10 +22,6 @@ struct ResponseMessage {
   std::string message;
   nlohmann::json meta;
 };
-
-enum class LogLevel { debug, info, warning, error };
-
-std::string_view to_string(LogLevel level) noexcept;
 
 /// Receives the client's log lines (requests, retries, reconnects). Never given the API key.
 using LogHook = std::function<void(LogLevel level, std::string_view message)>;

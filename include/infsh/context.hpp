@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/log_level.hpp"
 #include "infsh/model.hpp"
 
 namespace infsh {
@@ -44,11 +45,9 @@ struct Metadata {
   nlohmann::json to_json() const;
 };
 
-/// Severity of a log line.
-enum class LogLevel { debug, info, warning, error };
-
-/// "debug", "info", "warning", "error".
-const char* to_string(LogLevel level) noexcept;
+/// Severity of a log line: the SDK's one LogLevel (see inferencesh/log_level.hpp).
+using LogLevel = inferencesh::LogLevel;
+using inferencesh::to_string;
 
 /// An output as the library hands it on: its JSON, and JSON pointers to the Files in it that
 /// have a local path (the runtime stores those and turns them into URIs).
@@ -118,6 +117,7 @@ class Context {
 
   /// Adds a line to the task's logs.
   void log(std::string_view message) const { log(LogLevel::info, message); }
+  /// Adds a line at `level`; a line at LogLevel::off is dropped.
   void log(LogLevel level, std::string_view message) const;
 
   /// Reports progress: `current` of `total` steps, with an optional message.

@@ -54,20 +54,6 @@ nlohmann::json Metadata::to_json() const {
   return json;
 }
 
-const char* to_string(LogLevel level) noexcept {
-  switch (level) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warning:
-      return "warning";
-    case LogLevel::error:
-      return "error";
-  }
-  return "info";
-}
-
 Context::Context(std::string task_id, std::string function, Metadata metadata, Sink sink)
     : task_id_(std::move(task_id)),
       function_(std::move(function)),
@@ -92,6 +78,7 @@ void Context::request_cancel() noexcept {
 }
 
 void Context::log(LogLevel level, std::string_view message) const {
+  if (level == LogLevel::off) return;  // a threshold, not a severity: nothing is logged at it
   if (sink_.log) sink_.log(level, std::string(message));
 }
 

@@ -269,3 +269,13 @@ TEST_CASE("wait_for wakes up, returning false, when the context is cancelled fro
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
   CHECK_THROWS_AS(context.throw_if_cancelled(), infsh::CancelledError);
 }
+
+TEST_CASE("a context passes lines at every severity to its sink and drops those at off") {
+  Recorder recorder;
+  infsh::Context context("task_1", "run", infsh::Metadata{}, recorder.sink());
+  context.log("plain");
+  context.log(infsh::LogLevel::debug, "detail");
+  context.log(infsh::LogLevel::error, "broken");
+  context.log(infsh::LogLevel::off, "never shown");
+  CHECK(recorder.logs == std::vector<std::string>{"info: plain", "debug: detail", "error: broken"});
+}

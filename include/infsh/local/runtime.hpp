@@ -19,16 +19,15 @@
 #include <string_view>
 #include <vector>
 
+#include "inferencesh/log_level.hpp"
 #include "infsh/local/app.hpp"
 #include "infsh/local/app_program.hpp"
 
 namespace infsh::local {
 
-enum class LogLevel { debug, info, warning, error, off };
-
-/// Parses "debug", "info", "warning" (or "warn"), "error", "off"; throws std::invalid_argument.
-LogLevel parse_log_level(std::string_view text);
-std::string_view to_string(LogLevel level) noexcept;
+using LogLevel = inferencesh::LogLevel;  // debug, info, warning, error, off
+using inferencesh::parse_log_level;
+using inferencesh::to_string;
 
 /// Receives the runtime's log lines. Called from the event loop and worker threads, possibly at
 /// the same time. Never given the API key.
