@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "common/json_fields.hpp"
 #include "infsh/version.hpp"
 
 namespace infsh::detail::protocol {
@@ -29,11 +30,13 @@ nlohmann::ordered_json issues_json(const std::vector<ValidationIssue>& issues) {
   return list;
 }
 
+// The string at `key`, empty when absent or null.
 std::string optional_string(const nlohmann::json& message, const char* key) {
-  const auto found = message.find(key);
-  if (found == message.end() || found->is_null()) return {};
-  if (!found->is_string()) throw ProtocolError(std::string("'") + key + "' must be a string");
-  return found->get<std::string>();
+  try {
+    return inferencesh::common::optional_string_field(message, key).value_or(std::string());
+  } catch (const inferencesh::common::FieldTypeError& e) {
+    throw ProtocolError("'" + e.field() + "' must be " + e.expected());
+  }
 }
 
 }  // namespace
