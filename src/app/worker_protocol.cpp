@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include "common/json_fields.hpp"
+#include "common/json_parse.hpp"
 #include "infsh/version.hpp"
 
 namespace infsh::detail::protocol {
@@ -42,12 +44,10 @@ std::string optional_string(const nlohmann::json& message, const char* key) {
 }  // namespace
 
 Request parse_request(std::string_view line) {
-  nlohmann::json message;
-  try {
-    message = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ProtocolError(std::string("malformed JSON: ") + e.what());
-  }
+  inferencesh::common::JsonParseError error;
+  auto parsed = inferencesh::common::parse_untrusted_json(line, &error);
+  if (!parsed) throw ProtocolError("malformed JSON: " + error.message);
+  const nlohmann::json message = std::move(*parsed);
   if (!message.is_object()) throw ProtocolError("a message must be a JSON object");
   const std::string type = optional_string(message, "type");
   Request request;
