@@ -26,9 +26,9 @@ struct ResponseMessage {
 /// Receives the client's log lines (requests, retries, reconnects). Never given the API key.
 using LogHook = std::function<void(LogLevel level, std::string_view message)>;
 
-/// When and how often idempotent calls are retried: on 408, 429, 5xx and connection errors.
-/// A POST is retried only when it carries an idempotency key (or when the connection was
-/// refused, so nothing was sent).
+/// When and how often idempotent calls are retried: on 408, 429, 500, 502, 503, 504 and
+/// connection errors. A POST is retried only when it carries an idempotency key (or when the
+/// connection was refused, so nothing was sent).
 struct RetryOptions {
   int max_retries = 2;  ///< retries after the first attempt; 0 disables retries
   std::chrono::milliseconds initial_backoff{200};

@@ -1,6 +1,7 @@
 #include "infsh/file.hpp"
 
 #include "client/download.hpp"
+#include "common/json_fields.hpp"
 #include "common/percent_encoding.hpp"
 #include "file_cache.hpp"
 #include "infsh/errors.hpp"
@@ -169,13 +170,11 @@ File File::from_json(const nlohmann::json& json) {
                     type_name(json));
   }
   const auto text = [&json](const char* key, std::string& out) {
-    const auto found = json.find(key);
-    if (found == json.end() || found->is_null()) return;
-    if (!found->is_string()) {
-      throw FileError(std::string("file field '") + key + "' must be a string, got " +
-                      type_name(*found));
+    try {
+      if (auto value = inferencesh::common::optional_string_field(json, key)) out = *value;
+    } catch (const inferencesh::common::FieldTypeError& e) {
+      throw FileError("file field '" + e.field() + "' must be a string, got " + e.actual());
     }
-    out = found->get<std::string>();
   };
   text("uri", file.uri);
   text("path", file.path);

@@ -11,8 +11,10 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <utility>
 
 #include "command_line.hpp"
+#include "common/json_parse.hpp"
 #include "infsh/app_host.hpp"
 #include "infsh/version.hpp"
 #include "infsh_local_locator.hpp"
@@ -55,11 +57,10 @@ nlohmann::json read_json_argument(const std::string& option, const std::string& 
     buffer << in.rdbuf();
     text = buffer.str();
   }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw UsageError(option + ": malformed JSON (" + e.what() + ")");
-  }
+  inferencesh::common::JsonParseError error;
+  auto parsed = inferencesh::common::parse_untrusted_json(text, &error);
+  if (!parsed) throw UsageError(option + ": malformed JSON (" + error.message + ")");
+  return std::move(*parsed);
 }
 
 std::string number_text(double value) {

@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
+#include "common/json_fields.hpp"
+#include "common/json_parse.hpp"
 #include "infsh/version.hpp"
 
 namespace infsh::detail::protocol {
@@ -29,22 +32,22 @@ nlohmann::ordered_json issues_json(const std::vector<ValidationIssue>& issues) {
   return list;
 }
 
+// The string at `key`, empty when absent or null.
 std::string optional_string(const nlohmann::json& message, const char* key) {
-  const auto found = message.find(key);
-  if (found == message.end() || found->is_null()) return {};
-  if (!found->is_string()) throw ProtocolError(std::string("'") + key + "' must be a string");
-  return found->get<std::string>();
+  try {
+    return inferencesh::common::optional_string_field(message, key).value_or(std::string());
+  } catch (const inferencesh::common::FieldTypeError& e) {
+    throw ProtocolError("'" + e.field() + "' must be " + e.expected());
+  }
 }
 
 }  // namespace
 
 Request parse_request(std::string_view line) {
-  nlohmann::json message;
-  try {
-    message = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ProtocolError(std::string("malformed JSON: ") + e.what());
-  }
+  inferencesh::common::JsonParseError error;
+  auto parsed = inferencesh::common::parse_untrusted_json(line, &error);
+  if (!parsed) throw ProtocolError("malformed JSON: " + error.message);
+  const nlohmann::json message = std::move(*parsed);
   if (!message.is_object()) throw ProtocolError("a message must be a JSON object");
   const std::string type = optional_string(message, "type");
   Request request;

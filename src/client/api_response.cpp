@@ -3,6 +3,7 @@
 #include <ctime>
 #include <exception>
 
+#include "common/json_fields.hpp"
 #include "common/json_parse.hpp"
 #include "secret_redaction.hpp"
 
@@ -10,13 +11,6 @@ namespace inferencesh::detail {
 namespace {
 
 constexpr std::size_t kMaxRawDetail = 500;
-
-std::string string_at(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
 
 // An error body that is not JSON, or nests too deeply to be handled safely, is kept as raw text.
 std::optional<nlohmann::json> parse_json(const std::string& body) {
@@ -27,13 +21,13 @@ std::optional<nlohmann::json> parse_json(const std::string& body) {
 std::string detail_from(const std::optional<nlohmann::json>& json, const std::string& body) {
   if (json) {
     for (const char* key : {"detail", "title", "message"}) {
-      if (auto text = string_at(*json, key); !text.empty()) return text;
+      if (auto text = common::string_field_or(*json, key); !text.empty()) return text;
     }
     if (json->is_object()) {
       const auto error = json->find("error");
       if (error != json->end()) {
         if (error->is_string()) return error->get<std::string>();
-        if (auto text = string_at(*error, "message"); !text.empty()) return text;
+        if (auto text = common::string_field_or(*error, "message"); !text.empty()) return text;
         if (error->is_object()) return error->dump();
       }
     }
@@ -51,9 +45,9 @@ std::string code_from(const std::optional<nlohmann::json>& json) {
   if (!json || !json->is_object()) return {};
   const auto error = json->find("error");
   if (error != json->end() && error->is_object()) {
-    if (auto code = string_at(*error, "code"); !code.empty()) return code;
+    if (auto code = common::string_field_or(*error, "code"); !code.empty()) return code;
   }
-  return string_at(*json, "code");
+  return common::string_field_or(*json, "code");
 }
 
 std::vector<Requirement> requirements_from(const std::optional<nlohmann::json>& json) {
@@ -64,9 +58,9 @@ std::vector<Requirement> requirements_from(const std::optional<nlohmann::json>& 
   for (const auto& entry : *errors) {
     if (!entry.is_object()) continue;
     Requirement requirement;
-    requirement.type = string_at(entry, "type");
-    requirement.key = string_at(entry, "key");
-    requirement.message = string_at(entry, "message");
+    requirement.type = common::string_field_or(entry, "type");
+    requirement.key = common::string_field_or(entry, "key");
+    requirement.message = common::string_field_or(entry, "message");
     if (const auto action = entry.find("action"); action != entry.end()) {
       requirement.action = *action;
     }
@@ -152,9 +146,9 @@ std::vector<ResponseMessage> parse_messages(const nlohmann::json& value) {
   for (const auto& entry : value) {
     if (!entry.is_object()) continue;
     ResponseMessage message;
-    message.level = string_at(entry, "level");
-    message.code = string_at(entry, "code");
-    message.message = string_at(entry, "message");
+    message.level = common::string_field_or(entry, "level");
+    message.code = common::string_field_or(entry, "code");
+    message.message = common::string_field_or(entry, "message");
     if (const auto meta = entry.find("meta"); meta != entry.end()) message.meta = *meta;
     messages.push_back(std::move(message));
   }

@@ -49,10 +49,6 @@ std::optional<Origin> origin_of(std::string_view url) {
   return origin;
 }
 
-std::string percent_decode(std::string_view text) {
-  return *common::percent_decode(text, /*strict=*/false);
-}
-
 }  // namespace
 
 std::string choose_content_type(std::string_view option, std::string_view data_uri_type,
@@ -96,7 +92,7 @@ CreatedFile created_file(const nlohmann::json& data) {
 }
 
 std::string safe_file_name(std::string_view candidate) {
-  std::string name = percent_decode(candidate);
+  std::string name = common::percent_decode_lenient(candidate);
   const auto slash = name.find_last_of("/\\");
   if (slash != std::string::npos) name.erase(0, slash + 1);
   std::string clean;
@@ -154,7 +150,9 @@ std::optional<std::string> content_disposition_file_name(std::string_view header
     while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
     if (key == "filename*") {
       const auto quote = value.find("''");
-      if (quote != std::string_view::npos) return percent_decode(value.substr(quote + 2));
+      if (quote != std::string_view::npos) {
+        return common::percent_decode_lenient(value.substr(quote + 2));
+      }
     } else if (key == "filename") {
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);

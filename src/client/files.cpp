@@ -2,17 +2,13 @@
 
 #include "api_request.hpp"
 #include "client_core.hpp"
+#include "common/json_fields.hpp"
 #include "file_transfer.hpp"
 #include "inferencesh/errors.hpp"
 #include "input_files.hpp"
 
 namespace inferencesh {
 namespace {
-
-std::string string_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 void require_file_id(const std::string& id) {
   if (id.empty()) throw InvalidArgumentError("file id must not be empty");
@@ -24,10 +20,10 @@ FileRef FileRef::from_json(const nlohmann::json& object) {
   FileRef file;
   if (!object.is_object()) return file;
   file.raw = object;
-  file.id = string_field(object, "id");
-  file.uri = string_field(object, "uri");
-  file.filename = string_field(object, "filename");
-  file.content_type = string_field(object, "content_type");
+  file.id = common::string_field_or(object, "id");
+  file.uri = common::string_field_or(object, "uri");
+  file.filename = common::string_field_or(object, "filename");
+  file.content_type = common::string_field_or(object, "content_type");
   if (const auto size = object.find("size"); size != object.end() && size->is_number_unsigned()) {
     file.size = size->get<std::uint64_t>();
   } else if (size != object.end() && size->is_number_integer() && size->get<long long>() > 0) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/base64.hpp"
+#include "common/json_fields.hpp"
 #include "file_transfer.hpp"
 #include "inferencesh/errors.hpp"
 
@@ -32,11 +33,6 @@ bool is_file_shaped(const nlohmann::json& value) {
     }
   }
   return true;
-}
-
-std::string string_or_empty(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 class Collector {
@@ -89,11 +85,11 @@ class Collector {
     if (value.size() == 1 && value.contains(kFileValueKey)) {
       const auto& spec = value[kFileValueKey];
       UploadFileOptions options;
-      options.filename = string_or_empty(spec, "filename");
-      options.content_type = string_or_empty(spec, "content_type");
-      const std::string kind = string_or_empty(spec, "source");
+      options.filename = common::string_field_or(spec, "filename");
+      options.content_type = common::string_field_or(spec, "content_type");
+      const std::string kind = common::string_field_or(spec, "source");
       if (kind == "path") {
-        const std::string path = string_or_empty(spec, "path");
+        const std::string path = common::string_field_or(spec, "path");
         add(value, checked(where, [&] { return source_from_path(path); }), options);
       } else if (kind == "bytes" && spec.contains("bytes") && spec["bytes"].is_binary()) {
         const auto& bytes = spec["bytes"].get_binary();
@@ -104,8 +100,8 @@ class Collector {
       return;
     }
     if (is_file_shaped(value)) {
-      const std::string path = string_or_empty(value, "path");
-      const std::string uri = string_or_empty(value, "uri");
+      const std::string path = common::string_field_or(value, "path");
+      const std::string uri = common::string_field_or(value, "uri");
       if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
         value = uri;  // already stored somewhere reachable
         return;
@@ -113,8 +109,8 @@ class Collector {
       std::error_code error;
       if (fs::exists(fs::path(path), error) || value.size() > 1) {
         UploadFileOptions options;
-        options.filename = string_or_empty(value, "filename");
-        options.content_type = string_or_empty(value, "content_type");
+        options.filename = common::string_field_or(value, "filename");
+        options.content_type = common::string_field_or(value, "content_type");
         add(value, checked(where, [&] { return source_from_path(path); }), options);
         return;
       }

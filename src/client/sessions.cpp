@@ -2,20 +2,11 @@
 
 #include "api_request.hpp"
 #include "client_core.hpp"
+#include "common/json_fields.hpp"
 #include "inferencesh/errors.hpp"
 
 namespace inferencesh {
 namespace {
-
-std::string string_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t int_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
 
 std::string session_path(const std::string& id, const char* suffix = "") {
   if (id.empty()) throw InvalidArgumentError("session id must not be empty");
@@ -33,14 +24,14 @@ Session Session::from_json(const nlohmann::json& object) {
   Session session;
   if (!object.is_object()) return session;
   session.raw = object;
-  session.id = string_field(object, "id");
-  session.status = string_field(object, "status");
-  session.app_id = string_field(object, "app_id");
-  session.call_count = int_field(object, "call_count");
-  session.expires_at = string_field(object, "expires_at");
-  session.last_call_at = string_field(object, "last_call_at");
-  session.ended_at = string_field(object, "ended_at");
-  session.idle_timeout = int_field(object, "idle_timeout");
+  session.id = common::string_field_or(object, "id");
+  session.status = common::string_field_or(object, "status");
+  session.app_id = common::string_field_or(object, "app_id");
+  session.call_count = common::integer_field_or(object, "call_count");
+  session.expires_at = common::string_field_or(object, "expires_at");
+  session.last_call_at = common::string_field_or(object, "last_call_at");
+  session.ended_at = common::string_field_or(object, "ended_at");
+  session.idle_timeout = common::integer_field_or(object, "idle_timeout");
   return session;
 }
 

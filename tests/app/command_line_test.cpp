@@ -123,6 +123,11 @@ TEST_CASE("bad command lines exit with status 2 and say what was wrong") {
   const ProgramResult malformed = run_program({kTestApp, "run", "--input", "{not json"});
   CHECK(malformed.status == infsh::kExitUsage);
   CHECK(malformed.err.find("--input: malformed JSON") != std::string::npos);
+  const ProgramResult deep = run_program(
+      {kTestApp, "run", "--input", "[" + std::string(300, '[') + std::string(301, ']')});
+  CHECK(deep.status == infsh::kExitUsage);
+  CHECK(deep.err.find("--input: malformed JSON (nested deeper than 256 levels)") !=
+        std::string::npos);
   const ProgramResult no_file = run_program({kTestApp, "run", "--input", "/nonexistent/in.json"});
   CHECK(no_file.status == infsh::kExitUsage);
   CHECK(no_file.err.find("cannot read the file '/nonexistent/in.json'") != std::string::npos);

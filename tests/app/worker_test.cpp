@@ -158,7 +158,24 @@ TEST_CASE("a malformed request answers a protocol error and the worker goes on")
   CHECK(worker.next_answer().at("message") == "unknown message type 'dance'");
   worker.process.send({{"type", "run"}, {"input", json::object()}});
   CHECK(worker.next_answer().at("message") == "a run needs a 'task_id'");
+  worker.process.send({{"type", 5}});
+  CHECK(worker.next_answer().at("message") == "'type' must be a string");
+  worker.process.send({{"type", "run"}, {"task_id", json::array()}});
+  CHECK(worker.next_answer().at("message") == "'task_id' must be a string");
   CHECK(worker.run("t7", "counter", json::object()).at("type") == "result");
+}
+
+TEST_CASE("a request nested deeper than 256 levels is a protocol error the app never sees") {
+  Worker worker;
+  const std::string deep = std::string(300, '[') + std::string(300, ']');
+  worker.process.write_line(
+      R"({"type":"run","task_id":"t-deep","function":"run","input":{"text":)" + deep + "}}");
+  const json error = worker.next_answer();
+  CHECK(error.at("type") == "error");
+  CHECK(error.at("kind") == "protocol");
+  CHECK(error.at("message").get<std::string>().find("nested deeper than 256 levels") !=
+        std::string::npos);
+  CHECK(worker.run("t-after", "counter", json::object()).at("type") == "result");
 }
 
 TEST_CASE("input files given as local paths are used in place and output files are listed") {

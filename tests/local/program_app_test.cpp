@@ -508,6 +508,40 @@ TEST_CASE("stopping the runtime shuts every worker down and leaves no process be
   for (const int pid : pids) CHECK(process_gone(pid));
 }
 
+TEST_CASE("a line from an app program nested deeper than 256 levels is its output, not a message") {
+  TempDir dir;
+  // A worker that answers its run with a result nested too deeply, then exits.
+  std::string text = R"SH(#!/bin/sh
+echo '{"type":"ready","protocol":1,"app":"tests/deep","default_function":"run","functions":{"run":{"input_schema":{},"output_schema":{},"input_files":[]}},"setup_schema":null,"setup_files":[]}'
+while IFS= read -r line; do
+  id=$(printf '%s\n' "$line" | sed -n 's/.*"task_id":"\([^"]*\)".*/\1/p')
+  case "$line" in
+    *'"type":"setup"'*) printf '{"type":"setup_done","task_id":"%s"}\n' "$id" ;;
+    *'"type":"run"'*) printf '{"type":"result","task_id":"%s","output":{"deep":DEEP},"files":[]}\n' "$id"; exit 3 ;;
+    *'"type":"shutdown"'*) exit 0 ;;
+  esac
+done
+)SH";
+  text.replace(text.find("DEEP"), 4, std::string(300, '[') + std::string(300, ']'));
+  const auto script = dir.write("deep-worker.sh", text);
+  ::chmod(script.c_str(), 0755);
+  auto options = LocalRuntime::quiet();
+  options.app_programs = {{"tests/deep", script.string()}};
+  LocalRuntime local(options);
+  auto client = local.client();
+  const inf::Task queued = client.tasks.run({{"app", "tests/deep"}}, {.wait = false});
+  inf::Task ended = queued;
+  try {
+    ended = client.tasks.wait_for_completion(queued.id);
+    FAIL("a result nested too deeply was taken");
+  } catch (const inf::TaskFailedError& e) {
+    ended = e.task();
+  }
+  CHECK(ended.status == inf::TaskStatus::failed);
+  CHECK_THAT(ended.error, Catch::Contains("exited with status 3"));
+  CHECK(has_log(ended, R"((stdout) {"type":"result")"));
+}
+
 TEST_CASE("infsh-local --app refuses bad values at start-up with status 1, naming them") {
   TempDir dir;
   const auto run = [](const std::vector<std::string>& args) {

@@ -18,10 +18,9 @@ bool still_serves(LocalRuntime& local) {
 }
 
 std::string create_long_task(LocalRuntime& local) {
-  const auto response =
-      http_request(local.port(), "POST", "/apps/run",
-                   R"({"app":"infsh/progress","input":{"steps":1,"delay_ms":60000}})",
-                   {{"X-API-Version", "2"}});
+  const auto response = http_request(
+      local.port(), "POST", "/apps/run",
+      R"({"app":"infsh/progress","input":{"steps":1,"delay_ms":60000}})", {{"X-API-Version", "2"}});
   REQUIRE(response.status == 200);
   return response.json().at("id").get<std::string>();
 }
@@ -32,7 +31,8 @@ TEST_CASE("an oversized request body gets 413 and the runtime keeps serving") {
   auto options = LocalRuntime::quiet();
   options.max_body_bytes = 1024;
   LocalRuntime local(options);
-  const std::string body = R"({"app":"infsh/echo","input":{"pad":")" + std::string(4096, 'x') + "\"}}";
+  const std::string body =
+      R"({"app":"infsh/echo","input":{"pad":")" + std::string(4096, 'x') + "\"}}";
   const auto response = http_request(local.port(), "POST", "/apps/run", body);
   CHECK(response.status == 413);
   CHECK(response.json().at("error").at("code") == "PAYLOAD_TOO_LARGE");
@@ -44,8 +44,9 @@ TEST_CASE("a large body announced with Expect 100-continue is refused before it 
   options.max_body_bytes = 1024;
   LocalRuntime local(options);
   RawConnection connection(local.port());
-  connection.send("POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
-                  "Content-Type: application/json\r\nExpect: 100-continue\r\n\r\n");
+  connection.send(
+      "POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
+      "Content-Type: application/json\r\nExpect: 100-continue\r\n\r\n");
   CHECK(connection.read_response().status == 413);
 }
 
@@ -86,8 +87,9 @@ TEST_CASE("a chunked request body is read whole") {
   const std::string body = R"({"app":"infsh/echo","input":{"chunked":true}})";
   const std::string first = body.substr(0, 10);
   const std::string second = body.substr(10);
-  connection.send("POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Version: 2\r\n"
-                  "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+  connection.send(
+      "POST /apps/run HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Version: 2\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
   connection.send("a\r\n" + first + "\r\n");
   char size[16];
   std::snprintf(size, sizeof size, "%zx", second.size());
@@ -100,8 +102,14 @@ TEST_CASE("a chunked request body is read whole") {
 TEST_CASE("wrong JSON types in every field are refused without harm") {
   LocalRuntime local;
   const std::vector<std::string> bodies = {
-      "null", "true", "\"app\"", "123", "{\"app\":null}", "{\"app\":[\"infsh/echo\"]}",
-      "{\"app\":{}}", "{\"app\":\"infsh/echo\",\"metadata\":[]}",
+      "null",
+      "true",
+      "\"app\"",
+      "123",
+      "{\"app\":null}",
+      "{\"app\":[\"infsh/echo\"]}",
+      "{\"app\":{}}",
+      "{\"app\":\"infsh/echo\",\"metadata\":[]}",
       "{\"app\":\"infsh/echo\",\"workers\":\"w\"}",
       "{\"app\":\"infsh/echo\",\"session_timeout\":\"10\"}",
       "{\"app\":\"infsh/progress\",\"input\":{\"steps\":1e400}}",
@@ -118,6 +126,25 @@ TEST_CASE("wrong JSON types in every field are refused without harm") {
     CHECK(response.status < 500);
     CHECK(response.json().at("success") == false);
   }
+  CHECK(still_serves(local));
+}
+
+TEST_CASE("a request body may nest 256 levels deep, and one level more is refused saying so") {
+  LocalRuntime local;
+  // The body object and its input object are two of the levels.
+  const auto body = [](std::size_t arrays) {
+    return R"({"app":"infsh/echo","input":{"deep":)" + std::string(arrays, '[') +
+           std::string(arrays, ']') + "}}";
+  };
+  const auto accepted = http_request(local.port(), "POST", "/apps/run", body(254));
+  CHECK(accepted.status == 200);
+  const auto refused = http_request(local.port(), "POST", "/apps/run", body(255));
+  CHECK(refused.status == 400);
+  CHECK(refused.json().at("detail") == "request body is nested deeper than 256 levels");
+  const auto broken = http_request(local.port(), "POST", "/apps/run", R"({"app":"infsh/echo",})");
+  CHECK(broken.status == 400);
+  CHECK_THAT(broken.json().at("detail").get<std::string>(),
+             Catch::StartsWith("request body is not valid JSON: parse error"));
   CHECK(still_serves(local));
 }
 
@@ -143,8 +170,9 @@ TEST_CASE("a stream whose client stops reading is cut off instead of buffering w
   options.max_stream_backlog_bytes = 256 * 1024;
   LocalRuntime local(options);
   // Every update carries the 200 KB input, so an unread stream piles up fast.
-  const json body = {{"app", "infsh/progress"},
-                     {"input", {{"steps", 100000}, {"delay_ms", 0}, {"pad", std::string(200000, 'x')}}}};
+  const json body = {
+      {"app", "infsh/progress"},
+      {"input", {{"steps", 100000}, {"delay_ms", 0}, {"pad", std::string(200000, 'x')}}}};
   const auto created =
       http_request(local.port(), "POST", "/apps/run", body.dump(), {{"X-API-Version", "2"}});
   REQUIRE(created.status == 200);
@@ -152,9 +180,12 @@ TEST_CASE("a stream whose client stops reading is cut off instead of buffering w
   RawConnection stream(local.port());
   stream.send("GET /tasks/" + id + "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   // Never read: the runtime must give up on this client.
-  CHECK(wait_until([&] { return local.runtime().stats().streams_opened == 1 &&
-                                local.runtime().stats().open_streams == 0; },
-                   std::chrono::milliseconds(20000)));
+  CHECK(wait_until(
+      [&] {
+        return local.runtime().stats().streams_opened == 1 &&
+               local.runtime().stats().open_streams == 0;
+      },
+      std::chrono::milliseconds(20000)));
   http_request(local.port(), "POST", "/tasks/" + id + "/cancel");
   CHECK(still_serves(local));
 }

@@ -90,6 +90,18 @@ TEST_CASE("errors carry one body that every client generation reads") {
   CHECK(response.json().at("detail").get<std::string>().find("task_missing") != std::string::npos);
 }
 
+TEST_CASE("path parameters are percent-decoded, and a malformed escape in one is kept as written") {
+  LocalRuntime local;
+  const std::string id = create(local, {{"app", "infsh/echo"}});
+  std::string escaped;
+  for (const char c : id) escaped += c == '_' ? std::string("%5F") : std::string(1, c);
+  CHECK(http_request(local.port(), "GET", "/tasks/" + escaped + "/status").status == 200);
+  const auto response = http_request(local.port(), "GET", "/tasks/task%5Fmissing%zz%4");
+  check_error_body(response, 404);
+  CHECK(response.json().at("detail").get<std::string>().find("'task_missing%zz%4'") !=
+        std::string::npos);
+}
+
 TEST_CASE("cancel answers data null in the envelope, and null for v2") {
   LocalRuntime local;
   const std::string id = create(local, {{"app", "infsh/echo"}});

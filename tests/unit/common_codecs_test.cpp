@@ -73,7 +73,19 @@ TEST_CASE("percent-decoding is strict unless asked to keep malformed escapes", "
   CHECK(common::percent_decode("a%20b%2Fc") == "a b/c");
   CHECK_FALSE(common::percent_decode("100%").has_value());
   CHECK_FALSE(common::percent_decode("%zz").has_value());
-  CHECK(common::percent_decode("100%", /*strict=*/false) == "100%");
+  CHECK(common::percent_decode_lenient("a%20b%2Fc") == "a b/c");
+  CHECK(common::percent_decode_lenient("100%") == "100%");
+}
+
+TEST_CASE("lenient percent-decoding keeps every malformed escape as written", "[common]") {
+  CHECK(common::percent_decode_lenient("%zz") == "%zz");
+  CHECK(common::percent_decode_lenient("%4") == "%4");    // cut short at the end
+  CHECK(common::percent_decode_lenient("%4g") == "%4g");  // one digit, then not hex
+  CHECK(common::percent_decode_lenient("%%41") == "%A");  // a stray '%', then an escape
+  CHECK(common::percent_decode_lenient("a+b") == "a+b");  // '+' is not a space here
+  CHECK(common::percent_decode_lenient("%e2%82%AC") == "\xe2\x82\xac");  // any case of hex
+  CHECK(common::percent_decode_lenient("%00") == std::string(1, '\0'));
+  CHECK(common::percent_decode_lenient("") == "");
 }
 
 TEST_CASE("media types and extensions map both ways", "[common]") {

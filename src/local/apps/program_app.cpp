@@ -11,6 +11,7 @@
 
 #include "apps/worker_messages.hpp"
 #include "apps/worker_process.hpp"
+#include "common/json_fields.hpp"
 #include "infsh/local/app_program.hpp"
 #include "support/id_generator.hpp"
 #include "tasks/task_files.hpp"
@@ -18,6 +19,8 @@
 extern char** environ;
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -32,16 +35,6 @@ constexpr auto kControlWriteTimeout = std::chrono::seconds(1);
 // After SIGKILL, the time the process gets to be gone (it cannot refuse; this only bounds a
 // process stuck in the kernel).
 constexpr auto kKillWait = std::chrono::seconds(5);
-
-std::string string_member(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-double number_member(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
-}
 
 // "300 ms", "5 s", "1.5 s".
 std::string duration_text(std::chrono::milliseconds duration) {
@@ -200,9 +193,11 @@ class ProgramInstance final : public AppInstance {
     Detach detach(*this);
     const json request = setup_request(context.task_id(), setup_);
     const json answer = converse(Phase::setup, &request, context);
-    if (string_member(answer, "type") != "setup_done") {
+    if (common::string_field_or(answer, "type") != "setup_done") {
       usable_ = false;  // the worker has no app instance now
-      if (string_member(answer, "kind") == "cancelled") throw std::runtime_error("setup cancelled");
+      if (common::string_field_or(answer, "kind") == "cancelled") {
+        throw std::runtime_error("setup cancelled");
+      }
       throw std::runtime_error(error_text(answer));
     }
   }
@@ -229,11 +224,13 @@ class ProgramInstance final : public AppInstance {
     }
     const json request = run_request(context.task_id(), function, input, metadata);
     const json answer = converse(Phase::run, &request, context);
-    if (string_member(answer, "type") == "result") {
+    if (common::string_field_or(answer, "type") == "result") {
       return take_output_files(answer.value("output", json()), answer.value("files", json::array()),
                                context);
     }
-    if (string_member(answer, "kind") == "cancelled") throw std::runtime_error("run cancelled");
+    if (common::string_field_or(answer, "kind") == "cancelled") {
+      throw std::runtime_error("run cancelled");
+    }
     throw std::runtime_error(error_text(answer));
   }
 
@@ -270,10 +267,11 @@ class ProgramInstance final : public AppInstance {
     const std::string& task_id = context.task_id();
     try {
       if (request != nullptr && !worker.send(*request, Clock::now() + kRequestWriteTimeout)) {
-        end_process("the app process did not take the " + string_member(*request, "type") +
-                    " request");
+        end_process("the app process did not take the " +
+                    common::string_field_or(*request, "type") + " request");
         throw std::runtime_error("the app process did not take the " +
-                                 string_member(*request, "type") + " request" + crash_details());
+                                 common::string_field_or(*request, "type") + " request" +
+                                 crash_details());
       }
       const auto limit = phase == Phase::start ? options.start_timeout : options.task_timeout;
       const auto give_up = limit.count() > 0 ? Clock::now() + limit : Clock::time_point::max();
@@ -351,7 +349,7 @@ class ProgramInstance final : public AppInstance {
   // A message during an exchange: reported to the context, or returned when it is the answer.
   std::optional<json> handle(Phase phase, const std::string& task_id, json message,
                              AppContext& context) {
-    const std::string type = string_member(message, "type");
+    const std::string type = common::string_field_or(message, "type");
     if (phase == Phase::start) return message;  // the first message; parse_ready() judges it
     const std::string id = message_task_id(message);
     const bool ours = id == task_id || id.empty();
@@ -359,8 +357,9 @@ class ProgramInstance final : public AppInstance {
       if (ours) context.log(log_line(message));
     } else if (type == "progress") {
       if (ours) {
-        context.progress(number_member(message, "current"), number_member(message, "total"),
-                         string_member(message, "message"));
+        context.progress(common::number_field_or(message, "current"),
+                         common::number_field_or(message, "total"),
+                         common::string_field_or(message, "message"));
       }
     } else if (type == "partial") {
       if (phase == Phase::run && id == task_id) {
@@ -395,9 +394,9 @@ class ProgramInstance final : public AppInstance {
         continue;  // not a pointer into this output: nothing to take
       }
       if (file == nullptr || !file->is_object()) continue;
-      const fs::path source = string_member(*file, "path");
+      const fs::path source = common::string_field_or(*file, "path");
       if (source.empty()) continue;
-      std::string name = string_member(*file, "filename");
+      std::string name = common::string_field_or(*file, "filename");
       if (name.empty()) name = source.filename().string();
       std::replace(name.begin(), name.end(), '/', '_');
       if (name.empty() || name == "." || name == "..") name = "file";

@@ -7,16 +7,15 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/json_fields.hpp"
+
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 using nlohmann::json;
 
 namespace {
-
-std::string string_member(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 std::vector<std::string> string_list(const json& value) {
   std::vector<std::string> list;
@@ -43,7 +42,7 @@ std::string signal_name(int number) {
 }  // namespace
 
 WorkerReady parse_ready(const json& message) {
-  if (!message.is_object() || string_member(message, "type") != "ready") {
+  if (!message.is_object() || common::string_field_or(message, "type") != "ready") {
     throw std::runtime_error(
         "its first message was not 'ready': " +
         message.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 200));
@@ -57,12 +56,12 @@ WorkerReady parse_ready(const json& message) {
                              "; this runtime speaks version " + std::to_string(kWorkerProtocol));
   }
   WorkerReady ready;
-  ready.app = string_member(message, "app");
+  ready.app = common::string_field_or(message, "app");
   const auto functions = message.find("functions");
   if (functions == message.end() || !functions->is_object() || functions->empty()) {
     throw std::runtime_error("its 'ready' message lists no functions");
   }
-  ready.default_function = string_member(message, "default_function");
+  ready.default_function = common::string_field_or(message, "default_function");
   if (ready.default_function.empty() || !functions->contains(ready.default_function)) {
     ready.default_function = functions->begin().key();
   }
@@ -96,24 +95,26 @@ json cancel_request(const std::string& task_id) {
 
 json shutdown_request() { return {{"type", "shutdown"}}; }
 
-std::string message_task_id(const json& message) { return string_member(message, "task_id"); }
+std::string message_task_id(const json& message) {
+  return common::string_field_or(message, "task_id");
+}
 
 std::string log_line(const json& message) {
-  const std::string level = string_member(message, "level");
-  std::string text = string_member(message, "message");
+  const std::string level = common::string_field_or(message, "level");
+  std::string text = common::string_field_or(message, "message");
   if (level.empty() || level == "info") return text;
   return "[" + level + "] " + text;
 }
 
 std::string error_text(const json& message) {
-  std::string text = string_member(message, "message");
-  if (text.empty()) text = string_member(message, "kind");
+  std::string text = common::string_field_or(message, "message");
+  if (text.empty()) text = common::string_field_or(message, "kind");
   if (text.empty()) text = "the app failed without saying why";
   if (const auto issues = message.find("issues"); issues != message.end() && issues->is_array()) {
     for (const auto& issue : *issues) {
       if (!issue.is_object()) continue;
-      const std::string path = string_member(issue, "path");
-      const std::string what = string_member(issue, "message");
+      const std::string path = common::string_field_or(issue, "path");
+      const std::string what = common::string_field_or(issue, "message");
       const std::string line = path.empty() ? what : path + ": " + what;
       if (!line.empty() && text.find(line) == std::string::npos) text += "; " + line;
     }

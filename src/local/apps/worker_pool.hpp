@@ -2,43 +2,32 @@
 
 // Threads that run app code, off the event loop. Jobs run in submission order.
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
 
+#include "support/job_queue.hpp"
 #include "support/logger.hpp"
 
 namespace infsh::local {
 
 class WorkerPool {
  public:
-  WorkerPool(std::size_t threads, const Logger& log);
-  /// Stops (see stop()).
-  ~WorkerPool();
+  WorkerPool(std::size_t threads, const Logger& log)
+      : jobs_(threads, log, "worker job", JobQueue::Late::refuse) {}
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   /// Queues a job; false once the pool is stopping. A job that throws is logged.
-  bool submit(std::function<void()> job);
+  bool submit(std::function<void()> job) { return jobs_.push(std::move(job)); }
 
-  /// Refuses new jobs, runs the ones queued, and joins the threads. Idempotent.
-  void stop();
+  /// Refuses new jobs, runs the ones queued, and joins the threads. Idempotent. The destructor
+  /// stops too.
+  void stop() { jobs_.stop(); }
 
-  std::size_t size() const noexcept { return threads_.size(); }
+  std::size_t size() const noexcept { return jobs_.threads(); }
 
  private:
-  void work();
-
-  const Logger& log_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  JobQueue jobs_;
 };
 
 }  // namespace infsh::local

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "apps/worker_messages.hpp"
+#include "common/json_parse.hpp"
 
 namespace infsh::local {
 
@@ -420,13 +421,14 @@ bool WorkerProcess::read_stderr() {
 void WorkerProcess::stdout_line(std::string line) {
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.find_first_not_of(" \t") == std::string::npos) return;
-  nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
-  if (message.is_discarded() || !message.is_object() || !message.contains("type")) {
+  // From a program the runtime does not trust: nesting is bounded while parsing.
+  auto message = inferencesh::common::parse_untrusted_json(line);
+  if (!message || !message->is_object() || !message->contains("type")) {
     // Not the protocol: keep it visible like the app's other output.
     deliver({Event::Kind::output, {}, "(stdout) " + line.substr(0, kMaxStderrLine)});
     return;
   }
-  deliver({Event::Kind::message, std::move(message), {}});
+  deliver({Event::Kind::message, std::move(*message), {}});
 }
 
 void WorkerProcess::stderr_line(std::string line) {

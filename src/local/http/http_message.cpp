@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/percent_encoding.hpp"
+
 namespace infsh::local {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -69,35 +71,6 @@ void PendingAnswer::on_given(std::function<void(Response)> send) {
   send(std::move(*given));
 }
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
-
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const auto amp = query.find('&');
@@ -105,8 +78,9 @@ std::optional<std::string> query_parameter(std::string_view query, std::string_v
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const auto equals = pair.find('=');
     if (pair.substr(0, equals) != name) continue;
-    return equals == std::string_view::npos ? std::string()
-                                            : percent_decode(pair.substr(equals + 1));
+    return equals == std::string_view::npos
+               ? std::string()
+               : inferencesh::common::percent_decode_lenient(pair.substr(equals + 1));
   }
   return std::nullopt;
 }

@@ -139,10 +139,8 @@ struct BodyPlan {
   std::optional<Response> refusal;
 };
 
-/// Decodes %XX escapes (a malformed escape is kept as it is; '+' stays '+').
-std::string percent_decode(std::string_view text);
-
-/// The percent-decoded value of the first `name=value` pair of a query string, if present.
+/// The percent-decoded value of the first `name=value` pair of a query string, if present (a
+/// malformed escape is kept as it is; '+' stays '+').
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
 
 /// The standard reason phrase of a status code ("Not Found"), or "Unknown".

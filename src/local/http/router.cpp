@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/percent_encoding.hpp"
 #include "http/api_envelope.hpp"
 #include "http/auth.hpp"
 #include "infsh/local/app.hpp"
@@ -116,7 +117,7 @@ const Router::Route* Router::match(const Request& request, PathParams& params,
     for (std::size_t i = 0; i < segments.size() && match; ++i) {
       if (is_placeholder(route.segments[i])) {
         candidate.set(route.segments[i].substr(1, route.segments[i].size() - 2),
-                      percent_decode(segments[i]));
+                      inferencesh::common::percent_decode_lenient(segments[i]));
       } else {
         match = route.segments[i] == segments[i];
       }

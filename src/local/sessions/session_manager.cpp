@@ -3,20 +3,18 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/json_fields.hpp"
 #include "http/api_envelope.hpp"
 #include "support/id_generator.hpp"
 #include "support/time_format.hpp"
 
 namespace infsh::local {
 
+namespace common = inferencesh::common;
+
 using nlohmann::json;
 
 namespace {
-
-std::string text_or_empty(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 json null_if_empty(const std::string& text) { return text.empty() ? json() : json(text); }
 
@@ -109,23 +107,24 @@ json SessionManager::to_dto(const Session& session) {
 SessionManager::Session SessionManager::from_dto(const json& dto, std::int64_t seq) {
   Session session;
   session.seq = seq;
-  session.id = text_or_empty(dto, "id");
-  session.app_ref = text_or_empty(dto, "app_id");
+  session.id = common::string_field_or(dto, "id");
+  session.app_ref = common::string_field_or(dto, "app_id");
   session.app_name = session.app_ref.substr(0, session.app_ref.find('@'));
-  session.version = text_or_empty(dto, "app_version_id");
-  session.worker_id = text_or_empty(dto, "worker_id");
-  session.status = text_or_empty(dto, "status");
+  session.version = common::string_field_or(dto, "app_version_id");
+  session.worker_id = common::string_field_or(dto, "worker_id");
+  session.status = common::string_field_or(dto, "status");
   session.idle_timeout = dto.value("idle_timeout", kDefaultSessionTimeout);
   session.call_count = dto.value("call_count", std::int64_t{0});
-  session.task_id = text_or_empty(dto, "task_id");
-  session.created_at = text_or_empty(dto, "created_at");
-  session.updated_at = text_or_empty(dto, "updated_at");
-  session.expires_at = text_or_empty(dto, "expires_at");
-  session.ended_at = text_or_empty(dto, "ended_at");
-  session.last_call_at = text_or_empty(dto, "last_call_at");
-  if (const auto error = dto.find("error"); error != dto.end() && error->is_object() &&
-                                            text_or_empty(*error, "code") == kWorkerLostCode) {
-    session.lost = text_or_empty(*error, "message");
+  session.task_id = common::string_field_or(dto, "task_id");
+  session.created_at = common::string_field_or(dto, "created_at");
+  session.updated_at = common::string_field_or(dto, "updated_at");
+  session.expires_at = common::string_field_or(dto, "expires_at");
+  session.ended_at = common::string_field_or(dto, "ended_at");
+  session.last_call_at = common::string_field_or(dto, "last_call_at");
+  if (const auto error = dto.find("error");
+      error != dto.end() && error->is_object() &&
+      common::string_field_or(*error, "code") == kWorkerLostCode) {
+    session.lost = common::string_field_or(*error, "message");
   }
   return session;
 }

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 
+#include "common/json_fields.hpp"
 #include "http/api_envelope.hpp"
 #include "http/json_body.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
+using Json = nlohmann::json;
 
 namespace {
 
@@ -13,15 +17,13 @@ namespace {
 
 const char* type_name(const nlohmann::json& value) { return value.type_name(); }
 
-// The value of `key` if present and not null.
-const nlohmann::json* field(const nlohmann::json& body, const char* key) {
-  const auto it = body.find(key);
-  return it == body.end() || it->is_null() ? nullptr : &*it;
-}
-
-void require_type(const nlohmann::json* value, const char* key, bool ok, const char* expected) {
-  if (value != nullptr && !ok) {
-    invalid(std::string("field '") + key + "' must be " + expected + ", not " + type_name(*value));
+// The value of `key` if present and not null; 422 naming the field when it is not `expected`.
+const nlohmann::json* field(const nlohmann::json& body, const char* key,
+                            common::JsonTypeTest is_expected, const char* expected) {
+  try {
+    return common::typed_field(body, key, is_expected, expected);
+  } catch (const common::FieldTypeError& e) {
+    invalid(e.what());
   }
 }
 
@@ -72,27 +74,22 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
                      std::string("request body must be a JSON object, not ") + type_name(body));
   }
 
-  const nlohmann::json* app = field(body, "app");
-  const char* app_key = "app";
+  const nlohmann::json* app = field(body, "app", &Json::is_string, "a string");
   if (app == nullptr) {
-    app = field(body, "app_id");  // the deprecated direct form
-    app_key = "app_id";
+    app = field(body, "app_id", &Json::is_string, "a string");  // the deprecated direct form
   }
   if (app == nullptr) invalid("field 'app' is required (e.g. \"infsh/echo\")");
-  require_type(app, app_key, app->is_string(), "a string");
 
-  const nlohmann::json* function = field(body, "function");
-  require_type(function, "function", function == nullptr || function->is_string(), "a string");
-  const nlohmann::json* setup = field(body, "setup");
-  const nlohmann::json* input = field(body, "input");
+  const nlohmann::json* function = field(body, "function", &Json::is_string, "a string");
+  const nlohmann::json* setup = common::find_field(body, "setup");
+  const nlohmann::json* input = common::find_field(body, "input");
 
-  const nlohmann::json* session = field(body, "session");
-  require_type(session, "session", session == nullptr || session->is_string(), "a string");
+  const nlohmann::json* session = field(body, "session", &Json::is_string, "a string");
   if (session != nullptr && session->get_ref<const std::string&>().empty()) {
     invalid("field 'session' must be \"new\" or a session id, not empty");
   }
   for (const char* unsupported : {"stream", "wait"}) {
-    const nlohmann::json* flag = field(body, unsupported);
+    const nlohmann::json* flag = common::find_field(body, unsupported);
     if (flag != nullptr && flag->is_boolean() && flag->get<bool>()) {
       invalid(std::string("field '") + unsupported +
               "': true is not supported; follow the task with GET /tasks/{id}/stream");
@@ -125,27 +122,25 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
 
   struct TypedField {
     const char* key;
-    bool (*ok)(const nlohmann::json&);
+    common::JsonTypeTest is_expected;
     const char* expected;
   };
   static constexpr TypedField kTyped[] = {
-      {"infra", [](const nlohmann::json& v) { return v.is_string(); }, "a string"},
-      {"webhook", [](const nlohmann::json& v) { return v.is_string(); }, "a string"},
-      {"run_at", [](const nlohmann::json& v) { return v.is_string(); }, "a string"},
-      {"workers", [](const nlohmann::json& v) { return v.is_array(); }, "an array"},
-      {"metadata", [](const nlohmann::json& v) { return v.is_object(); }, "an object"},
-      {"session_timeout", [](const nlohmann::json& v) { return v.is_number_integer(); },
-       "an integer"},
+      {"infra", &Json::is_string, "a string"},
+      {"webhook", &Json::is_string, "a string"},
+      {"run_at", &Json::is_string, "a string"},
+      {"workers", &Json::is_array, "an array"},
+      {"metadata", &Json::is_object, "an object"},
+      {"session_timeout", &Json::is_number_integer, "an integer"},
   };
   for (const auto& typed : kTyped) {
-    const nlohmann::json* value = field(body, typed.key);
-    if (value == nullptr) continue;
-    require_type(value, typed.key, typed.ok(*value), typed.expected);
-    request.extras[typed.key] = *value;
+    const nlohmann::json* value = field(body, typed.key, typed.is_expected, typed.expected);
+    if (value != nullptr) request.extras[typed.key] = *value;
   }
 
   if (session != nullptr) request.session = session->get<std::string>();
-  if (const nlohmann::json* timeout = field(body, "session_timeout"); timeout != nullptr) {
+  if (const nlohmann::json* timeout = common::find_field(body, "session_timeout");
+      timeout != nullptr) {
     if (request.session != "new") {
       invalid("field 'session_timeout' applies only when a session starts (session: \"new\")");
     }

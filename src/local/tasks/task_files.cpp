@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "common/data_uri.hpp"
+#include "common/json_fields.hpp"
 #include "common/media_types.hpp"
 
 namespace infsh::local {
@@ -23,11 +24,6 @@ bool is_file_key(const std::string& key) {
 
 bool is_file_shaped(const json& value, const char* required) {
   return is_file_object(value, required);
-}
-
-std::string string_member(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::string origin_of(std::string_view url) {
@@ -82,10 +78,10 @@ class InputWalker {
     if (!resolve_string(file, where + ".uri")) return false;
     // Keep what the client said about the file (name, type) over what we know; a name never
     // keeps a directory part.
-    if (auto name = string_member(value, "filename"); !name.empty()) {
+    if (auto name = common::string_field_or(value, "filename"); !name.empty()) {
       file["filename"] = fs::path(name).filename().string();
     }
-    if (auto type = string_member(value, "content_type"); !type.empty()) {
+    if (auto type = common::string_field_or(value, "content_type"); !type.empty()) {
       file["content_type"] = type;
     }
     value = std::move(file);
@@ -229,8 +225,8 @@ class OutputWalker {
         throw TaskFileError(where + ": the output file " + path.string() + " does not exist");
       }
       try {
-        const auto file = store_.adopt(path, string_member(value, "filename"),
-                                       string_member(value, "content_type"), true);
+        const auto file = store_.adopt(path, common::string_field_or(value, "filename"),
+                                       common::string_field_or(value, "content_type"), true);
         value = file_uri(base_url_, file);
       } catch (const std::exception& e) {
         throw TaskFileError(where + ": " + e.what());

@@ -3,7 +3,11 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "common/json_fields.hpp"
+
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace {
 
@@ -71,11 +75,6 @@ nlohmann::json to_task_dto(const TaskRecord& task) {
 
 namespace {
 
-std::string text_of(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 TaskStatus status_of(const nlohmann::json& object) {
   const auto it = object.find("status");
   if (it == object.end() || !it->is_number_integer()) return TaskStatus::unknown;
@@ -89,28 +88,30 @@ TaskRecord task_record_from_dto(const nlohmann::json& dto) {
     throw std::invalid_argument("a stored task is not a TaskDTO object");
   }
   TaskRecord task;
-  task.id = text_of(dto, "id");
-  task.app_ref = text_of(dto, "app_id");
+  task.id = common::string_field_or(dto, "id");
+  task.app_ref = common::string_field_or(dto, "app_id");
   task.app_name = task.app_ref.substr(0, task.app_ref.find('@'));
-  task.version = text_of(dto, "app_version_id");
-  task.function = text_of(dto, "function");
+  task.version = common::string_field_or(dto, "app_version_id");
+  task.function = common::string_field_or(dto, "function");
   task.status = status_of(dto);
   task.input = dto.value("input", nlohmann::json::object());
   task.output = dto.value("output", nlohmann::json());
   task.setup = dto.value("setup", nlohmann::json());
-  task.error = text_of(dto, "error");
+  task.error = common::string_field_or(dto, "error");
   if (const auto logs = dto.find("logs"); logs != dto.end() && logs->is_array()) {
     for (const auto& log : *logs) {
       if (!log.is_object()) continue;
-      task.logs.push_back({text_of(log, "id"), text_of(log, "created_at"),
+      task.logs.push_back({common::string_field_or(log, "id"),
+                           common::string_field_or(log, "created_at"),
                            static_cast<LogType>(log.value("log_type", 4)),
-                           text_of(log, "content")});
+                           common::string_field_or(log, "content")});
     }
   }
   if (const auto events = dto.find("events"); events != dto.end() && events->is_array()) {
     for (const auto& event : *events) {
       if (!event.is_object()) continue;
-      task.events.push_back({text_of(event, "id"), text_of(event, "created_at"), status_of(event)});
+      task.events.push_back({common::string_field_or(event, "id"),
+                             common::string_field_or(event, "created_at"), status_of(event)});
     }
   }
   if (const auto session = dto.find("session_id"); session != dto.end() && session->is_string()) {
@@ -119,8 +120,8 @@ TaskRecord task_record_from_dto(const nlohmann::json& dto) {
   for (const char* key : {"infra", "workers", "webhook", "run_at", "metadata", "session_timeout"}) {
     if (const auto it = dto.find(key); it != dto.end()) task.request_extras[key] = *it;
   }
-  task.created_at = text_of(dto, "created_at");
-  task.updated_at = text_of(dto, "updated_at");
+  task.created_at = common::string_field_or(dto, "created_at");
+  task.updated_at = common::string_field_or(dto, "updated_at");
   return task;
 }
 

@@ -12,9 +12,10 @@
 //
 // Off the task's path: deliver() only queues (bounded; a full queue drops the delivery with a
 // warning), and a few threads of its own send through the client library's libcurl transport.
-// Each attempt has a time limit; connection errors, timeouts, 408, 429 and 5xx are retried
-// with exponential backoff and jitter (a Retry-After up to the longest backoff is honoured),
-// up to a number of attempts. Any other answer ends the delivery: 2xx delivered, the rest
+// Each attempt has a time limit; connection errors, timeouts and the statuses of
+// common::is_retryable_status (408, 429, 500, 502, 503, 504) are retried with exponential
+// backoff and jitter (a Retry-After up to the longest backoff is honoured), up to a number of
+// attempts. Any other answer ends the delivery: 2xx delivered, the rest
 // (3xx included: redirects are never followed) failed. Log lines show the URL without its
 // query, which is where webhook URLs tend to carry their secrets.
 //

@@ -1,6 +1,10 @@
 #include "apps/builtin/app_input.hpp"
 
+#include "common/json_fields.hpp"
+
 namespace infsh::local::apps {
+
+namespace common = inferencesh::common;
 
 void require_object(const nlohmann::json& input, const char* shape) {
   if (input.is_object()) return;
@@ -9,15 +13,30 @@ void require_object(const nlohmann::json& input, const char* shape) {
   throw InvalidInputError("input", message + ", not " + input.type_name());
 }
 
+namespace {
+
+// input[key] when present and not null, by the common strict rule; a field of another type
+// than `expected` is an InvalidInputError naming it ("input.steps must be an integer, not
+// string").
+const nlohmann::json* input_field(const nlohmann::json& input, const char* key,
+                                  common::JsonTypeTest is_expected, const char* expected) {
+  require_object(input);
+  try {
+    return common::typed_field(input, key, is_expected, expected);
+  } catch (const common::FieldTypeError& e) {
+    const std::string name = "input." + e.field();
+    throw InvalidInputError(name, name + " must be " + e.expected() + ", not " + e.actual());
+  }
+}
+
+}  // namespace
+
 std::int64_t integer_field(const nlohmann::json& input, const char* key, std::int64_t fallback,
                            std::int64_t low, std::int64_t high) {
-  require_object(input);
+  const nlohmann::json* it =
+      input_field(input, key, &nlohmann::json::is_number_integer, "an integer");
+  if (it == nullptr) return fallback;
   const std::string name = std::string("input.") + key;
-  const auto it = input.find(key);
-  if (it == input.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) {
-    throw InvalidInputError(name, name + " must be an integer, not " + it->type_name());
-  }
   const bool is_unsigned = it->is_number_unsigned();
   if (is_unsigned && it->get<std::uint64_t>() > static_cast<std::uint64_t>(high)) {
     throw InvalidInputError(name, name + " must be at most " + std::to_string(high));
@@ -32,15 +51,9 @@ std::int64_t integer_field(const nlohmann::json& input, const char* key, std::in
 }
 
 const std::string& string_field(const nlohmann::json& input, const char* key, bool allow_empty) {
-  require_object(input);
+  const nlohmann::json* it = input_field(input, key, &nlohmann::json::is_string, "a string");
   const std::string name = std::string("input.") + key;
-  const auto it = input.find(key);
-  if (it == input.end() || it->is_null()) {
-    throw InvalidInputError(name, name + " is required (a string)");
-  }
-  if (!it->is_string()) {
-    throw InvalidInputError(name, name + " must be a string, not " + it->type_name());
-  }
+  if (it == nullptr) throw InvalidInputError(name, name + " is required (a string)");
   const auto& text = it->get_ref<const std::string&>();
   if (!allow_empty && text.empty()) {
     throw InvalidInputError(name, name + " must not be empty");

@@ -15,10 +15,13 @@
 
 #include "apps/builtin/app_input.hpp"
 #include "apps/builtin/builtin_apps.hpp"
+#include "common/json_fields.hpp"
 #include "infsh/local/app.hpp"
 #include "tasks/task_files.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace {
 
@@ -181,11 +184,6 @@ class FileInfoApp final : public App {
   };
   using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
-  static std::string text(const json& object, const char* key) {
-    const auto it = object.find(key);
-    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-  }
-
   class Instance final : public AppInstance {
     json run(const std::string&, const json& input, AppContext& context) override {
       // Only a File object carries a path to open, and only the runtime can put one there.
@@ -196,7 +194,7 @@ class FileInfoApp final : public App {
             "read, not " +
             file.dump().substr(0, 200));
       }
-      const std::string path = text(file, "path");
+      const std::string path = common::string_field_or(file, "path");
       std::error_code error;
       if (!std::filesystem::is_regular_file(path, error)) {
         throw std::runtime_error("input.file: " + path + " is not a regular file");
@@ -210,7 +208,7 @@ class FileInfoApp final : public App {
       std::rewind(in.get());
 
       // The name is the client's: keep it from naming a place outside the output directory.
-      std::string name = text(file, "filename");
+      std::string name = common::string_field_or(file, "filename");
       std::replace(name.begin(), name.end(), '/', '_');
       std::replace(name.begin(), name.end(), '\\', '_');
       if (name.empty() || name == "." || name == "..") name = "file";
@@ -250,7 +248,7 @@ class FileInfoApp final : public App {
       }
       char hex[17];
       std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-      const std::string content_type = text(file, "content_type");
+      const std::string content_type = common::string_field_or(file, "content_type");
       return {{"filename", name},
               {"content_type", content_type},
               {"size", size},
