@@ -143,6 +143,10 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       exit_status_ = decode_status(status);
+      // What it wrote before exiting may still be in the pipe: read it to the end (a quiet
+      // pipe ends this too, should a grandchild keep it open).
+      while (fill(Clock::now() + std::chrono::milliseconds(200))) {
+      }
       return exit_status_;
     }
     if (Clock::now() >= deadline) return std::nullopt;

@@ -41,7 +41,8 @@ class Subprocess {
   /// Sends a signal to the child.
   void signal(int number) const;
   /// Waits for the child to exit; returns its exit status (128 + signal when killed), or
-  /// nullopt on timeout. Output keeps being drained while waiting.
+  /// nullopt on timeout. Output keeps being drained while waiting, and what the child wrote
+  /// before it exited is in output() once this returns its status.
   std::optional<int> wait(std::chrono::milliseconds timeout);
 
  private:

@@ -24,7 +24,7 @@ bool is_name(std::string_view name) {
 
 }  // namespace
 
-Secrets::Secrets(std::map<std::string, std::string> given, const char* const* environment) {
+Secrets::Secrets(const std::map<std::string, std::string>& given, const char* const* environment) {
   if (environment == nullptr) environment = environ;
   for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view text(*entry);
@@ -35,7 +35,7 @@ Secrets::Secrets(std::map<std::string, std::string> given, const char* const* en
         text.substr(kSecretEnvironmentPrefix.size(), equals - kSecretEnvironmentPrefix.size());
     if (is_name(name)) values_[std::string(name)] = std::string(text.substr(equals + 1));
   }
-  for (auto& [name, value] : given) values_[name] = std::move(value);
+  for (const auto& [name, value] : given) values_[name] = value;
   for (const auto& [name, value] : values_) {
     if (!value.empty()) by_length_.emplace_back(value, name);
   }

@@ -18,7 +18,7 @@ class Secrets {
  public:
   /// `given`: name → value; they win over the environment. `environment`: the process's
   /// environment, read once here ("NAME=VALUE" strings; nullptr: the process's `environ`).
-  explicit Secrets(std::map<std::string, std::string> given = {},
+  explicit Secrets(const std::map<std::string, std::string>& given = {},
                    const char* const* environment = nullptr);
 
   /// The value of secret `name`: the given one, else INFSH_SECRET_<name>; nullopt when neither

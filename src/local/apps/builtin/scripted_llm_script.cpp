@@ -1,5 +1,6 @@
 #include "apps/builtin/scripted_llm_script.hpp"
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 #include <utility>
@@ -125,17 +126,9 @@ TurnFacts turn_facts(const LLMInput& input) {
     facts.latest_is_user = messages.back().role == ContextMessageRole::user;
     facts.latest_is_tool = messages.back().role == ContextMessageRole::tool;
   }
-  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    if (it->role == ContextMessageRole::user) {
-      facts.user_text = it->text;
-      break;
-    }
-  }
-  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
-    if (it->role == ContextMessageRole::tool) {
-      facts.tool_result = it->text;
-      break;
-    }
+  for (const auto& message : messages) {  // the newest of each kind wins
+    if (message.role == ContextMessageRole::user) facts.user_text = message.text;
+    if (message.role == ContextMessageRole::tool) facts.tool_result = message.text;
   }
   if (facts.latest_is_tool && messages.back().tool_call_id) {
     const std::string& id = *messages.back().tool_call_id;
@@ -194,8 +187,8 @@ std::string no_step_message(const Script& script, const TurnFacts& facts) {
 }
 
 std::string render(const std::string& text, const TurnFacts& facts) {
-  static const std::pair<std::string_view, int> kPlaceholders[] = {
-      {"{{last_tool_result}}", 0}, {"{{user_text}}", 1}, {"{{turn}}", 2}, {"{{tool_names}}", 3}};
+  static constexpr std::array<std::pair<std::string_view, int>, 4> kPlaceholders = {
+      {{"{{last_tool_result}}", 0}, {"{{user_text}}", 1}, {"{{turn}}", 2}, {"{{tool_names}}", 3}}};
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -239,15 +232,15 @@ std::vector<std::string> pieces(const ScriptStep& step, const Script& script,
   const auto size = static_cast<std::size_t>(script.chunk_size);
   std::string piece;
   std::size_t characters = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const bool starts_character = (static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U;
+  for (const char byte : text) {
+    const bool starts_character = (static_cast<unsigned char>(byte) & 0xC0U) != 0x80U;
     if (starts_character && characters == size) {
       out.push_back(std::move(piece));
       piece.clear();
       characters = 0;
     }
     if (starts_character) ++characters;
-    piece += text[i];
+    piece += byte;
   }
   if (!piece.empty()) out.push_back(std::move(piece));
   return out;
