@@ -1,7 +1,6 @@
 #include "apps/worker_messages.hpp"
 
-#include <signal.h>
-#include <string.h>
+#include <string.h>  // NOLINT(modernize-deprecated-headers): sigdescr_np(), strsignal()
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -114,7 +113,9 @@ std::string error_text(const json& message) {
       if (!issue.is_object()) continue;
       const std::string path = string_member(issue, "path");
       const std::string what = string_member(issue, "message");
-      const std::string line = path.empty() ? what : path + ": " + what;
+      std::string line = path;  // "path: what", or "what"
+      if (!line.empty()) line += ": ";
+      line += what;
       if (!line.empty() && text.find(line) == std::string::npos) text += "; " + line;
     }
   }

@@ -1,6 +1,7 @@
 #include "tasks/run_request.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "http/api_envelope.hpp"
 #include "http/json_body.hpp"
@@ -58,7 +59,7 @@ AppRef parse_app_ref(std::string_view ref) {
     if (parts.version.empty()) invalid("field 'app': empty version after '@'");
   }
   if (!valid_name(rest)) {
-    invalid("field 'app' must be an app reference like \"namespace/name[@version]\", not \"" +
+    invalid(R"(field 'app' must be an app reference like "namespace/name[@version]", not ")" +
             std::string(ref.substr(0, 200)) + "\"");
   }
   parts.name = std::string(rest);
@@ -128,7 +129,7 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
     bool (*ok)(const nlohmann::json&);
     const char* expected;
   };
-  static constexpr TypedField kTyped[] = {
+  static constexpr std::array<TypedField, 6> kTyped{{
       {"infra", [](const nlohmann::json& v) { return v.is_string(); }, "a string"},
       {"webhook", [](const nlohmann::json& v) { return v.is_string(); }, "a string"},
       {"run_at", [](const nlohmann::json& v) { return v.is_string(); }, "a string"},
@@ -136,7 +137,7 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
       {"metadata", [](const nlohmann::json& v) { return v.is_object(); }, "an object"},
       {"session_timeout", [](const nlohmann::json& v) { return v.is_number_integer(); },
        "an integer"},
-  };
+  }};
   for (const auto& typed : kTyped) {
     const nlohmann::json* value = field(body, typed.key);
     if (value == nullptr) continue;
