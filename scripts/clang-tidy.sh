@@ -37,17 +37,27 @@ echo "==> clang-tidy over ${#files[@]} files under ${paths[*]} ($("$tidy" --vers
 
 # The compile commands are GCC's: clang does not know some of its warning options, and where
 # CMake adds no -std (GCC's default already is C++17) clang's older default would apply.
+# A run that fails (a crash, a source that does not compile) is a failure too, not a clean file.
 report="$(mktemp)"
-trap 'rm -f "$report"' EXIT
+errors="$(mktemp)"
+failed="$(mktemp)"
+trap 'rm -f "$report" "$errors" "$failed"' EXIT
 printf '%s\0' "${files[@]}" |
-  xargs -0 -n 1 -P "$jobs" "$tidy" -p "$build" --quiet --extra-arg-before=-std=c++17 \
-    --extra-arg=-Wno-unknown-warning-option \
-    >"$report" 2>/dev/null || true
+  xargs -0 -n 1 -P "$jobs" sh -c '
+    "$0" -p "$1" --quiet --extra-arg-before=-std=c++17 --extra-arg=-Wno-unknown-warning-option \
+      "$4" 2>>"$2" || echo "$4 (exit status $?)" >>"$3"' "$tidy" "$build" "$errors" "$failed" \
+    >"$report" || true
 
 findings="$(grep -cE '(warning|error): .*\[[a-z0-9.,-]+\]$' "$report" || true)"
 if [[ "$findings" -gt 0 ]]; then
   cat "$report"
   echo "==> clang-tidy: $findings findings" >&2
+  exit 1
+fi
+if [[ -s "$failed" ]]; then
+  cat "$errors" >&2
+  echo "==> clang-tidy failed on:" >&2
+  sed 's/^/    /' "$failed" >&2
   exit 1
 fi
 echo "==> clang-tidy: no findings"

@@ -1,6 +1,8 @@
 #include "command_line.hpp"
 
+#include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
@@ -26,8 +28,8 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
 
 // "65536", "64KiB", "8MiB" or "1GiB" → bytes.
 std::size_t parse_bytes(const std::string& option, const std::string& text) {
-  static const std::pair<const char*, std::uint64_t> units[] = {
-      {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}};
+  static const std::array<std::pair<const char*, std::uint64_t>, 3> units = {
+      {{"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}}};
   std::string number = text;
   std::uint64_t scale = 1;
   for (const auto& [unit, size] : units) {
@@ -66,7 +68,7 @@ std::chrono::milliseconds parse_duration(const std::string& option, const std::s
     throw std::invalid_argument(option + " expects a " + (allow_zero ? "" : "positive ") +
                                 "duration in seconds (e.g. 15, 0.5, 250ms), not '" + text + "'");
   }
-  return std::chrono::milliseconds(static_cast<long long>(value * scale + 0.5));
+  return std::chrono::milliseconds(std::llround(value * scale));
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // SIGINT or SIGTERM, then shuts down gracefully and exits 0.
 
 #include <pthread.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigwait()
 #include <sys/resource.h>
 
 #include <cstdio>

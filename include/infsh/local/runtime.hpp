@@ -65,14 +65,14 @@ struct RuntimeOptions {
   /// with 403, so that a web page cannot reach the runtime through DNS rebinding.
   std::vector<std::string> allowed_hosts;
 
-  std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< larger request bodies get 413
+  std::size_t max_body_bytes = std::size_t{8} * 1024 * 1024;  ///< larger request bodies get 413
   /// Larger request heads get 431; chunk extensions and trailers together have the same limit.
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_connections = 20000;  ///< connections beyond it are closed at once
   /// Request bodies held in memory at once, all connections together (whole bodies being read,
   /// upload bytes not yet written to disk). A body that would go beyond gets 503; an upload
   /// waits.
-  std::size_t max_buffered_body_bytes = 64 * 1024 * 1024;
+  std::size_t max_buffered_body_bytes = std::size_t{64} * 1024 * 1024;
   /// A request head, and a whole (non-upload) body after it, that does not arrive within this
   /// time closes the connection (408 for a body); it is also how long an idle keep-alive
   /// connection is kept.
@@ -83,10 +83,10 @@ struct RuntimeOptions {
   /// A stream whose client has not taken its bytes for this long (or lets more than
   /// max_stream_backlog_bytes pile up) is closed; the client can reconnect.
   std::chrono::milliseconds write_timeout{30000};
-  std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
+  std::size_t max_stream_backlog_bytes = std::size_t{4} * 1024 * 1024;
   /// Unsent bytes of all streams together (counted from the moment a task's update is made):
   /// beyond it, a stream holding more than its share (this over the open streams) is closed.
-  std::size_t max_total_stream_backlog_bytes = 64 * 1024 * 1024;
+  std::size_t max_total_stream_backlog_bytes = std::size_t{64} * 1024 * 1024;
   /// How long stop() waits for running tasks to honour their cancellation and for streams to
   /// flush their final line.
   std::chrono::milliseconds shutdown_grace{5000};

@@ -1,5 +1,6 @@
 #include "apps/instance_pool.hpp"
 
+#include <array>
 #include <cstdio>
 
 namespace infsh::local {
@@ -8,10 +9,10 @@ InstancePool::InstancePool(std::size_t max_idle) : max_idle_(max_idle) {}
 
 std::string InstancePool::key_of(const App& app, const nlohmann::json& setup) {
   // Object keys are sorted, so equal setups give equal text.
-  char address[32];
-  std::snprintf(address, sizeof address, "%p", static_cast<const void*>(&app));
+  std::array<char, 32> address{};
+  std::snprintf(address.data(), address.size(), "%p", static_cast<const void*>(&app));
   const nlohmann::json& canonical = setup.is_null() ? nlohmann::json::object() : setup;
-  return std::string(address) + '\n' +
+  return std::string(address.data()) + '\n' +
          canonical.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

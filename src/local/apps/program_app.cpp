@@ -1,6 +1,9 @@
 #include "apps/program_app.hpp"
 
+#include <unistd.h>  // environ
+
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -15,8 +18,6 @@
 #include "infsh/local/app_program.hpp"
 #include "support/id_generator.hpp"
 #include "tasks/task_files.hpp"
-
-extern char** environ;
 
 namespace infsh::local {
 
@@ -41,9 +42,9 @@ std::string duration_text(std::chrono::milliseconds duration) {
   const auto ms = duration.count();
   if (ms < 1000) return std::to_string(ms) + " ms";
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3g s", static_cast<double>(ms) / 1000.0);
-  return text;
+  std::array<char, 32> text{};
+  std::snprintf(text.data(), text.size(), "%.3g s", static_cast<double>(ms) / 1000.0);
+  return text.data();
 }
 
 bool name_part_ok(std::string_view part) {
@@ -353,6 +354,10 @@ class ProgramInstance final : public AppInstance {
     if (phase == Phase::start) return message;  // the first message; parse_ready() judges it
     const std::string id = message_task_id(message);
     const bool ours = id == task_id || id.empty();
+    const bool answer =
+        (phase == Phase::setup && ours && (type == "setup_done" || type == "setup_error")) ||
+        (phase == Phase::run && id == task_id && (type == "result" || type == "error")) ||
+        (type == "error" && id.empty());  // the worker could not read our request ("protocol")
     if (type == "log") {
       if (ours) context.log(log_line(message));
     } else if (type == "progress") {
@@ -366,12 +371,8 @@ class ProgramInstance final : public AppInstance {
         context.partial_output(take_output_files(message.value("output", json()),
                                                  message.value("files", json::array()), context));
       }
-    } else if (phase == Phase::setup && ours && (type == "setup_done" || type == "setup_error")) {
+    } else if (answer) {
       return message;
-    } else if (phase == Phase::run && id == task_id && (type == "result" || type == "error")) {
-      return message;
-    } else if (type == "error" && id.empty()) {
-      return message;  // the worker could not read our request (kind "protocol")
     } else if (shared_->log.enabled(LogLevel::debug)) {
       shared_->log.debug(shared_->options.name + ": ignored a '" + type + "' message for task '" +
                          id + "'");

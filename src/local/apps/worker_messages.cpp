@@ -1,7 +1,6 @@
 #include "apps/worker_messages.hpp"
 
-#include <signal.h>
-#include <string.h>
+#include <string.h>  // NOLINT(modernize-deprecated-headers): sigdescr_np(), strsignal()
 #include <sys/wait.h>
 
 #include <algorithm>

@@ -1,18 +1,19 @@
 #include "apps/worker_process.hpp"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, kill()
 #include <spawn.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 #include "apps/worker_messages.hpp"
@@ -25,8 +26,8 @@ namespace {
 // A protocol line may carry a large output; beyond this the worker is broken, not busy.
 constexpr std::size_t kMaxMessageBytes = std::size_t{1} << 30;
 // A stderr "line" longer than this is passed on in pieces.
-constexpr std::size_t kMaxStderrLine = 64 * 1024;
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMaxStderrLine = std::size_t{64} * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 // How long a worker whose protocol output ended may take to exit before it is killed.
 constexpr auto kExitGrace = std::chrono::seconds(1);
 
@@ -46,18 +47,16 @@ void set_nonblocking(int fd) {
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-std::string errno_text(int error) {
-  char buffer[256];
-  return ::strerror_r(error, buffer, sizeof buffer);
-}
+std::string errno_text(int error) { return std::generic_category().message(error); }
 
 // The descriptors of the child's standard streams, closed unless handed on.
 struct Pipes {
-  int fds[6] = {-1, -1, -1, -1, -1, -1};  // stdin (child, ours), stdout (ours, child), stderr
+  // stdin (child, ours), stdout (ours, child), stderr (ours, child)
+  std::array<int, 6> fds{-1, -1, -1, -1, -1, -1};
   ~Pipes() {
     for (int& fd : fds) close_fd(fd);
   }
-  int take(int index) {
+  int take(std::size_t index) {
     const int fd = fds[index];
     fds[index] = -1;
     return fd;
@@ -92,8 +91,8 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 
 WorkerProcess::WorkerProcess(Options options) : options_(std::move(options)) {
   Pipes pipes;
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipes.fds) != 0 ||
-      ::pipe2(pipes.fds + 2, O_CLOEXEC) != 0 || ::pipe2(pipes.fds + 4, O_CLOEXEC) != 0) {
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipes.fds.data()) != 0 ||
+      ::pipe2(&pipes.fds[2], O_CLOEXEC) != 0 || ::pipe2(&pipes.fds[4], O_CLOEXEC) != 0) {
     throw std::runtime_error("cannot create the pipes for " + options_.program + ": " +
                              errno_text(errno));
   }
@@ -208,8 +207,8 @@ WorkerProcess::Event WorkerProcess::next(Clock::time_point deadline) {
       return event;
     }
     if (finished_) {
-      std::string how = describe_exit(wait_status_);
-      if (!failure_.empty()) how = failure_ + ", and " + how;
+      std::string how = failure_.empty() ? std::string() : failure_ + ", and ";
+      how += describe_exit(wait_status_);
       return {Event::Kind::exited, {}, std::move(how)};
     }
     if (deadline == Clock::time_point::max()) {
@@ -303,36 +302,30 @@ void WorkerProcess::read_loop() {
   constexpr auto never = Clock::time_point::max();
   Clock::time_point kill_at = never;
   for (;;) {
-    pollfd descriptors[3];
+    std::array<pollfd, 3> descriptors{};
     nfds_t count = 0;
-    int out_index = -1;
-    int err_index = -1;
-    int pid_index = -1;
-    if (stdout_open) {
-      out_index = static_cast<int>(count);
-      descriptors[count++] = {stdout_fd_, POLLIN, 0};
-    }
-    if (stderr_open_) {
-      err_index = static_cast<int>(count);
-      descriptors[count++] = {stderr_fd_, POLLIN, 0};
-    }
-    if (pidfd_ >= 0) {
-      pid_index = static_cast<int>(count);
-      descriptors[count++] = {pidfd_, POLLIN, 0};
-    }
-    const int ready = ::poll(descriptors, count, kill_at != never ? poll_timeout_ms(kill_at) : -1);
+    // Adds a descriptor to poll; returns where poll() tells about it.
+    const auto watch = [&](int fd) {
+      descriptors.at(count) = {fd, POLLIN, 0};
+      return &descriptors.at(count++);
+    };
+    const pollfd* out = stdout_open ? watch(stdout_fd_) : nullptr;
+    const pollfd* err = stderr_open_ ? watch(stderr_fd_) : nullptr;
+    const pollfd* pid = pidfd_ >= 0 ? watch(pidfd_) : nullptr;
+    const int ready =
+        ::poll(descriptors.data(), count, kill_at != never ? poll_timeout_ms(kill_at) : -1);
     if (ready < 0 && errno != EINTR) {
       kill();
       reap(true);
       break;
     }
     if (ready < 0) continue;
-    if (err_index >= 0 && descriptors[err_index].revents != 0) stderr_open_ = read_stderr();
-    if (out_index >= 0 && descriptors[out_index].revents != 0) {
+    if (err != nullptr && err->revents != 0) stderr_open_ = read_stderr();
+    if (out != nullptr && out->revents != 0) {
       stdout_open = read_stdout();
       if (!stdout_open) kill_at = Clock::now() + kExitGrace;
     }
-    bool ended = pid_index >= 0 && descriptors[pid_index].revents != 0;
+    bool ended = pid != nullptr && pid->revents != 0;
     if (!ended && kill_at != never && pidfd_ < 0) ended = reap(false);  // no pidfd: look
     if (!ended && Clock::now() >= kill_at) {
       {
@@ -366,9 +359,9 @@ void WorkerProcess::read_loop() {
 }
 
 bool WorkerProcess::read_stdout() {
-  char chunk[kReadChunk];
+  std::array<char, kReadChunk> chunk;  // read() fills it
   for (;;) {
-    const auto n = ::read(stdout_fd_, chunk, sizeof chunk);
+    const auto n = ::read(stdout_fd_, chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     if (n <= 0) return false;
@@ -376,7 +369,7 @@ bool WorkerProcess::read_stdout() {
     // first, so it comes before them.
     if (stderr_open_) stderr_open_ = read_stderr();
     const auto old_size = stdout_buffer_.size();
-    stdout_buffer_.append(chunk, static_cast<std::size_t>(n));
+    stdout_buffer_.append(chunk.data(), static_cast<std::size_t>(n));
     std::size_t start = 0;
     for (auto end = stdout_buffer_.find('\n', old_size); end != std::string::npos;
          end = stdout_buffer_.find('\n', start)) {
@@ -397,13 +390,13 @@ bool WorkerProcess::read_stdout() {
 }
 
 bool WorkerProcess::read_stderr() {
-  char chunk[kReadChunk];
+  std::array<char, kReadChunk> chunk;  // read() fills it
   for (;;) {
-    const auto n = ::read(stderr_fd_, chunk, sizeof chunk);
+    const auto n = ::read(stderr_fd_, chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     if (n <= 0) return false;
-    stderr_buffer_.append(chunk, static_cast<std::size_t>(n));
+    stderr_buffer_.append(chunk.data(), static_cast<std::size_t>(n));
     std::size_t start = 0;
     for (auto end = stderr_buffer_.find('\n'); end != std::string::npos;
          end = stderr_buffer_.find('\n', start)) {

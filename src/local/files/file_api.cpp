@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -62,8 +63,7 @@ std::string base_name(std::string name) {
 NewFile parse_new_file(const json& entry, const std::string& where, const std::string& category,
                        std::uint64_t max_file_bytes) {
   if (!entry.is_object()) {
-    invalid("field '" + where +
-            "' must be an object like {\"uri\": \"\", \"filename\": ...}, not " +
+    invalid("field '" + where + R"(' must be an object like {"uri": "", "filename": ...}, not )" +
             entry.type_name());
   }
   NewFile file;
@@ -73,7 +73,7 @@ NewFile parse_new_file(const json& entry, const std::string& where, const std::s
   file.path_hint = optional_string(entry, "path", where, kMaxNameBytes);
   file.content_type = optional_string(entry, "content_type", where, 255);
   if (!file.content_type.empty() && !valid_content_type(file.content_type)) {
-    invalid("field '" + where + ".content_type' must be a media type like \"image/png\", not \"" +
+    invalid("field '" + where + R"(.content_type' must be a media type like "image/png", not ")" +
             file.content_type + "\"");
   }
   if (const auto size = entry.find("size"); size != entry.end() && !size->is_null()) {
@@ -103,7 +103,7 @@ std::string content_disposition(const std::string& filename) {
   if (filename.empty()) return "inline";
   std::string ascii;
   std::string encoded;
-  static constexpr char digits[] = "0123456789ABCDEF";
+  constexpr std::string_view digits = "0123456789ABCDEF";
   for (const char c : filename) {
     const auto byte = static_cast<unsigned char>(c);
     const bool printable = byte >= 0x20 && byte < 0x7f;
@@ -172,12 +172,11 @@ Response FileRoutes::create(Request& request, const PathParams& /*params*/) cons
   if (category.empty()) category = "uploads";
   if (category != "uploads" && category != "inputs" && category != "outputs" &&
       category != "repos") {
-    invalid("field 'category' must be uploads, inputs, outputs or repos, not \"" + category +
-            "\"");
+    invalid("field 'category' must be uploads, inputs, outputs or repos, not \"" + category + "\"");
   }
   const auto files = body.find("files");
   if (files == body.end() || files->is_null()) {
-    invalid("field 'files' is required: a list of files to create, like [{\"uri\": \"\"}]");
+    invalid(R"(field 'files' is required: a list of files to create, like [{"uri": ""}])");
   }
   if (!files->is_array()) {
     invalid(std::string("field 'files' must be a list, not ") + files->type_name());

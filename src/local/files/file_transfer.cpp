@@ -13,8 +13,6 @@ namespace infsh::local {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 std::string bytes_text(std::uint64_t n) {
   return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,16 +44,16 @@ void LoopPoster::disable() {
 namespace {
 
 constexpr std::chrono::milliseconds kLingerTime{1000};
-constexpr std::size_t kLingerBytes = 1024 * 1024;
+constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
 // A streamed request body stops being read while this much is handed over but unconsumed,
 // and resumes below half of it.
-constexpr std::size_t kMaxUnconsumedBytes = 4 * 1024 * 1024;
+constexpr std::size_t kMaxUnconsumedBytes = std::size_t{4} * 1024 * 1024;
 // A BodySource is asked for pieces of this size while less than kSourceLowWater is queued.
-constexpr std::size_t kSourcePieceBytes = 256 * 1024;
-constexpr std::size_t kSourceLowWater = 512 * 1024;
+constexpr std::size_t kSourcePieceBytes = std::size_t{256} * 1024;
+constexpr std::size_t kSourceLowWater = std::size_t{512} * 1024;
 
 std::string hex(std::size_t value) {
-  static constexpr char digits[] = "0123456789abcdef";
+  constexpr std::string_view digits = "0123456789abcdef";
   std::string out;
   do {
     out.insert(out.begin(), digits[value & 0xfU]);
@@ -347,7 +348,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
       }
     }
     if (plan.refusal) {
-      refuse_with(std::move(*plan.refusal), true);
+      refuse_with(*plan.refusal, true);
       return;
     }
     body_reader_ = std::move(plan.reader);
@@ -393,7 +394,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
       refusal = shared_->errors(500, "internal error while reading the request body");
     }
     if (refusal) {
-      refuse_with(std::move(*refusal));
+      refuse_with(*refusal);
       return;
     }
     // The reader is behind (slow disk), or the server holds too many body bytes: the client
@@ -567,7 +568,7 @@ class Connection final : public ConnectionControl, public std::enable_shared_fro
   // refused without a body (nothing is left unread); otherwise what the client still sends is
   // dropped for a moment, so that a client busy sending its body reads the answer instead of a
   // reset.
-  void refuse_with(Response response, bool at_head = false) {
+  void refuse_with(const Response& response, bool at_head = false) {
     const bool reusable = at_head && !request_.has_body && request_.keep_alive;
     read_deadline_.cancel();
     abort_reader();
@@ -990,7 +991,7 @@ void ConnectionSink::on_close(std::function<void()> handler) {
 
 }  // namespace
 
-void start_connection(tcp::socket socket, std::shared_ptr<ServerShared> shared) {
+void start_connection(tcp::socket socket, const std::shared_ptr<ServerShared>& shared) {
   auto connection = std::make_shared<Connection>(std::move(socket), shared);
   shared->connections.emplace(connection.get(), connection);
   connection->start();

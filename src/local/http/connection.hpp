@@ -98,10 +98,11 @@ struct ServerShared {
   std::size_t body_bytes_held = 0;
   // Where connections read bytes they drop (after a refusal, or while streaming). Shared: its
   // content is never looked at, and every read into it runs on the loop thread.
-  std::array<char, 64 * 1024> scratch{};
+  std::array<char, std::size_t{64} * 1024> scratch{};
 };
 
 /// Takes over an accepted socket and starts serving requests on it.
-void start_connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerShared> shared);
+void start_connection(boost::asio::ip::tcp::socket socket,
+                      const std::shared_ptr<ServerShared>& shared);
 
 }  // namespace infsh::local

@@ -98,9 +98,11 @@ bool is_loopback_host_name(std::string_view host) noexcept {
   }
 }
 
-HostPolicy::HostPolicy(bool loopback_bind, std::vector<std::string> allowed_hosts)
+HostPolicy::HostPolicy(bool loopback_bind, const std::vector<std::string>& allowed_hosts)
     : check_host_(loopback_bind) {
-  for (auto& host : allowed_hosts) allowed_hosts_.push_back(lower(without_trailing_dot(host)));
+  for (const auto& host : allowed_hosts) {
+    allowed_hosts_.push_back(lower(without_trailing_dot(host)));
+  }
 }
 
 bool HostPolicy::allowed_name(std::string_view host) const noexcept {

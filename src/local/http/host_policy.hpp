@@ -27,7 +27,7 @@ class HostPolicy {
  public:
   /// `loopback_bind`: the server listens on a loopback address, so Host is checked;
   /// `allowed_hosts`: further names accepted in Host (without port).
-  HostPolicy(bool loopback_bind, std::vector<std::string> allowed_hosts);
+  HostPolicy(bool loopback_bind, const std::vector<std::string>& allowed_hosts);
 
   /// Why the head must be refused (answer 403), or nullopt when it may go on.
   std::optional<std::string> refusal(const Request& head) const;

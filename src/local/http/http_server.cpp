@@ -88,7 +88,7 @@ bool is_loopback_address(const std::string& host) {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpServerOptions options, RequestHandler handler, BodyPlanner plan_body,
+  Impl(const HttpServerOptions& options, RequestHandler handler, BodyPlanner plan_body,
        ErrorResponder errors, const Logger& log_)
       : log(log_),
         poster(std::make_shared<LoopPoster>(context)),
@@ -148,9 +148,9 @@ struct HttpServer::Impl {
   bool stopped = false;
 };
 
-HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, BodyPlanner plan_body,
-                       ErrorResponder errors, const Logger& log)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(plan_body),
+HttpServer::HttpServer(const HttpServerOptions& options, RequestHandler handler,
+                       BodyPlanner plan_body, ErrorResponder errors, const Logger& log)
+    : impl_(std::make_unique<Impl>(options, std::move(handler), std::move(plan_body),
                                    std::move(errors), log)) {}
 
 HttpServer::~HttpServer() { stop(); }

@@ -21,15 +21,17 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::vector<std::string> allowed_hosts;  ///< Host names accepted on a loopback bind
-  std::size_t max_body_bytes = 8 * 1024 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;  ///< also chunk extensions + trailers, together
+  std::size_t max_body_bytes = std::size_t{8} * 1024 * 1024;
+  std::size_t max_header_bytes =
+      std::size_t{16} * 1024;  ///< also chunk extensions + trailers, together
   std::size_t max_connections = 20000;
-  std::size_t max_buffered_body_bytes = 64 * 1024 * 1024;  ///< all connections together
+  std::size_t max_buffered_body_bytes =
+      std::size_t{64} * 1024 * 1024;  ///< all connections together
   std::chrono::milliseconds request_timeout{30000};
   std::size_t min_body_rate = 1024;  ///< bytes per second of streamed bodies
   std::chrono::milliseconds write_timeout{30000};
-  std::size_t max_stream_backlog_bytes = 4 * 1024 * 1024;
-  std::size_t max_total_stream_backlog_bytes = 64 * 1024 * 1024;
+  std::size_t max_stream_backlog_bytes = std::size_t{4} * 1024 * 1024;
+  std::size_t max_total_stream_backlog_bytes = std::size_t{64} * 1024 * 1024;
 };
 
 struct HttpServerStats {
@@ -57,7 +59,7 @@ class HttpServer {
  public:
   /// `plan_body` decides how each request body is read (whole, streamed, or refused); empty:
   /// always whole.
-  HttpServer(HttpServerOptions options, RequestHandler handler, BodyPlanner plan_body,
+  HttpServer(const HttpServerOptions& options, RequestHandler handler, BodyPlanner plan_body,
              ErrorResponder errors, const Logger& log);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -23,9 +23,9 @@ using boost::beast::string_view;
 namespace {
 
 // Body bytes are received this many at a time.
-constexpr std::size_t kReadBytes = 64 * 1024;
+constexpr std::size_t kReadBytes = std::size_t{64} * 1024;
 // Heads are received into a buffer this large at first, grown while the head goes on.
-constexpr std::size_t kHeadReadBytes = 4 * 1024;
+constexpr std::size_t kHeadReadBytes = std::size_t{4} * 1024;
 
 // "/a//b?x" → path "/a/b", query "x"; absolute-form targets lose scheme and authority.
 void split_target(const std::string& target, std::string& path, std::string& query) {
@@ -156,24 +156,20 @@ RequestReader::~RequestReader() = default;
 RequestReader::Space RequestReader::space() {
   piece_ = {};
   if (begin_ > 0) {
-    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
   const std::size_t wanted =
       std::min(capacity_limit_, end_ + (head_reported_ ? kReadBytes : kHeadReadBytes));
-  if (capacity_ < wanted) {
-    const std::size_t grown = std::min(capacity_limit_, std::max(wanted, capacity_ * 2));
-    auto bigger = std::make_unique<char[]>(grown);
-    if (end_ > 0) std::memcpy(bigger.get(), buffer_.get(), end_);
-    buffer_ = std::move(bigger);
-    capacity_ = grown;
+  if (buffer_.size() < wanted) {
+    buffer_.resize(std::min(capacity_limit_, std::max(wanted, buffer_.size() * 2)));
   }
   // next() asks for more only while less than the head limit is buffered, so there is room.
-  return {buffer_.get() + end_, capacity_ - end_};
+  return {buffer_.data() + end_, buffer_.size() - end_};
 }
 
-void RequestReader::commit(std::size_t n) noexcept { end_ += std::min(n, capacity_ - end_); }
+void RequestReader::commit(std::size_t n) noexcept { end_ += std::min(n, buffer_.size() - end_); }
 
 RequestReader::Event RequestReader::only(Kind kind) {
   Event event;
@@ -213,7 +209,7 @@ RequestReader::Event RequestReader::next() {
     piece_ = {};
     error_code ec;
     const std::size_t used =
-        parser_->put(boost::asio::const_buffer(buffer_.get() + begin_, view), ec);
+        parser_->put(boost::asio::const_buffer(buffer_.data() + begin_, view), ec);
     begin_ += used;
     if (!head_reported_) head_bytes_ += used;
     if (error_) return *error_;
@@ -293,8 +289,7 @@ void RequestReader::start_next() {
 }
 
 void RequestReader::release_buffer() noexcept {
-  buffer_.reset();
-  capacity_ = 0;
+  buffer_ = std::vector<char>();  // its memory too
   begin_ = end_ = 0;
 }
 

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/http_message.hpp"
 
@@ -32,7 +33,7 @@ namespace infsh::local {
 struct RequestLimits {
   /// The request line and header fields; separately, chunk extensions and trailer fields
   /// together. A larger head or trailer section is answered with 431.
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
 };
 
 class RequestReader {
@@ -101,8 +102,7 @@ class RequestReader {
 
   RequestLimits limits_;
   std::unique_ptr<Parser> parser_;
-  std::unique_ptr<char[]> buffer_;
-  std::size_t capacity_ = 0;
+  std::vector<char> buffer_;  // its size: the bytes it can take now
   std::size_t capacity_limit_ = 0;
   std::size_t begin_ = 0;  // first byte not yet parsed
   std::size_t end_ = 0;    // one past the last byte received

@@ -4,9 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <system_error>
 
@@ -16,11 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string errno_text(int error) { return std::generic_category().message(error); }
+
 fs::path make_temporary_directory() {
   std::string pattern = (fs::temp_directory_path() / "infsh-local-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
+    const int error = errno;
     throw std::runtime_error("cannot create a temporary data directory in " +
-                             fs::temp_directory_path().string() + ": " + std::strerror(errno));
+                             fs::temp_directory_path().string() + ": " + errno_text(error));
   }
   return pattern;
 }
@@ -62,9 +65,9 @@ DataDirectory::DataDirectory(const std::string& option) {
     std::string pid;
     const int fd = ::open((root_ / "lock").c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
-      char text[32] = {};
-      const auto n = ::pread(fd, text, sizeof text - 1, 0);
-      if (n > 0) pid = std::string(text, static_cast<std::size_t>(n));
+      std::array<char, 32> text{};
+      const auto n = ::pread(fd, text.data(), text.size() - 1, 0);
+      if (n > 0) pid = std::string(text.data(), static_cast<std::size_t>(n));
       ::close(fd);
     }
     give_up();
@@ -73,13 +76,13 @@ DataDirectory::DataDirectory(const std::string& option) {
                               (pid.empty() ? std::string() : " (pid " + pid + ")"));
   };
   dir_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd_ < 0) throw cannot_use(std::strerror(errno));
+  if (dir_fd_ < 0) throw cannot_use(errno_text(errno));
   if (::flock(dir_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) throw in_use();
-    throw cannot_use(std::string("cannot lock it: ") + std::strerror(errno));
+    throw cannot_use("cannot lock it: " + errno_text(errno));
   }
   lock_fd_ = ::open((root_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) throw cannot_use(std::strerror(errno));
+  if (lock_fd_ < 0) throw cannot_use(errno_text(errno));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) throw in_use();  // an older infsh-local
   const std::string pid = std::to_string(::getpid());
   if (::ftruncate(lock_fd_, 0) == 0) {

@@ -164,8 +164,8 @@ void Statement::reset() noexcept {
 std::string Statement::text(int column) const {
   const auto* bytes = sqlite3_column_text(statement_, column);
   if (bytes == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(bytes),
-                     static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+  return {reinterpret_cast<const char*>(bytes),
+          static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
 }
 
 std::int64_t Statement::integer(int column) const {

@@ -2,9 +2,11 @@
 
 #include <sys/random.h>
 
+#include <array>
 #include <cerrno>
 #include <random>
 #include <stdexcept>
+#include <string_view>
 
 namespace infsh::local {
 
@@ -23,19 +25,19 @@ std::string new_id(std::string_view prefix) {
 }
 
 std::string new_secret() {
-  unsigned char bytes[16];
+  std::array<unsigned char, 16> bytes{};
   std::size_t filled = 0;
-  while (filled < sizeof bytes) {
-    const auto n = ::getrandom(bytes + filled, sizeof bytes - filled, 0);
+  while (filled < bytes.size()) {
+    const auto n = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error("the system's random source failed");
     }
     filled += static_cast<std::size_t>(n);
   }
-  static constexpr char digits[] = "0123456789abcdef";
+  constexpr std::string_view digits = "0123456789abcdef";
   std::string token;
-  token.reserve(2 * sizeof bytes);
+  token.reserve(2 * bytes.size());
   for (const unsigned char byte : bytes) {
     token += digits[byte >> 4U];
     token += digits[byte & 0xfU];

@@ -1,5 +1,6 @@
 #include "support/time_format.hpp"
 
+#include <array>
 #include <cstdio>
 #include <ctime>
 
@@ -9,14 +10,14 @@ std::string format_rfc3339(std::chrono::system_clock::time_point time) {
   const auto since_epoch = time.time_since_epoch();
   const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
-  const std::time_t whole = static_cast<std::time_t>(seconds.count());
+  const auto whole = static_cast<std::time_t>(seconds.count());
   std::tm utc{};
   gmtime_r(&whole, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis.count()));
-  return buffer;
+  std::array<char, 96> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                utc.tm_sec, static_cast<int>(millis.count()));
+  return buffer.data();
 }
 
 }  // namespace infsh::local

@@ -46,7 +46,7 @@ Response task_stream_response(TaskEngine& engine, const std::string& task_id, St
   auto body = std::make_shared<StreamingBody>();
   body->heartbeat = heartbeat_frame(format);
   body->heartbeat_interval = heartbeat_interval;
-  body->attach = [&engine, task_id, format](std::shared_ptr<StreamSink> sink) {
+  body->attach = [&engine, task_id, format](const std::shared_ptr<StreamSink>& sink) {
     // The observer runs under the engine lock; the sink only queues, so it never blocks.
     const auto subscription =
         engine.subscribe(task_id, [sink, format](const std::string& task_json, bool terminal) {

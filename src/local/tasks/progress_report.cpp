@@ -1,5 +1,6 @@
 #include "tasks/progress_report.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -16,9 +17,9 @@ bool whole(double value) {
 
 std::string number_text(double value) {
   if (whole(value)) return std::to_string(static_cast<std::int64_t>(value));
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
+  std::array<char, 32> text{};
+  std::snprintf(text.data(), text.size(), "%g", value);
+  return text.data();
 }
 
 nlohmann::json number_json(double value) {

@@ -1,6 +1,7 @@
 #include "tasks/run_request.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "common/json_fields.hpp"
 #include "http/api_envelope.hpp"
@@ -60,7 +61,7 @@ AppRef parse_app_ref(std::string_view ref) {
     if (parts.version.empty()) invalid("field 'app': empty version after '@'");
   }
   if (!valid_name(rest)) {
-    invalid("field 'app' must be an app reference like \"namespace/name[@version]\", not \"" +
+    invalid(R"(field 'app' must be an app reference like "namespace/name[@version]", not ")" +
             std::string(ref.substr(0, 200)) + "\"");
   }
   parts.name = std::string(rest);
@@ -125,14 +126,14 @@ RunRequest parse_run_request(std::string_view body_text, const AppRegistry& apps
     common::JsonTypeTest is_expected;
     const char* expected;
   };
-  static constexpr TypedField kTyped[] = {
+  static constexpr std::array<TypedField, 6> kTyped{{
       {"infra", &Json::is_string, "a string"},
       {"webhook", &Json::is_string, "a string"},
       {"run_at", &Json::is_string, "a string"},
       {"workers", &Json::is_array, "an array"},
       {"metadata", &Json::is_object, "an object"},
       {"session_timeout", &Json::is_number_integer, "an integer"},
-  };
+  }};
   for (const auto& typed : kTyped) {
     const nlohmann::json* value = field(body, typed.key, typed.is_expected, typed.expected);
     if (value != nullptr) request.extras[typed.key] = *value;

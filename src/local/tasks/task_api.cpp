@@ -29,7 +29,7 @@ Response not_stored(const nlohmann::json& task) {
 }  // namespace
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,
-                          TaskApiSettings settings) {
+                          const TaskApiSettings& settings) {
   // A creation and a cancel are answered once committed: one transaction carries every answer
   // waiting at that moment, and the event loop goes on meanwhile.
   router.add("POST", "/apps/run", [&engine, &apps, settings](Request& request, const PathParams&) {

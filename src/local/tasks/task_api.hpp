@@ -22,6 +22,6 @@ struct TaskApiSettings {
 };
 
 void register_task_routes(Router& router, TaskEngine& engine, const AppRegistry& apps,
-                          TaskApiSettings settings);
+                          const TaskApiSettings& settings);
 
 }  // namespace infsh::local

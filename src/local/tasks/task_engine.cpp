@@ -357,7 +357,7 @@ void TaskEngine::execute(const std::string& id, const RunRequest& request) {
 TaskEngine::Outcome TaskEngine::run_app(const std::string& id, const RunRequest& request,
                                         const std::shared_ptr<CancelSignal>& cancel,
                                         std::unique_ptr<AppInstance>& instance) {
-  const Outcome cancelled{TaskStatus::cancelled, std::nullopt, {}};
+  Outcome cancelled{TaskStatus::cancelled, std::nullopt, {}};  // returned (moved) when cancelled
   try {
     if (!instance) {
       check_client_files(request.setup, "setup", request.app->setup_files());

@@ -17,6 +17,14 @@ using nlohmann::json;
 
 namespace {
 
+// "where.key": where an object's member is, for error messages.
+std::string member_path(const std::string& where, const std::string& key) {
+  std::string path = where;
+  path += '.';
+  path += key;
+  return path;
+}
+
 bool is_file_key(const std::string& key) {
   return key == "uri" || key == "path" || key == "content_type" || key == "size" ||
          key == "filename";
@@ -56,7 +64,7 @@ class InputWalker {
       }
     } else if (value.is_object()) {
       if (resolve_object(value, where)) return;
-      for (auto& [key, member] : value.items()) walk(member, where + "." + key);
+      for (const auto& [key, member] : value.items()) walk(member, member_path(where, key));
     }
   }
 
@@ -188,7 +196,7 @@ void for_each_location(Json& value, const std::vector<std::string>& tokens, std:
   } else if (value.is_object()) {
     if (token == "*") {
       for (auto& [key, member] : value.items()) {
-        for_each_location(member, tokens, index + 1, where + "." + key, visit);
+        for_each_location(member, tokens, index + 1, member_path(where, key), visit);
       }
     } else if (const auto it = value.find(token); it != value.end()) {
       for_each_location(*it, tokens, index + 1, where + "." + token, visit);
@@ -198,7 +206,7 @@ void for_each_location(Json& value, const std::vector<std::string>& tokens, std:
 
 class OutputWalker {
  public:
-  OutputWalker(FileStore& store, std::string base_url, fs::path scratch)
+  OutputWalker(FileStore& store, std::string base_url, const fs::path& scratch)
       : store_(store), base_url_(std::move(base_url)) {
     std::error_code error;
     scratch_ = fs::weakly_canonical(scratch, error);
@@ -211,7 +219,7 @@ class OutputWalker {
       }
     } else if (value.is_object()) {
       if (is_file_shaped(value, "path") && store(value, where)) return;
-      for (auto& [key, member] : value.items()) walk(member, where + "." + key);
+      for (const auto& [key, member] : value.items()) walk(member, member_path(where, key));
     }
   }
 
@@ -326,7 +334,8 @@ void check_everywhere(const json& value, const std::string& where) {
       check_file_object(value, where);
       return;
     }
-    for (const auto& [key, member] : value.items()) check_everywhere(member, where + "." + key);
+    for (const auto& [key, member] : value.items())
+      check_everywhere(member, member_path(where, key));
   }
 }
 
@@ -367,7 +376,7 @@ TaskFiles::TaskFiles(FileStore& store, const BaseUrl& base_url, fs::path work_di
 fs::path TaskFiles::scratch_dir(const std::string& task_id) const { return work_dir_ / task_id; }
 
 fs::path TaskFiles::output_dir(const std::string& task_id) const {
-  const fs::path dir = scratch_dir(task_id) / "outputs";
+  fs::path dir = scratch_dir(task_id) / "outputs";
   std::error_code error;
   fs::create_directories(dir, error);
   return dir;

@@ -13,7 +13,8 @@ namespace {
 
 nlohmann::json extra_or(const TaskRecord& task, const char* key, nlohmann::json fallback) {
   const auto it = task.request_extras.find(key);
-  return it == task.request_extras.end() ? std::move(fallback) : *it;
+  if (it == task.request_extras.end()) return fallback;
+  return *it;
 }
 
 }  // namespace

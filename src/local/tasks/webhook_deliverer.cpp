@@ -35,7 +35,7 @@ std::optional<std::chrono::milliseconds> retry_after(const inferencesh::HttpResp
   unsigned seconds = 0;
   const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), seconds);
   if (error != std::errc() || end != value->data() + value->size()) return std::nullopt;
-  return std::chrono::seconds(std::min(seconds, 86400u));
+  return std::chrono::seconds(std::min(seconds, 86400U));
 }
 
 }  // namespace
@@ -54,7 +54,7 @@ WebhookDeliverer::WebhookDeliverer(WebhookSettings settings,
 
 WebhookDeliverer::~WebhookDeliverer() { stop(std::chrono::milliseconds(0)); }
 
-bool WebhookDeliverer::deliver(std::string url, nlohmann::json body) {
+bool WebhookDeliverer::deliver(std::string url, const nlohmann::json& body) {
   std::lock_guard lock(mutex_);
   if (!accepting_ || queue_.size() + in_flight_ >= settings_.max_queued) {
     ++stats_.dropped;

@@ -64,7 +64,7 @@ class WebhookDeliverer {
 
   /// Queues a delivery of `body` to `url`; never blocks (it is called under the task engine's
   /// lock). False, and the delivery dropped, when the queue is full or stop() has begun.
-  bool deliver(std::string url, nlohmann::json body);
+  bool deliver(std::string url, const nlohmann::json& body);
 
   /// Takes no more deliveries, lets those queued or waiting to retry finish until `grace` has
   /// passed, then abandons the rest (attempts in flight are aborted) and joins the threads.

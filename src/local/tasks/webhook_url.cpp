@@ -46,8 +46,9 @@ std::optional<IpAddress> parse_ip(const std::string& host) {
   if (host.find(':') != std::string::npos) {
     in6_addr v6{};
     if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return std::nullopt;
-    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) {
+    static constexpr std::array<unsigned char, 12> kMapped = {0, 0, 0, 0, 0,    0,
+                                                              0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(v6.s6_addr, kMapped.data(), kMapped.size()) == 0) {
       std::memcpy(address.bytes.data(), v6.s6_addr + 12, 4);
       return address;
     }

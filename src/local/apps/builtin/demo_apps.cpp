@@ -4,6 +4,7 @@
 // own. Other tests and tools rely on their contracts, so change them only together.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -131,7 +132,7 @@ class SetupCounterApp final : public App {
  public:
   void validate(const std::string&, const json&, const json& setup) const override {
     if (!setup.is_object()) {
-      throw InvalidInputError("setup", "setup must be an object like {\"model\": \"...\"}");
+      throw InvalidInputError("setup", R"(setup must be an object like {"model": "..."})");
     }
     const auto it = setup.find("model");
     if (it == setup.end() || it->is_null()) {
@@ -177,10 +178,13 @@ class CounterApp final : public App {
 // ---- infsh/file-info: {file} → facts about the file, and the file reversed as a new file -----
 
 class FileInfoApp final : public App {
-  static constexpr std::size_t kChunk = 64 * 1024;
+  static constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
   struct FileCloser {
-    void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+    // The unique_ptr's deleter: it owns the FILE by then.
+    void operator()(std::FILE* file) const noexcept {
+      std::fclose(file);  // NOLINT(cppcoreguidelines-owning-memory)
+    }
   };
   using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
@@ -246,14 +250,14 @@ class FileInfoApp final : public App {
       if (std::fclose(out.release()) != 0) {
         throw std::runtime_error("writing " + reversed_path.string() + " failed");
       }
-      char hex[17];
-      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+      std::array<char, 17> hex{};
+      std::snprintf(hex.data(), hex.size(), "%016llx", static_cast<unsigned long long>(hash));
       const std::string content_type = common::string_field_or(file, "content_type");
       return {{"filename", name},
               {"content_type", content_type},
               {"size", size},
               {"lines", lines},
-              {"fnv1a64", hex},
+              {"fnv1a64", hex.data()},
               {"reversed",
                {{"path", reversed_path.string()},
                 {"content_type", content_type},
