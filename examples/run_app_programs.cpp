@@ -1,5 +1,6 @@
 // Run apps written in C++ with the app library (examples/apps/) through infsh-local, which
-// hosts each one as a worker process (`infsh-local --app examples/hello=path/to/hello ...`).
+// hosts each one as a worker process (`infsh-local --app examples/hello=path/to/hello ...`):
+// a greeting, an image generator, and a core for agents (examples/echo-llm).
 //
 //   run_app_programs [output directory]     (default: the current directory)
 #include <filesystem>
@@ -76,6 +77,45 @@ int main(int argc, char** argv) try {
   } catch (const inf::Error& e) {
     std::cout << "width 8 refused: " << e.what() << "\n";
   }
+
+  // A core for agents (examples/apps/echo_llm): one turn of a chat in, text streamed back as
+  // partial outputs, tool calls when asked. An agent sends such turns; here we send them.
+  const nlohmann::json weather_tool = {{"type", "function"},
+                                       {"function",
+                                        {{"name", "get_weather"},
+                                         {"description", "The weather in a city"},
+                                         {"parameters",
+                                          {{"type", "object"},
+                                           {"properties", {{"city", {{"type", "string"}}}}},
+                                           {"required", {"city"}}}}}}};
+  const nlohmann::json first_turn = {{"system_prompt", "You echo."},
+                                     {"text", "streaming works word by word"},
+                                     {"tools", {weather_tool}}};
+  std::string shown;
+  for (const inf::Task& update :
+       client.tasks.run({{"app", "examples/echo-llm"}, {"input", first_turn}}, inf::stream)) {
+    const std::string text = update.output.is_object() ? update.output.value("response", "") : "";
+    if (!text.empty() && text != shown)
+      std::cout << "examples/echo-llm: " << (shown = text) << "\n";
+  }
+  const std::string question = R"(call get_weather {"city": "Oslo"})";
+  const inf::Task call = client.tasks.run(
+      {{"app", "examples/echo-llm"}, {"input", {{"text", question}, {"tools", {weather_tool}}}}});
+  const nlohmann::json tool_call = call.output.at("tool_calls").at(0);
+  std::cout << "asked to " << question << ", it calls " << tool_call.dump() << "\n";
+  // The agent runs the tool and sends the result back as a tool message.
+  const nlohmann::json context = {
+      {{"role", "user"}, {"text", question}},
+      {{"role", "assistant"}, {"text", call.output.at("response")}, {"tool_calls", {tool_call}}}};
+  const inf::Task answer = client.tasks.run({{"app", "examples/echo-llm"},
+                                             {"input",
+                                              {{"context", context},
+                                               {"role", "tool"},
+                                               {"text", "snow, -3 C"},
+                                               {"tool_call_id", tool_call.at("id")},
+                                               {"tools", {weather_tool}}}}});
+  std::cout << "with the result: " << answer.output.at("response").get<std::string>() << " (usage "
+            << answer.output.at("usage").dump() << ")\n";
   return 0;
 } catch (const inf::Error& e) {
   std::cerr << "error: " << e.what() << "\n";

@@ -16,10 +16,12 @@ echo "==> building infsh-local and the examples"
 cmake --build --preset "$preset" -j "$(nproc)" --target infsh-local examples
 
 source scripts/local-runtime.sh
-echo "==> starting infsh-local, hosting the example apps examples/hello and examples/image-generator"
+echo "==> starting infsh-local, hosting the example apps examples/hello, examples/image-generator"
+echo "    and examples/echo-llm (a core for agents)"
 start_infsh_local "$build/src/local/infsh-local" --heartbeat 5 \
   --app "examples/hello=$build/examples/hello" \
-  --app "examples/image-generator=$build/examples/image_generator"
+  --app "examples/image-generator=$build/examples/image_generator" \
+  --app "examples/echo-llm=$build/examples/echo_llm"
 trap 'stop_infsh_local || true' EXIT
 echo "    listening on $INFERENCE_API_BASE_URL"
 

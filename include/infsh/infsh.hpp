@@ -22,6 +22,7 @@
 #include "infsh/context.hpp"
 #include "infsh/errors.hpp"
 #include "infsh/file.hpp"
+#include "infsh/llm.hpp"
 #include "infsh/model.hpp"
 #include "infsh/output_meta.hpp"
 #include "infsh/program.hpp"

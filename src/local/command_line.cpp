@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "support/secrets.hpp"
+
 namespace infsh::local {
 
 namespace {
@@ -75,7 +77,8 @@ std::string usage_text() {
          "Serves the inference.sh API (tasks, files, sessions) on this machine, with\n"
          "built-in demo apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,\n"
          "infsh/counter, infsh/file-info), the platform apps the official SDKs' suites call\n"
-         "(infsh/text-templating, infsh/session-test) and the app programs given with --app.\n"
+         "(infsh/text-templating, infsh/session-test), cores for agents (infsh/scripted-llm,\n"
+         "infsh/openai-chat) and the app programs given with --app.\n"
          "A task's webhook URL gets a POST of its final state (retried while it fails).\n"
          "Prints the URL it listens on as its first line of output.\n"
          "\n"
@@ -92,6 +95,12 @@ std::string usage_text() {
          "                       temporary directory removed at exit; ':memory:' keeps the\n"
          "                       database in memory\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default warning)\n"
+         "  --secret NAME=VALUE  a secret the built-in apps may read (repeatable), such as the\n"
+         "                       API key infsh/openai-chat sends (setup api_key_secret, default\n"
+         "                       OPENAI_API_KEY). Environment variables INFSH_SECRET_NAME are\n"
+         "                       secrets too, and keep the value off the command line, which\n"
+         "                       other local users can see. Values never appear in logs,\n"
+         "                       errors or task output\n"
          "  --help               show this text\n"
          "  --version            show the version\n"
          "\n"
@@ -222,6 +231,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       if (line.options.agent_max_steps == 0) {
         throw std::invalid_argument("--agent-max-steps must be at least 1");
       }
+    } else if (option == "--secret") {
+      auto [name, secret] = parse_secret_spec(take());
+      line.options.secrets[name] = std::move(secret);
     } else if (option == "--cancel-grace") {
       line.options.cancel_grace = parse_duration(option, take());
     } else if (option == "--task-timeout") {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "apps/builtin/builtin_apps.hpp"
 #include "apps/instance_pool.hpp"
 #include "apps/program_app.hpp"
 #include "apps/worker_pool.hpp"
@@ -37,6 +38,7 @@
 #include "store/sqlite_database.hpp"
 #include "store/task_store.hpp"
 #include "support/logger.hpp"
+#include "support/secrets.hpp"
 #include "support/serial_executor.hpp"
 #include "tasks/task_api.hpp"
 #include "tasks/task_engine.hpp"
@@ -88,8 +90,10 @@ std::string checked_program_path(const AppProgram& program) {
   return path.lexically_normal().string();
 }
 
-ChatEngineOptions chat_options(const RuntimeOptions& options) {
+ChatEngineOptions chat_options(const RuntimeOptions& options,
+                               const std::shared_ptr<const Secrets>& secrets) {
   ChatEngineOptions chats;
+  chats.secret = [secrets](const std::string& name) { return secrets->find(name); };
   chats.max_steps = std::max(1, options.agent_max_steps);
   chats.max_depth = std::max(0, options.agent_max_depth);
   chats.stream_grace = options.agent_stream_grace;
@@ -133,6 +137,7 @@ struct Runtime::Impl {
   explicit Impl(RuntimeOptions options_)
       : options(std::move(options_)),
         log(options.log_level, options.log_sink),
+        secrets(std::make_shared<const Secrets>(options.secrets)),
         data(options.data_dir),
         db(data.database_path()),
         store(make_sqlite_task_store(db, log, {options.finished_task_cache_bytes})),
@@ -149,9 +154,10 @@ struct Runtime::Impl {
         agents(chat_store),
         tool_requests(inferencesh::make_curl_transport(), 4, options.tool_request_timeout, log),
         chats(chat_store, agents, engine, apps, tool_requests, base_url, log,
-              chat_options(options)),
+              chat_options(options, secrets)),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
+    if (options.demo_apps) apps.add("infsh/openai-chat", apps::make_openai_chat_app(secrets));
     add_program_apps();
     engine.on_final([this](const TaskRecord& task) { deliver_webhook(task); });
     register_task_routes(router, engine, apps,
@@ -236,6 +242,7 @@ struct Runtime::Impl {
 
   RuntimeOptions options;
   Logger log;
+  std::shared_ptr<const Secrets> secrets;
   AppRegistry apps;
   DataDirectory data;
   Database db;

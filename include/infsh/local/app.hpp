@@ -173,8 +173,9 @@ class AppRegistry {
 };
 
 /// Adds the built-in apps: the demo apps infsh/echo, infsh/progress, infsh/fail,
-/// infsh/setup-counter, infsh/counter, infsh/file-info, and stand-ins for two platform apps the
-/// official SDKs' integration suites call, infsh/text-templating and infsh/session-test.
+/// infsh/setup-counter, infsh/counter, infsh/file-info, stand-ins for two platform apps the
+/// official SDKs' integration suites call, infsh/text-templating and infsh/session-test, and the
+/// scripted core for agents, infsh/scripted-llm.
 void add_demo_apps(AppRegistry& registry);
 
 }  // namespace infsh::local

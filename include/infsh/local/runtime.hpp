@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,8 +120,14 @@ struct RuntimeOptions {
   std::uint64_t max_unfinished_input_bytes = std::uint64_t{1} << 30;
 
   /// Registers the built-in apps (infsh/echo, infsh/progress, infsh/fail, infsh/setup-counter,
-  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test).
+  /// infsh/counter, infsh/file-info, infsh/text-templating, infsh/session-test) and the cores
+  /// for agents (infsh/scripted-llm, infsh/openai-chat).
   bool demo_apps = true;
+
+  /// Secrets the built-in apps may read, by name (infsh/openai-chat's API key): `--secret
+  /// NAME=VALUE`. Variables INFSH_SECRET_<NAME> of the environment are secrets too; a value
+  /// given here wins over one of those. Values never appear in logs, errors or task output.
+  std::map<std::string, std::string> secrets;
 
   /// App programs to host, each started once by the constructor to read its functions (so a
   /// program that cannot start is an error there, not at the first task).

@@ -296,6 +296,7 @@ void add_demo_apps(AppRegistry& registry) {
   registry.add("infsh/file-info", std::make_shared<FileInfoApp>());
   registry.add("infsh/text-templating", apps::make_text_templating_app());
   registry.add("infsh/session-test", apps::make_session_test_app());
+  registry.add("infsh/scripted-llm", apps::make_scripted_llm_app());
 }
 
 }  // namespace infsh::local
