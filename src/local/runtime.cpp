@@ -291,11 +291,11 @@ void Runtime::start() {
       server_options(s.options), [&s](Request& request) { return s.router.handle(request); },
       [&s](Request& head) { return s.router.plan_body(head); },
       [](int status, const std::string& message) { return api_error(status, message); }, s.log);
+  s.chats.start();  // turns a previous runtime left are settled before anyone asks
   s.server->start();
   s.started = true;
   s.base_url.set(url());
   s.sessions.start(s.server->make_timer());
-  s.chats.start();
   s.log.info("listening on " + url() + (s.options.api_key.empty() ? "" : " (API key required)"));
 }
 

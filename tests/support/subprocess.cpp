@@ -143,6 +143,11 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       exit_status_ = decode_status(status);
+      // What it wrote before exiting is still in the pipe: read it to the end, so output()
+      // holds all of it (a --help longer than one read was cut short).
+      const auto drained_by = Clock::now() + std::chrono::milliseconds(1000);
+      while (fill(drained_by)) {
+      }
       return exit_status_;
     }
     if (Clock::now() >= deadline) return std::nullopt;
