@@ -1,11 +1,13 @@
 // One agent turn through infsh-local, in milliseconds, with infsh/scripted-llm as the core:
 //
-// - no tool: POST /agents/run on a chat whose stream is open, until the stream says the chat is
-//   idle (the answer streamed in pieces on the way);
+// - no tool: the first turn of a chat (made with POST /chats) whose stream is open: POST
+//   /agents/run until the stream says the chat is idle (the answer streamed in pieces on the
+//   way), as the JS SDK sends to an existing chat;
 // - client tool: the same, with the core calling a client tool: the stream shows the
 //   invocation awaiting_input, POST /tools/{id} gives the result, the core answers, idle;
 // - new chat: POST /agents/run without a chat, then the stream opened (as the Python SDK
-//   does), until idle.
+//   does), until idle;
+// - turn 81-100: client-tool turns late in one chat, whose core input holds every turn before.
 //
 // Plain HTTP/1.1 over sockets (keep-alive for the POSTs, one stream per chat), so the figure is
 // the runtime's: its HTTP layer, the chat engine, the core's task on a worker, the store.
@@ -25,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -165,7 +168,7 @@ double millis_since(Clock::time_point start) {
 }
 
 struct Figures {
-  std::vector<double> plain, tool, fresh;
+  std::vector<double> plain, tool, fresh, late;
 };
 
 void print(const char* name, std::vector<double> values) {
@@ -217,63 +220,76 @@ int main(int argc, char** argv) try {
   const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
 
   Connection api(port);
-  const auto new_chat = [&](const std::string& agent) {
-    return api.call("POST", "/agents/run", run_body(agent, "", "hello"))
-        .at("data").at("user_message").at("chat_id").get<std::string>();
-  };
   const auto until = [](Connection& stream, const auto& done) {
     for (;;) {
       json event = stream.next_event();
       if (done(event)) return event;
     }
   };
+  const auto new_chat = [&](const std::string& agent) {
+    return api.call("POST", "/agents/run", run_body(agent, "", "hello"))
+        .at("data").at("user_message").at("chat_id").get<std::string>();
+  };
+
+  // A chat of `agent` with its stream open, ready for a timed turn.
+  struct OpenChat {
+    std::string id;
+    std::unique_ptr<Connection> stream;
+  };
+  const auto open_chat = [&](const std::string& agent) {
+    OpenChat chat;
+    chat.id = api.call("POST", "/chats", json{{"agent", agent}}.dump())
+                  .at("data").at("id").get<std::string>();
+    chat.stream = std::make_unique<Connection>(port);
+    chat.stream->open_stream(chat.id);
+    return chat;
+  };
+  // One turn of the client-tool agent: the call, the result, the answer.
+  const auto tool_turn = [&](OpenChat& chat) {
+    api.call("POST", "/agents/run", run_body("acme/tool@1", chat.id, "again"));
+    const std::string id = waiting_invocation(
+        until(*chat.stream, [](const json& e) { return !waiting_invocation(e).empty(); }));
+    api.call("POST", "/tools/" + id, R"({"result": "yes"})");
+    until(*chat.stream, [](const json& e) { return is_chat(e, "idle"); });
+  };
 
   for (int round = 0; round <= rounds; ++round) {  // round 0 warms up
     const int n = round == 0 ? 20 : turns;
     Figures figures;
-    // No tool, stream open before the message (as the JS SDK does for an existing chat).
-    const std::string plain = new_chat("acme/plain@1");
-    Connection plain_stream(port);
-    plain_stream.open_stream(plain);
-    until(plain_stream, [](const json& e) { return is_chat(e, "idle"); });
     for (int i = 0; i < n; ++i) {
-      const auto start = Clock::now();
-      api.call("POST", "/agents/run", run_body("acme/plain@1", plain, "again"));
-      until(plain_stream, [](const json& e) { return is_chat(e, "idle"); });
+      // No tool: the first turn of a chat whose stream is open (as the JS SDK does).
+      OpenChat plain = open_chat("acme/plain@1");
+      auto start = Clock::now();
+      api.call("POST", "/agents/run", run_body("acme/plain@1", plain.id, "hello"));
+      until(*plain.stream, [](const json& e) { return is_chat(e, "idle"); });
       figures.plain.push_back(millis_since(start));
-    }
-    // One client-tool round trip.
-    const std::string tool = new_chat("acme/tool@1");
-    Connection tool_stream(port);
-    tool_stream.open_stream(tool);
-    std::string first = waiting_invocation(until(tool_stream, [](const json& e) {
-      return !waiting_invocation(e).empty();
-    }));
-    api.call("POST", "/tools/" + first, R"({"result": "yes"})");
-    until(tool_stream, [](const json& e) { return is_chat(e, "idle"); });
-    for (int i = 0; i < n; ++i) {
-      const auto start = Clock::now();
-      api.call("POST", "/agents/run", run_body("acme/tool@1", tool, "again"));
-      const std::string id = waiting_invocation(
-          until(tool_stream, [](const json& e) { return !waiting_invocation(e).empty(); }));
-      api.call("POST", "/tools/" + id, R"({"result": "yes"})");
-      until(tool_stream, [](const json& e) { return is_chat(e, "idle"); });
+      // One client-tool round trip.
+      OpenChat tool = open_chat("acme/tool@1");
+      start = Clock::now();
+      tool_turn(tool);
       figures.tool.push_back(millis_since(start));
-    }
-    // A new chat each time, the stream opened after the answer (as the Python SDK does).
-    for (int i = 0; i < n; ++i) {
-      const auto start = Clock::now();
+      // A new chat, its stream opened after the answer (as the Python SDK does).
+      start = Clock::now();
       const std::string chat = new_chat("acme/plain@1");
       Connection stream(port);
       stream.open_stream(chat);
       until(stream, [](const json& e) { return is_chat(e, "idle"); });
       figures.fresh.push_back(millis_since(start));
     }
+    // The 100th client-tool turn of one chat: the core's input holds the 99 turns before it.
+    OpenChat long_chat = open_chat("acme/tool@1");
+    for (int i = 0; i < 80; ++i) tool_turn(long_chat);
+    for (int i = 0; i < 20; ++i) {
+      const auto start = Clock::now();
+      tool_turn(long_chat);
+      figures.late.push_back(millis_since(start));
+    }
     if (round == 0) continue;
     std::printf("round %d\n", round);
     print("no tool", figures.plain);
     print("client tool", figures.tool);
     print("new chat", figures.fresh);
+    print("turn 81-100", figures.late);
   }
   server.signal(SIGTERM);
   server.wait(std::chrono::seconds(10));
