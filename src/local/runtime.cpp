@@ -90,8 +90,10 @@ std::string checked_program_path(const AppProgram& program) {
   return path.lexically_normal().string();
 }
 
-ChatEngineOptions chat_options(const RuntimeOptions& options) {
+ChatEngineOptions chat_options(const RuntimeOptions& options,
+                               const std::shared_ptr<const Secrets>& secrets) {
   ChatEngineOptions chats;
+  chats.secret = [secrets](const std::string& name) { return secrets->find(name); };
   chats.max_steps = std::max(1, options.agent_max_steps);
   chats.max_depth = std::max(0, options.agent_max_depth);
   chats.stream_grace = options.agent_stream_grace;
@@ -152,7 +154,7 @@ struct Runtime::Impl {
         agents(chat_store),
         tool_requests(inferencesh::make_curl_transport(), 4, options.tool_request_timeout, log),
         chats(chat_store, agents, engine, apps, tool_requests, base_url, log,
-              chat_options(options)),
+              chat_options(options, secrets)),
         router(log, options.api_key) {
     if (options.demo_apps) add_demo_apps(apps);
     if (options.demo_apps) apps.add("infsh/openai-chat", apps::make_openai_chat_app(secrets));
@@ -289,11 +291,11 @@ void Runtime::start() {
       server_options(s.options), [&s](Request& request) { return s.router.handle(request); },
       [&s](Request& head) { return s.router.plan_body(head); },
       [](int status, const std::string& message) { return api_error(status, message); }, s.log);
+  s.chats.start();  // turns a previous runtime left are settled before anyone asks
   s.server->start();
   s.started = true;
   s.base_url.set(url());
   s.sessions.start(s.server->make_timer());
-  s.chats.start();
   s.log.info("listening on " + url() + (s.options.api_key.empty() ? "" : " (API key required)"));
 }
 

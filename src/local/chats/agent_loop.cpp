@@ -67,11 +67,14 @@ void ChatEngine::post(std::function<void()> job) {
 }
 
 void ChatEngine::follow_task(const std::string& task_id,
-                             std::function<void(const std::string&, bool)> handle) {
-  auto shared = std::make_shared<std::function<void(const std::string&, bool)>>(std::move(handle));
-  // Called under the TaskEngine's lock: only posts.
-  tasks_.subscribe(task_id, [this, shared](const std::string& task_json, bool terminal) {
-    post([shared, task_json, terminal] { (*shared)(task_json, terminal); });
+                             std::function<void(const TaskView&, bool)> handle) {
+  auto shared = std::make_shared<std::function<void(const TaskView&, bool)>>(std::move(handle));
+  // Called under the TaskEngine's lock: copies what it needs (never the input, which holds the
+  // whole conversation) and posts.
+  tasks_.subscribe_record(task_id, [this, shared](const TaskRecord& task, bool terminal) {
+    TaskView view{task.id, static_cast<int>(task.status), task.output, task.error,
+                  task.session_id.value_or("")};
+    post([shared, view = std::move(view), terminal] { (*shared)(view, terminal); });
   });
 }
 
@@ -156,9 +159,9 @@ void ChatEngine::start_step_locked(ChatState& state) {
   save_locked(state.chat);
   emit_message_locked(state, *message);
   follow_task(message->task_id,
-              [this, chat_id = state.chat.id, message_id = message->id](const std::string& text,
+              [this, chat_id = state.chat.id, message_id = message->id](const TaskView& view,
                                                                         bool terminal) {
-                on_core_update(chat_id, message_id, text, terminal);
+                on_core_update(chat_id, message_id, view, terminal);
               });
 }
 
@@ -214,13 +217,7 @@ json ChatEngine::core_input_locked(const ChatState& state) const {
 }
 
 void ChatEngine::on_core_update(const std::string& chat_id, const std::string& message_id,
-                                const std::string& task_json, bool terminal) {
-  json task;
-  try {
-    task = json::parse(task_json);
-  } catch (const std::exception&) {
-    return;
-  }
+                                const TaskView& task, bool terminal) {
   std::lock_guard lock(mutex_);
   if (shutting_down_) return;
   ChatState* state = find_locked(chat_id);
@@ -229,7 +226,7 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
   if (message == nullptr || message->id != message_id || message->status != MessageStatus::pending) {
     return;  // stopped, or the step moved on
   }
-  const json& output = task.contains("output") ? task.at("output") : json();
+  const json& output = task.output;
   if (output.is_object()) {
     const std::string response = text_of(output, "response");
     const std::string reasoning = text_of(output, "reasoning");
@@ -257,11 +254,10 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
   }
   if (!terminal) return;
   state->core_task.clear();
-  const int status = task.value("status", 0);
-  if (status == kTaskCompleted) {
+  if (task.status == kTaskCompleted) {
     finish_step_locked(*state, *message, output);
-  } else if (status == kTaskFailed) {
-    const std::string error = text_of(task, "error", "the core app failed");
+  } else if (task.status == kTaskFailed) {
+    const std::string error = task.error.empty() ? "the core app failed" : task.error;
     fail_turn_locked(*state, "the agent's core app failed: " + error);
   } else {
     message->status = MessageStatus::cancelled;
@@ -716,28 +712,21 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
     emit_message_locked(state, *message);
   }
   follow_task(invocation.execution_id, [this, chat_id = state.chat.id,
-                                        invocation_id = invocation.id](const std::string& text,
+                                        invocation_id = invocation.id](const TaskView& view,
                                                                        bool terminal) {
     if (!terminal) return;
     ToolDone done{chat_id, invocation_id};
-    try {
-      const json finished = json::parse(text);
-      const int status = finished.value("status", 0);
-      json output = finished.contains("output") ? finished.at("output") : json();
-      if (status == kTaskCompleted) {
-        const json session = finished.contains("session_id") ? finished.at("session_id") : json();
-        if (session.is_string() && output.is_object()) output["session_id"] = session;
-        done.result = result_text(output);
-        done.data = std::move(output);
-      } else {
-        done.status = status == kTaskFailed ? InvocationStatus::failed : InvocationStatus::cancelled;
-        done.result = "the app's task " + text_of(finished, "id") + " " +
-                      (status == kTaskFailed ? "failed: " + text_of(finished, "error")
-                                             : std::string("was cancelled"));
-      }
-    } catch (const std::exception& e) {
-      done.status = InvocationStatus::failed;
-      done.result = std::string("the app's task could not be read: ") + e.what();
+    if (view.status == kTaskCompleted) {
+      json output = view.output;
+      if (!view.session_id.empty() && output.is_object()) output["session_id"] = view.session_id;
+      done.result = result_text(output);
+      done.data = std::move(output);
+    } else {
+      done.status =
+          view.status == kTaskFailed ? InvocationStatus::failed : InvocationStatus::cancelled;
+      done.result = "the app's task " + view.id + " " +
+                    (view.status == kTaskFailed ? "failed: " + view.error
+                                                : std::string("was cancelled"));
     }
     on_tool_done(done);
   });

@@ -346,7 +346,15 @@ ChatEngine::Sent ChatEngine::send(const std::string& chat_id, TurnInput input,
   if (context.is_object()) {
     for (const auto& [key, value] : context.items()) chat.context[key] = value;
   }
-  if (chat.name.empty()) chat.name = input.text.substr(0, 80);
+  if (chat.name.empty()) {
+    // The first words of the first message, never cut inside a UTF-8 sequence.
+    std::size_t end = std::min<std::size_t>(input.text.size(), 80);
+    while (end > 0 && end < input.text.size() &&
+           (static_cast<unsigned char>(input.text[end]) & 0xC0U) == 0x80U) {
+      --end;
+    }
+    chat.name = input.text.substr(0, end);
+  }
   const std::string now = now_text();
   MessageRecord user;
   user.id = new_id("msg");

@@ -195,8 +195,16 @@ class ChatEngine {
   void begin_turn_locked(ChatState& state, MessageRecord& user, MessageRecord& assistant);
   void run_step(const std::string& chat_id);  // loop thread, takes the lock
   void start_step_locked(ChatState& state);
+  // What the engine reads of a task it follows.
+  struct TaskView {
+    std::string id;
+    int status = 0;  // TaskStatus
+    nlohmann::json output;
+    std::string error;
+    std::string session_id;
+  };
   void on_core_update(const std::string& chat_id, const std::string& message_id,
-                      const std::string& task_json, bool terminal);  // loop thread
+                      const TaskView& task, bool terminal);  // loop thread
   void finish_step_locked(ChatState& state, MessageRecord& message, const nlohmann::json& output);
   void dispatch_locked(ChatState& state, ToolInvocationRecord& invocation);
   void execute_locked(ChatState& state, ToolInvocationRecord& invocation);
@@ -226,7 +234,7 @@ class ChatEngine {
   void run_timers();                              // the timer thread
   // Subscribes to a task: each change is handed to `handle` on the loop thread.
   void follow_task(const std::string& task_id,
-                   std::function<void(const std::string& task_json, bool terminal)> handle);
+                   std::function<void(const TaskView& task, bool terminal)> handle);
 
   ChatStore& store_;
   AgentCatalog& agents_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "support/secrets.hpp"
+
 namespace infsh::local {
 
 using nlohmann::json;
@@ -37,9 +39,7 @@ std::string secret_or_throw(const std::string& name, const SecretValue& secret,
   std::optional<std::string> value;
   if (secret) value = secret(name);
   if (!value) {
-    throw ToolRequestError("the secret " + name +
-                           " is not set: start infsh-local with --secret " + name +
-                           "=VALUE or set INFSH_SECRET_" + name);
+    throw ToolRequestError("the secret " + name + " is not set: " + Secrets::how_to_set(name));
   }
   if (!value->empty()) used.push_back(*value);
   return *value;

@@ -262,6 +262,22 @@ std::optional<std::uint64_t> TaskEngine::subscribe(const std::string& id, Observ
   return subscription;
 }
 
+std::optional<std::uint64_t> TaskEngine::subscribe_record(const std::string& id,
+                                                          RecordObserver observer) {
+  std::lock_guard lock(mutex_);
+  bool terminal = false;
+  const bool known = store_.read(id, [&](const TaskRecord& task) {
+    terminal = is_terminal(task.status);
+    observer(task, terminal);
+  });
+  if (!known) return std::nullopt;
+  const auto it = live_.find(id);
+  if (terminal || it == live_.end()) return 0;
+  const std::uint64_t subscription = next_subscription_++;
+  it->second.record_observers.emplace_back(subscription, std::move(observer));
+  return subscription;
+}
+
 void TaskEngine::unsubscribe(const std::string& id, std::uint64_t subscription) {
   std::lock_guard lock(mutex_);
   const auto it = live_.find(id);
@@ -270,6 +286,13 @@ void TaskEngine::unsubscribe(const std::string& id, std::uint64_t subscription) 
   for (auto o = observers.begin(); o != observers.end(); ++o) {
     if (o->first == subscription) {
       observers.erase(o);
+      return;
+    }
+  }
+  auto& record_observers = it->second.record_observers;
+  for (auto o = record_observers.begin(); o != record_observers.end(); ++o) {
+    if (o->first == subscription) {
+      record_observers.erase(o);
       return;
     }
   }
@@ -474,6 +497,14 @@ void TaskEngine::change_locked(const std::string& id,
     terminal = is_terminal(task.status);
     if (watched) text = dump(to_task_dto(task));
     if (terminal && final_hook_) final_hook_(task);
+    if (live == live_.end()) return;
+    for (const auto& [subscription, observer] : live->second.record_observers) {
+      try {
+        observer(task, terminal);
+      } catch (const std::exception& e) {
+        log_.error(std::string("task observer failed: ") + e.what());
+      }
+    }
   });
   if (live == live_.end()) return;
   for (const auto& [subscription, observer] : live->second.observers) {

@@ -120,6 +120,14 @@ class TaskEngine {
   std::optional<std::uint64_t> subscribe(const std::string& id, Observer observer);
   void unsubscribe(const std::string& id, std::uint64_t subscription);
 
+  /// Called with the task's record after each change; `terminal` on the last call. For
+  /// followers inside the runtime that read a few fields (the chat engine follows its cores'
+  /// outputs): no DTO is serialised for them, so a large input costs nothing per change. Runs
+  /// under the engine lock: must not block and must not call back into the engine.
+  using RecordObserver = std::function<void(const TaskRecord& task, bool terminal)>;
+  /// As subscribe(), for a RecordObserver; unsubscribe() takes its id too.
+  std::optional<std::uint64_t> subscribe_record(const std::string& id, RecordObserver observer);
+
   /// Called with a task the moment it ends (completed, failed or cancelled), once per task, under
   /// the engine lock: must not block nor call back into the engine. Set before the first task.
   using FinalHook = std::function<void(const TaskRecord& task)>;
@@ -144,6 +152,7 @@ class TaskEngine {
     std::shared_ptr<CancelSignal> cancel;
     std::vector<std::pair<std::uint64_t, Observer>> observers;
     std::uint64_t bytes = 0;  // RunRequest::size
+    std::vector<std::pair<std::uint64_t, RecordObserver>> record_observers;
   };
 
   struct Outcome {

@@ -1,0 +1,301 @@
+// One agent turn through infsh-local, in milliseconds, with infsh/scripted-llm as the core:
+//
+// - no tool: the first turn of a chat (made with POST /chats) whose stream is open: POST
+//   /agents/run until the stream says the chat is idle (the answer streamed in pieces on the
+//   way), as the JS SDK sends to an existing chat;
+// - client tool: the same, with the core calling a client tool: the stream shows the
+//   invocation awaiting_input, POST /tools/{id} gives the result, the core answers, idle;
+// - new chat: POST /agents/run without a chat, then the stream opened (as the Python SDK
+//   does), until idle;
+// - turn 81-100: client-tool turns late in one chat, whose core input holds every turn before.
+//
+// Plain HTTP/1.1 over sockets (keep-alive for the POSTs, one stream per chat), so the figure is
+// the runtime's: its HTTP layer, the chat engine, the core's task on a worker, the store.
+//
+//     runtime_chats_bench [--runtime PATH] [--turns N] [--rounds R]
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_util.hpp"
+#include "support/subprocess.hpp"
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A blocking HTTP/1.1 connection to 127.0.0.1.
+class Connection {
+ public:
+  explicit Connection(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+      throw std::runtime_error("connect failed");
+    }
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ~Connection() { ::close(fd_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void send_request(const std::string& method, const std::string& path, const std::string& body,
+                    const std::string& accept = "application/json") {
+    std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " +
+                          accept + "\r\n";
+    if (!body.empty()) {
+      request += "Content-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n";
+    }
+    request += "\r\n" + body;
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+      throw std::runtime_error("send failed");
+    }
+  }
+
+  // A whole response with a Content-Length body (the API's JSON answers).
+  json call(const std::string& method, const std::string& path, const std::string& body) {
+    send_request(method, path, body);
+    const std::size_t head_end = read_head();
+    const std::string head = buffer_.substr(0, head_end);
+    buffer_.erase(0, head_end + 4);
+    const auto at = head.find("Content-Length: ");
+    const std::size_t length = std::stoul(head.substr(at + 16));
+    while (buffer_.size() < length) fill();
+    json answer = json::parse(buffer_.substr(0, length));
+    buffer_.erase(0, length);
+    if (head.compare(9, 3, "200") != 0) throw std::runtime_error(head + "\n" + answer.dump());
+    return answer;
+  }
+
+  // Opens a chat stream; read events with next_event().
+  void open_stream(const std::string& chat_id) {
+    send_request("GET", "/chats/" + chat_id + "/stream", "", "application/x-ndjson");
+    const std::size_t head_end = read_head();
+    buffer_.erase(0, head_end + 4);
+  }
+
+  // The next NDJSON event of an open (chunked) stream, heartbeats skipped.
+  json next_event() {
+    for (;;) {
+      const auto newline = lines_.find('\n');
+      if (newline != std::string::npos) {
+        json event = json::parse(lines_.substr(0, newline));
+        lines_.erase(0, newline + 1);
+        if (event.contains("event")) return event;
+        continue;
+      }
+      // De-chunk what has arrived.
+      const auto line_end = buffer_.find("\r\n");
+      if (line_end != std::string::npos) {
+        const std::size_t size = std::stoul(buffer_.substr(0, line_end), nullptr, 16);
+        if (size == 0) throw std::runtime_error("the stream ended");
+        if (buffer_.size() >= line_end + 2 + size + 2) {
+          lines_.append(buffer_, line_end + 2, size);
+          buffer_.erase(0, line_end + 2 + size + 2);
+          continue;
+        }
+      }
+      fill();
+    }
+  }
+
+ private:
+  std::size_t read_head() {
+    std::size_t end = 0;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) fill();
+    return end;
+  }
+  void fill() {
+    pollfd descriptor{fd_, POLLIN, 0};
+    if (::poll(&descriptor, 1, 30000) <= 0) throw std::runtime_error("no answer in 30 s");
+    char chunk[65536];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) throw std::runtime_error("connection closed");
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+  std::string lines_;
+};
+
+bool is_chat(const json& event, const std::string& status) {
+  return event.at("event") == "chats" && event.at("data").at("status") == status;
+}
+
+// The id of an invocation awaiting_input in a chat_messages event, or "".
+std::string waiting_invocation(const json& event) {
+  if (event.at("event") != "chat_messages") return {};
+  for (const auto& invocation : event.at("data").at("tool_invocations")) {
+    if (invocation.at("status") == "awaiting_input") return invocation.at("id");
+  }
+  return {};
+}
+
+std::string run_body(const std::string& agent, const std::string& chat_id, const std::string& text) {
+  json body = {{"agent", agent}, {"input", {{"text", text}}}};
+  if (!chat_id.empty()) body["chat_id"] = chat_id;
+  return body.dump();
+}
+
+double millis_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+struct Figures {
+  std::vector<double> plain, tool, fresh, late;
+};
+
+void print(const char* name, std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const auto at = [&](double q) {
+    return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+  };
+  std::printf("  %-12s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%zu turns)\n", name,
+              at(0.5), at(0.9), values.front(), values.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::string runtime = INFSH_LOCAL_PROGRAM;
+  int turns = 200;
+  int rounds = 3;
+  for (inferencesh::bench::Flags flags(argc, argv); flags.next();) {
+    if (flags.is("--runtime")) {
+      runtime = flags.value();
+    } else if (flags.is("--turns")) {
+      turns = flags.count();
+    } else if (flags.is("--rounds")) {
+      rounds = flags.count();
+    } else {
+      flags.unknown();
+    }
+  }
+  // Two templates: one answers in four pieces; one first calls a client tool.
+  const auto dir = std::filesystem::temp_directory_path() / "runtime_chats_bench";
+  std::filesystem::create_directories(dir);
+  const json answer = {{"text", "The answer, streamed in pieces."}};
+  std::ofstream(dir / "plain.json")
+      << json{{"core_app", {{"ref", "infsh/scripted-llm"}, {"setup", {{"default", answer}}}}}}.dump();
+  const json tool_script = {
+      {"steps",
+       {{{"when", {{"tool_result_of", "ask"}}}, {"text", "You said {{last_tool_result}}."}}}},
+      {"default", {{"text", "Asking."}, {"tool_calls", {{{"name", "ask"}, {"arguments", {{"q", 1}}}}}}}}};
+  std::ofstream(dir / "tool.json")
+      << json{{"core_app", {{"ref", "infsh/scripted-llm"}, {"setup", tool_script}}},
+              {"tools", {{{"name", "ask"}, {"type", "client"}}}}}
+             .dump();
+
+  inferencesh::testing::Subprocess server(
+      {runtime, "--log-level", "off", "--agent", "acme/plain=" + (dir / "plain.json").string(),
+       "--agent", "acme/tool=" + (dir / "tool.json").string()});
+  const auto line = server.read_line_containing("http://", std::chrono::seconds(10));
+  if (!line) throw std::runtime_error("infsh-local did not start");
+  const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+
+  Connection api(port);
+  const auto until = [](Connection& stream, const auto& done) {
+    for (;;) {
+      json event = stream.next_event();
+      if (done(event)) return event;
+    }
+  };
+  const auto new_chat = [&](const std::string& agent) {
+    return api.call("POST", "/agents/run", run_body(agent, "", "hello"))
+        .at("data").at("user_message").at("chat_id").get<std::string>();
+  };
+
+  // A chat of `agent` with its stream open, ready for a timed turn.
+  struct OpenChat {
+    std::string id;
+    std::unique_ptr<Connection> stream;
+  };
+  const auto open_chat = [&](const std::string& agent) {
+    OpenChat chat;
+    chat.id = api.call("POST", "/chats", json{{"agent", agent}}.dump())
+                  .at("data").at("id").get<std::string>();
+    chat.stream = std::make_unique<Connection>(port);
+    chat.stream->open_stream(chat.id);
+    return chat;
+  };
+  // One turn of the client-tool agent: the call, the result, the answer.
+  const auto tool_turn = [&](OpenChat& chat) {
+    api.call("POST", "/agents/run", run_body("acme/tool@1", chat.id, "again"));
+    const std::string id = waiting_invocation(
+        until(*chat.stream, [](const json& e) { return !waiting_invocation(e).empty(); }));
+    api.call("POST", "/tools/" + id, R"({"result": "yes"})");
+    until(*chat.stream, [](const json& e) { return is_chat(e, "idle"); });
+  };
+
+  for (int round = 0; round <= rounds; ++round) {  // round 0 warms up
+    const int n = round == 0 ? 20 : turns;
+    Figures figures;
+    for (int i = 0; i < n; ++i) {
+      // No tool: the first turn of a chat whose stream is open (as the JS SDK does).
+      OpenChat plain = open_chat("acme/plain@1");
+      auto start = Clock::now();
+      api.call("POST", "/agents/run", run_body("acme/plain@1", plain.id, "hello"));
+      until(*plain.stream, [](const json& e) { return is_chat(e, "idle"); });
+      figures.plain.push_back(millis_since(start));
+      // One client-tool round trip.
+      OpenChat tool = open_chat("acme/tool@1");
+      start = Clock::now();
+      tool_turn(tool);
+      figures.tool.push_back(millis_since(start));
+      // A new chat, its stream opened after the answer (as the Python SDK does).
+      start = Clock::now();
+      const std::string chat = new_chat("acme/plain@1");
+      Connection stream(port);
+      stream.open_stream(chat);
+      until(stream, [](const json& e) { return is_chat(e, "idle"); });
+      figures.fresh.push_back(millis_since(start));
+    }
+    // The 100th client-tool turn of one chat: the core's input holds the 99 turns before it.
+    OpenChat long_chat = open_chat("acme/tool@1");
+    for (int i = 0; i < 80; ++i) tool_turn(long_chat);
+    for (int i = 0; i < 20; ++i) {
+      const auto start = Clock::now();
+      tool_turn(long_chat);
+      figures.late.push_back(millis_since(start));
+    }
+    if (round == 0) continue;
+    std::printf("round %d\n", round);
+    print("no tool", figures.plain);
+    print("client tool", figures.tool);
+    print("new chat", figures.fresh);
+    print("turn 81-100", figures.late);
+  }
+  server.signal(SIGTERM);
+  server.wait(std::chrono::seconds(10));
+  std::filesystem::remove_all(dir);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "runtime_chats_bench: %s\n", e.what());
+  return 1;
+}
