@@ -172,7 +172,7 @@ TEST_CASE("a widget action object is taken as the result's JSON text, sent to a 
   CHECK(json::parse(answer_of(agents.chat(chat_id)).substr(8)) == action);
 }
 
-TEST_CASE("a tool that requires approval waits in awaiting_approval; invoke runs it, reject tells the core") {
+TEST_CASE("a tool that requires approval waits in awaiting_approval, invoke runs it and reject tells the core") {
   Agents agents;
   const json echo = {{"name", "echo"},
                      {"type", "app"},
@@ -309,7 +309,7 @@ TEST_CASE("an app tool whose app fails or does not exist fails the invocation, a
   CHECK(invocations[1].at("result").get<std::string>().find("acme/ghost") != std::string::npos);
 }
 
-TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the result; depth is capped") {
+TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the result, to a capped depth") {
   TempDir dir;
   const json sub = {
       {"core_app",
