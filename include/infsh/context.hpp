@@ -12,11 +12,9 @@
 //     ...
 //   }
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +56,9 @@ struct EncodedOutput {
 
 namespace detail {
 
+/// A context's cancellation: the SDK's one cancellation state, defined in the library.
+struct CancellationState;
+
 /// Makes an output File ready to leave the app: absolute path, existing file, metadata filled
 /// in. Throws FileError naming `where` when the file does not exist.
 void complete_output_file(File& file, const Location& where);
@@ -95,6 +96,7 @@ class Context {
   };
 
   Context(std::string task_id, std::string function, Metadata metadata, Sink sink);
+  ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
@@ -107,7 +109,7 @@ class Context {
 
   /// True once the task was cancelled (set from another thread). Return soon after; what a
   /// cancelled run returns is discarded.
-  bool cancel_requested() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  bool cancel_requested() const noexcept;
   /// Throws CancelledError when cancel_requested().
   void throw_if_cancelled() const;
   /// Sleeps for `duration` unless cancelled first; returns false when cancelled.
@@ -135,9 +137,7 @@ class Context {
   std::string function_;
   Metadata metadata_;
   Sink sink_;
-  std::atomic<bool> cancelled_{false};
-  mutable std::mutex mutex_;
-  mutable std::condition_variable wake_;
+  std::unique_ptr<detail::CancellationState> cancel_;
 };
 
 }  // namespace infsh

@@ -1,6 +1,9 @@
 #include "infsh/context.hpp"
 
 #include <cstdlib>
+#include <memory>
+
+#include "common/cancellation.hpp"
 
 namespace infsh {
 namespace {
@@ -54,28 +57,32 @@ nlohmann::json Metadata::to_json() const {
   return json;
 }
 
+namespace detail {
+
+struct CancellationState : inferencesh::common::CancellationState {};
+
+}  // namespace detail
+
 Context::Context(std::string task_id, std::string function, Metadata metadata, Sink sink)
     : task_id_(std::move(task_id)),
       function_(std::move(function)),
       metadata_(std::move(metadata)),
-      sink_(std::move(sink)) {}
+      sink_(std::move(sink)),
+      cancel_(std::make_unique<detail::CancellationState>()) {}
+
+Context::~Context() = default;
+
+bool Context::cancel_requested() const noexcept { return cancel_->is_cancelled(); }
 
 void Context::throw_if_cancelled() const {
   if (cancel_requested()) throw CancelledError();
 }
 
 bool Context::wait_for(std::chrono::milliseconds duration) const {
-  std::unique_lock lock(mutex_);
-  return !wake_.wait_for(lock, duration, [this] { return cancel_requested(); });
+  return !cancel_->wait_for(duration);
 }
 
-void Context::request_cancel() noexcept {
-  {
-    std::lock_guard lock(mutex_);
-    cancelled_.store(true, std::memory_order_release);
-  }
-  wake_.notify_all();
-}
+void Context::request_cancel() noexcept { cancel_->cancel(); }
 
 void Context::log(LogLevel level, std::string_view message) const {
   if (level == LogLevel::off) return;  // a threshold, not a severity: nothing is logged at it

@@ -20,47 +20,6 @@ std::string dump(const nlohmann::json& value) {
 
 }  // namespace
 
-// ---- CancelSignal -----------------------------------------------------------------------------
-
-void CancelSignal::raise() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!raised_) {
-      raised_ = true;
-      for (const auto& [id, callback] : callbacks_) callback();
-    }
-  }
-  changed_.notify_all();
-}
-
-std::uint64_t CancelSignal::add_callback(std::function<void()> callback) {
-  std::lock_guard lock(mutex_);
-  const std::uint64_t id = next_callback_++;
-  if (raised_) callback();
-  callbacks_.emplace_back(id, std::move(callback));
-  return id;
-}
-
-void CancelSignal::remove_callback(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  for (auto it = callbacks_.begin(); it != callbacks_.end(); ++it) {
-    if (it->first == id) {
-      callbacks_.erase(it);
-      return;
-    }
-  }
-}
-
-bool CancelSignal::raised() const {
-  std::lock_guard lock(mutex_);
-  return raised_;
-}
-
-bool CancelSignal::wait_for(std::chrono::milliseconds duration) {
-  std::unique_lock lock(mutex_);
-  return !changed_.wait_for(lock, duration, [this] { return raised_; });
-}
-
 // ---- the context app code sees ------------------------------------------------------------------
 
 class TaskEngine::Context final : public AppContext {
@@ -72,17 +31,17 @@ class TaskEngine::Context final : public AppContext {
         cancel_(std::move(cancel)),
         log_type_(log_type),
         session_(std::move(session)) {}
-  ~Context() override {
-    if (callback_ != 0) cancel_->remove_callback(callback_);
-  }
+  ~Context() override { cancel_->remove_callback(callback_); }
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
   const std::string& task_id() const noexcept override { return id_; }
-  bool cancelled() const noexcept override { return cancel_->raised(); }
-  bool wait_for(std::chrono::milliseconds duration) override { return cancel_->wait_for(duration); }
+  bool cancelled() const noexcept override { return cancel_->is_cancelled(); }
+  bool wait_for(std::chrono::milliseconds duration) override {
+    return !cancel_->wait_for(duration);
+  }
   void on_cancel(std::function<void()> callback) override {
-    if (callback_ != 0) cancel_->remove_callback(callback_);
+    cancel_->remove_callback(callback_);
     callback_ = 0;
     if (callback) callback_ = cancel_->add_callback(std::move(callback));
   }
@@ -232,7 +191,7 @@ bool TaskEngine::cancel(const std::string& id) {
 void TaskEngine::cancel_locked(const std::string& id, CancelSignal& signal) {
   TaskStatus current = TaskStatus::unknown;
   store_.read(id, [&](const TaskRecord& task) { current = task.status; });
-  signal.raise();
+  signal.cancel();
   if (current == TaskStatus::received || current == TaskStatus::queued) {
     // Not started: nothing to wait for. The queued job finds the task finished and skips it.
     change_locked(id, [this](TaskRecord& task) {
@@ -392,15 +351,15 @@ TaskEngine::Outcome TaskEngine::run_app(const std::string& id, const RunRequest&
     // After setup: an instance may say where its Files are (an app program's `ready` does).
     const nlohmann::json input =
         files_.resolve_input(input_of(id), id, instance->input_files(request.function));
-    if (cancel->raised() || !advance(id, TaskStatus::running)) return cancelled;
+    if (cancel->is_cancelled() || !advance(id, TaskStatus::running)) return cancelled;
     Context context(*this, id, cancel, LogType::task, request.session);
     nlohmann::json output = instance->run(request.function, input, context);
-    if (cancel->raised()) return cancelled;
+    if (cancel->is_cancelled()) return cancelled;
     return {TaskStatus::completed, files_.store_output(output, id), {}};
   } catch (const TaskFileError& e) {
     return {TaskStatus::failed, std::nullopt, e.what()};  // the app itself did nothing wrong
   } catch (const std::exception& e) {
-    if (cancel->raised()) return cancelled;
+    if (cancel->is_cancelled()) return cancelled;
     // After a failure an instance's state is not to be trusted; a session's instance stays
     // with its session, whose state it is.
     if (request.session.empty()) instance.reset();

@@ -20,6 +20,7 @@
 
 #include "apps/instance_pool.hpp"
 #include "apps/worker_pool.hpp"
+#include "common/cancellation.hpp"
 #include "infsh/local/app.hpp"
 #include "sessions/session_manager.hpp"
 #include "store/task_store.hpp"
@@ -53,28 +54,9 @@ struct TaskEngineLimits {
   std::uint64_t max_unfinished_bytes = std::uint64_t{1} << 30;
 };
 
-/// The cancellation flag of one task, shared with the code running it.
-class CancelSignal {
- public:
-  /// Raises the flag and runs the callbacks (under this object's lock).
-  void raise();
-  bool raised() const;
-  /// Waits up to `duration`; returns false if the signal was (or got) raised.
-  bool wait_for(std::chrono::milliseconds duration);
-
-  /// Runs `callback` when the signal is raised, at once if it already is. It must not block
-  /// nor touch this signal. Returns an id for remove_callback().
-  std::uint64_t add_callback(std::function<void()> callback);
-  /// Forgets a callback; once this returns it is not running and will not run.
-  void remove_callback(std::uint64_t id);
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  bool raised_ = false;
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> callbacks_;
-  std::uint64_t next_callback_ = 1;
-};
+/// The cancellation flag of one task, shared with the code running it: the SDK's one
+/// cancellation state (flag, wait, callbacks).
+using CancelSignal = inferencesh::common::CancellationState;
 
 class TaskEngine {
  public:
