@@ -5,6 +5,7 @@ or this repository's py_sdk_conformance.py.
     python3 py_sdk_driver.py --runtime build/dev/src/local/infsh-local \
         --peers ../shared/peers --test tests/test_integration.py
 
+`--agent NS/NAME=FILE` (repeatable) serves an agent template, as infsh-local's own option does.
 `--test` is a path inside the SDK's checkout (its own suites) or an absolute path (ours). The
 driver starts infsh-local on a free port with a random API key, sets INFERENCE_BASE_URL and
 INFERENCE_API_KEY, runs pytest on the file, and stops the runtime with SIGTERM (it must exit
@@ -136,10 +137,11 @@ def choose_interpreter(sdk_src):
 class RuntimeProcess:
     """infsh-local on a free port with an API key; stderr is kept for failure messages."""
 
-    def __init__(self, program):
+    def __init__(self, program, extra_args=()):
         self.api_key = "sk-conformance-" + secrets.token_hex(12)
         env = dict(os.environ, INFSH_LOCAL_API_KEY=self.api_key)
-        self.process = subprocess.Popen([program, "--port", "0"], stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen([program, "--port", "0", *extra_args],
+                                        stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env=env, text=True, preexec_fn=die_with_parent)
         self.stderr_lines = []
@@ -194,6 +196,8 @@ def main():
     parser.add_argument("--peers", required=True, help="the peers directory (holds sdk-py/)")
     parser.add_argument("--test", required=True,
                         help="a test file: relative to sdk-py/, or an absolute path")
+    parser.add_argument("--agent", action="append", default=[], metavar="NS/NAME=FILE",
+                        help="an agent template for infsh-local (its --agent); repeatable")
     args = parser.parse_args()
 
     sdk = os.path.join(os.path.abspath(args.peers), "sdk-py")
@@ -208,7 +212,8 @@ def main():
         fail("%s is not an executable infsh-local" % args.runtime)
 
     interpreter = choose_interpreter(sdk_src)
-    runtime = RuntimeProcess(args.runtime)
+    runtime = RuntimeProcess(args.runtime,
+                             [arg for agent in args.agent for arg in ("--agent", agent)])
     print("infsh-local at %s; %s runs pytest on %s" % (runtime.url, interpreter, test),
           flush=True)
     with tempfile.TemporaryDirectory(prefix="py-sdk-") as scratch:

@@ -147,8 +147,12 @@ TEST_CASE("a turn answers both messages with the chat busy, then streams deltas,
   const std::string chat_id = assistant.at("chat_id");
   CHECK(user.at("chat_id") == chat_id);
   CHECK(assistant.at("order").get<int>() > user.at("order").get<int>());
-  // Busy before the answer, and still: the turn waits for its stream.
-  CHECK(chats.data("GET", "/chats/" + chat_id + "/status").at("status") == "busy");
+  // Busy before the answer, and still: the turn waits for its stream (the list is no read of
+  // the chat, which would start the turn as a poll does).
+  const json listed = chats.data("POST", "/chats/list", json::object()).at("items");
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].at("id") == chat_id);
+  CHECK(listed[0].at("status") == "busy");
 
   ChatStreamReader stream(chats.port(), chat_id);
   CHECK(stream.content_type() == "application/x-ndjson");
@@ -225,6 +229,26 @@ TEST_CASE("an existing chat's stream opened before the message sends no idle sna
       [](const json& event) { return event.at("event") == "chats"; });
   CHECK(first.at("data").at("status") == "busy");
   stream.wait_for_chat("idle");
+}
+
+TEST_CASE("a turn waiting for a stream starts when the client polls the chat instead") {
+  // The JS SDK's polling mode never opens the stream: its first GET of the chat's status (or
+  // of the chat) is what shows someone is watching, so the turn must not wait out the grace.
+  RuntimeOptions options = LocalRuntime::quiet();
+  options.agent_stream_grace = std::chrono::hours(1);
+  Chats chats(options);
+  for (const std::string path : {"/status", ""}) {
+    INFO("GET /chats/{id}" << path);
+    const std::string chat_id = chats.run("polled").at("user_message").at("chat_id");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::string status;
+    while (status != "idle" && std::chrono::steady_clock::now() < deadline) {
+      status = chats.data("GET", "/chats/" + chat_id + path).at("status");
+    }
+    CHECK(status == "idle");
+    const json chat = chats.data("GET", "/chats/" + chat_id);
+    CHECK(text_of(chat.at("chat_messages").at(1)) == "you said: polled");
+  }
 }
 
 TEST_CASE("a stream asking only for text/event-stream gets SSE with named events") {

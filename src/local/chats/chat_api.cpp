@@ -44,10 +44,6 @@ AgentChoice resolve_agent(AgentCatalog& agents, const AppRegistry& apps, const s
                             "/agents, or send an ad-hoc agent_config)");
 }
 
-json chat_id_of(ChatEngine& chats, const std::string& id) {
-  return chats.chat_status(id).at("id");  // 404 for an unknown chat
-}
-
 Response chat_stream(ChatEngine& chats, const std::string& chat_id, StreamFormat format,
                      std::chrono::milliseconds heartbeat_interval) {
   Response response;
@@ -168,7 +164,8 @@ void register_chat_routes(Router& router, ChatEngine& chats, AgentCatalog& agent
   });
 
   router.add("GET", "/chats/{id}/stream", [&chats, settings](Request& request, const PathParams& p) {
-    const std::string id = chat_id_of(chats, p.get("id")).get<std::string>();
+    // Not a read of the chat: subscribing is what starts a turn held for a stream.
+    const std::string id = chats.resolve_id(p.get("id"));  // 404 for an unknown chat
     return chat_stream(chats, id, negotiate_stream_format(request), settings.heartbeat_interval);
   });
 

@@ -92,6 +92,12 @@ void ChatEngine::release_held(const std::string& chat_id) {
   if (it->second->chat.turn) start_step_locked(*it->second);
 }
 
+void ChatEngine::start_held_locked(ChatState& state) {
+  if (!state.held || shutting_down_) return;
+  state.held = false;
+  post([this, id = state.chat.id] { run_step(id); });
+}
+
 void ChatEngine::start() {
   std::lock_guard lock(mutex_);
   const auto recovered = store_.recover_interrupted_turns(now_text());
@@ -284,10 +290,7 @@ std::optional<std::uint64_t> ChatEngine::subscribe(const std::string& chat_id, O
   }
   const std::uint64_t subscription = next_subscription_++;
   state->observers.emplace_back(subscription, std::move(shared));
-  if (state->held) {
-    state->held = false;
-    post([this, id = state->chat.id] { run_step(id); });
-  }
+  start_held_locked(*state);
   return subscription;
 }
 
@@ -389,14 +392,23 @@ ChatEngine::Sent ChatEngine::send(const std::string& chat_id, TurnInput input,
   return {to_message_dto(*state.message(user_id)), to_message_dto(*state.message(assistant_id))};
 }
 
-json ChatEngine::chat(const std::string& id) const {
+json ChatEngine::chat(const std::string& id) {
   std::lock_guard lock(mutex_);
-  return chat_dto_locked(get_locked(id), true);
+  ChatState& state = get_locked(id);
+  start_held_locked(state);
+  return chat_dto_locked(state, true);
 }
 
-json ChatEngine::chat_status(const std::string& id) const {
+std::string ChatEngine::resolve_id(const std::string& id_or_short_id) const {
   std::lock_guard lock(mutex_);
-  return to_chat_status_dto(get_locked(id).chat);
+  return get_locked(id_or_short_id).chat.id;
+}
+
+json ChatEngine::chat_status(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  ChatState& state = get_locked(id);
+  start_held_locked(state);
+  return to_chat_status_dto(state.chat);
 }
 
 json ChatEngine::messages(const std::string& id, std::size_t limit,

@@ -110,8 +110,12 @@ class ChatEngine {
   Sent send(const std::string& chat_id, TurnInput input, const std::optional<AgentChoice>& agent,
             const nlohmann::json& context);
 
-  nlohmann::json chat(const std::string& id) const;            ///< ChatDTO with chat_messages
-  nlohmann::json chat_status(const std::string& id) const;     ///< ResourceStatusDTO
+  /// ChatDTO with chat_messages. A client reading the chat is watching it: a turn held for a
+  /// stream (stream_grace) starts, as for a stream (a polling client never opens one).
+  nlohmann::json chat(const std::string& id);
+  nlohmann::json chat_status(const std::string& id);  ///< ResourceStatusDTO; starts a held turn too
+  /// The full id of a chat given by id or short id, without counting as a read (404).
+  std::string resolve_id(const std::string& id_or_short_id) const;
   /// A page of messages, newest first across pages: those ordered before `before` (all when
   /// unset), at most `limit`, ascending within the page. {items, next_cursor, has_next}.
   nlohmann::json messages(const std::string& id, std::size_t limit,
@@ -231,6 +235,8 @@ class ChatEngine {
   // Starts the step of a new turn now, or once a stream attaches (at most stream_grace later).
   void start_turn_step_locked(ChatState& state);
   void release_held(const std::string& chat_id);  // loop thread
+  // Someone watches the chat (a stream, a poll): a turn held for a stream starts now.
+  void start_held_locked(ChatState& state);
   void run_timers();                              // the timer thread
   // Subscribes to a task: each change is handed to `handle` on the loop thread.
   void follow_task(const std::string& task_id,
