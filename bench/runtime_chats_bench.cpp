@@ -12,25 +12,37 @@
 // Plain HTTP/1.1 over sockets (keep-alive for the POSTs, one stream per chat), so the figure is
 // the runtime's: its HTTP layer, the chat engine, the core's task on a worker, the store.
 //
-//     runtime_chats_bench [--runtime PATH] [--turns N] [--rounds R]
+// Then many chats at once: C new chats (POST /agents/run, then each chat's stream opened, as the
+// SDKs do), all C streams open together while the turns run, until every stream has said idle;
+// the wall time, and the runtime's memory (VmRSS sampled every 5 ms, VmHWM) and threads from
+// /proc/<pid>/status. In the same run the official JS SDK does the same (bench/js_chats_bench.mjs,
+// spawned with node: C agents' first turns at once, then per-turn latencies), sampled the same
+// way.
+//
+//     runtime_chats_bench [--runtime PATH] [--turns N] [--rounds R] [--concurrent C]
+//                         [--node PATH] [--sdk-prefix DIR] [--no-js]
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -180,12 +192,87 @@ void print(const char* name, std::vector<double> values) {
               at(0.5), at(0.9), values.front(), values.size());
 }
 
+// ---- the runtime's process, from /proc/<pid>/status
+
+struct ProcessSample {
+  long rss_kib = 0;  // VmRSS
+  long hwm_kib = 0;  // VmHWM: the peak RSS of the process so far
+  long threads = 0;
+};
+
+ProcessSample sample(pid_t pid) {
+  ProcessSample s;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    const auto field = [&](const char* name, long& out) {
+      if (line.rfind(name, 0) == 0) out = std::strtol(line.c_str() + std::strlen(name), nullptr, 10);
+    };
+    field("VmRSS:", s.rss_kib);
+    field("VmHWM:", s.hwm_kib);
+    field("Threads:", s.threads);
+  }
+  return s;
+}
+
+// Samples a process every 5 ms while it lives: the largest RSS and thread count seen.
+class Sampler {
+ public:
+  explicit Sampler(pid_t pid) : pid_(pid), before_(sample(pid)), thread_([this] { run(); }) {}
+  ~Sampler() { finish(); }
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  void finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  void print(const char* label) {
+    finish();
+    const ProcessSample after = sample(pid_);
+    std::printf("  %-22s runtime RSS %6.1f MiB before, max %6.1f MiB during (VmHWM %6.1f MiB); "
+                "threads %ld before, max %ld during\n",
+                label, static_cast<double>(before_.rss_kib) / 1024,
+                static_cast<double>(max_rss_kib_) / 1024, static_cast<double>(after.hwm_kib) / 1024,
+                before_.threads, max_threads_);
+  }
+
+ private:
+  void run() {
+    while (!stop_) {
+      const ProcessSample now = sample(pid_);
+      max_rss_kib_ = std::max(max_rss_kib_, now.rss_kib);
+      max_threads_ = std::max(max_threads_, now.threads);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  pid_t pid_;
+  ProcessSample before_;
+  long max_rss_kib_ = 0;
+  long max_threads_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;  // the runtime, started after, inherits it
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   std::string runtime = INFSH_LOCAL_PROGRAM;
+  std::string node = "node";
+  std::string sdk_prefix = INFSH_JS_SDK_DEFAULT_PREFIX;
+  if (const char* prefix = std::getenv("INFSH_JS_SDK_PREFIX"); prefix != nullptr) sdk_prefix = prefix;
   int turns = 200;
   int rounds = 3;
+  int concurrent = 1000;
+  bool js = true;
   for (inferencesh::bench::Flags flags(argc, argv); flags.next();) {
     if (flags.is("--runtime")) {
       runtime = flags.value();
@@ -193,10 +280,19 @@ int main(int argc, char** argv) try {
       turns = flags.count();
     } else if (flags.is("--rounds")) {
       rounds = flags.count();
+    } else if (flags.is("--concurrent")) {
+      concurrent = flags.count();
+    } else if (flags.is("--node")) {
+      node = flags.value();
+    } else if (flags.is("--sdk-prefix")) {
+      sdk_prefix = flags.value();
+    } else if (flags.is("--no-js")) {
+      js = false;
     } else {
       flags.unknown();
     }
   }
+  raise_descriptor_limit();
   // Two templates: one answers in four pieces; one first calls a client tool.
   const auto dir = std::filesystem::temp_directory_path() / "runtime_chats_bench";
   std::filesystem::create_directories(dir);
@@ -290,6 +386,54 @@ int main(int argc, char** argv) try {
     print("client tool", figures.tool);
     print("new chat", figures.fresh);
     print("turn 81-100", figures.late);
+  }
+
+  // Many chats at once: every new chat's turn started, every stream open, until all are idle.
+  std::printf("%d chats at once\n", concurrent);
+  {
+    Sampler sampler(server.pid());
+    const auto start = Clock::now();
+    std::vector<std::unique_ptr<Connection>> streams;
+    streams.reserve(static_cast<std::size_t>(concurrent));
+    for (int i = 0; i < concurrent; ++i) {
+      const std::string chat = new_chat("acme/plain@1");
+      streams.push_back(std::make_unique<Connection>(port));
+      streams.back()->open_stream(chat);
+    }
+    for (auto& stream : streams) until(*stream, [](const json& e) { return is_chat(e, "idle"); });
+    const double seconds = millis_since(start) / 1000;
+    sampler.finish();
+    std::printf("  %-22s %.2f s wall for %d turns (%.0f turns/s)\n", "raw HTTP (this program)",
+                seconds, concurrent, concurrent / seconds);
+    sampler.print("raw HTTP (this program)");
+  }
+  if (js) {
+    // The same through the JS SDK's Agent, against this runtime.
+    Sampler sampler(server.pid());
+    inferencesh::testing::Subprocess script(
+        {node, "--import", INFSH_ESM_HOOK, INFSH_JS_CHATS_BENCH, *line, "sk-bench-unused",
+         std::to_string(concurrent), std::to_string(turns)},
+        {"INFSH_JS_SDK_PREFIX=" + sdk_prefix});
+    const auto result = script.read_line_containing("\"concurrent\"", std::chrono::minutes(10));
+    const auto status = script.wait(std::chrono::seconds(10));
+    sampler.finish();
+    if (!result || status != 0) {
+      throw std::runtime_error("the JS benchmark failed; its output:\n" + script.output());
+    }
+    const json js_figures = json::parse(*result);
+    const double seconds = js_figures.at("concurrent").at("seconds").get<double>();
+    const std::string label = js_figures.at("sdk").get<std::string>();
+    std::printf("  %-22s %.2f s wall for %d turns (%.0f turns/s; %s, node %s)\n", "JS SDK Agent",
+                seconds, concurrent, concurrent / seconds, label.c_str(),
+                js_figures.at("node").get<std::string>().c_str());
+    sampler.print("JS SDK Agent");
+    for (const char* kind : {"plain", "tool"}) {
+      const json& f = js_figures.at(kind);
+      std::printf("  JS SDK %-11s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%d turns)\n",
+                  std::string(kind) == "plain" ? "new chat" : "client tool",
+                  f.at("median_ms").get<double>(), f.at("p90_ms").get<double>(),
+                  f.at("min_ms").get<double>(), f.at("turns").get<int>());
+    }
   }
   server.signal(SIGTERM);
   server.wait(std::chrono::seconds(10));

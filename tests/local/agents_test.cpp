@@ -167,6 +167,18 @@ TEST_CASE("bad agent bodies are refused naming the field") {
   CHECK(http_request(local.port(), "DELETE", "/agents/agent_nope").status == 404);
 }
 
+TEST_CASE("infsh-local --help names the agent options and what secrets do for agents' tools") {
+  using inferencesh::testing::Subprocess;
+  Subprocess help({INFSH_LOCAL_PROGRAM, "--help"});
+  CHECK(help.wait(std::chrono::seconds(10)) == 0);
+  const std::string text = help.output();
+  CHECK_THAT(text, Catch::Contains("--agent NS/NAME=FILE.json"));
+  CHECK_THAT(text, Catch::Contains("--agent-max-steps N") && Catch::Contains("(default 32)"));
+  CHECK_THAT(text, Catch::Contains("--secret NAME=VALUE"));
+  // An http or hook tool of an agent takes its secrets from there too.
+  CHECK_THAT(text, Catch::Contains("${{secrets.NAME}}"));
+}
+
 TEST_CASE("infsh-local serves --agent files and explains --agent in --help") {
   using inferencesh::testing::Subprocess;
   Subprocess help({INFSH_LOCAL_PROGRAM, "--help"});

@@ -251,6 +251,40 @@ TEST_CASE("a turn waiting for a stream starts when the client polls the chat ins
   }
 }
 
+TEST_CASE("a stream that arrives after its turn ended unwatched still gets the turn and idle") {
+  // Under load a client's stream can come after the grace ran out and the turn ended (1,000 JS
+  // agents at once did); it would then wait for an end it never sees.
+  RuntimeOptions options = LocalRuntime::quiet();
+  options.agent_stream_grace = std::chrono::milliseconds(0);
+  Chats chats(options);
+  const json sent = chats.run("late");
+  const std::string chat_id = sent.at("user_message").at("chat_id");
+  // Until the turn is over, watched only through the list (which is no read of the chat).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string status = "busy";
+  while (status != "idle" && std::chrono::steady_clock::now() < deadline) {
+    status = chats.data("POST", "/chats/list", json::object()).at("items").at(0).at("status");
+  }
+  REQUIRE(status == "idle");
+
+  ChatStreamReader stream(chats.port(), chat_id);
+  const json answer = stream.wait_for_message("assistant", "ready");
+  const json idle = stream.wait_for_chat("idle");
+  CHECK(answer.at("data").at("id") == sent.at("assistant_message").at("id"));
+  CHECK(text_of(answer.at("data")) == "you said: late");
+  const auto& events = stream.events();
+  CHECK(index_of(events, answer) < index_of(events, idle));
+  CHECK(events.front().at("data").at("id") == sent.at("user_message").at("id"));
+
+  // Shown once: a second stream of the idle chat gets nothing until the next turn, whose busy
+  // chat is then its first chat event.
+  ChatStreamReader second(chats.port(), chat_id);
+  chats.run("next", {{"chat_id", chat_id}});
+  const json first = second.wait_for([](const json& event) { return event.at("event") == "chats"; });
+  CHECK(first.at("data").at("status") == "busy");
+  second.wait_for_chat("idle");
+}
+
 TEST_CASE("a stream asking only for text/event-stream gets SSE with named events") {
   Chats chats;
   const std::string chat_id = chats.run("sse").at("user_message").at("chat_id");

@@ -98,6 +98,8 @@ void ChatEngine::begin_turn_locked(ChatState& state, MessageRecord& user, Messag
   touch_locked(a);
   state.chat.turn = TurnState{user_id, assistant_id, 0};
   state.chat.status = ChatStatus::busy;
+  state.watched = !state.observers.empty();
+  state.unseen_turn.clear();
   state.finished = false;
   state.delta_seq = 0;
   touch_locked(state.chat);
@@ -480,6 +482,11 @@ void ChatEngine::fail_turn_locked(ChatState& state, const std::string& error) {
 
 void ChatEngine::end_turn_locked(ChatState& state) {
   if (!state.chat.turn) return;
+  if (!state.watched && state.observers.empty() && state.chat.parent_id.empty() &&
+      options_.unseen_turn_replay.count() > 0) {
+    state.unseen_turn = state.chat.turn->user_message_id;
+    state.unseen_until = std::chrono::steady_clock::now() + options_.unseen_turn_replay;
+  }
   state.chat.turn.reset();
   state.core_task.clear();
   state.finished = false;

@@ -92,7 +92,23 @@ void ChatEngine::release_held(const std::string& chat_id) {
   if (it->second->chat.turn) start_step_locked(*it->second);
 }
 
+void ChatEngine::send_turn_locked(ChatState& state, const std::shared_ptr<Observer>& observer,
+                                  const std::string& first_message_id) {
+  bool in_turn = false;
+  for (const MessageRecord& message : state.messages) {
+    in_turn = in_turn || message.id == first_message_id;
+    if (in_turn && message.status != MessageStatus::queued) {
+      deliver_locked(observer, "chat_messages",
+                     std::make_shared<const std::string>(dump(to_message_dto(message))));
+    }
+  }
+  deliver_locked(observer, "chats",
+                 std::make_shared<const std::string>(dump(chat_dto_locked(state, false))));
+}
+
 void ChatEngine::start_held_locked(ChatState& state) {
+  state.watched = state.watched || state.chat.turn.has_value();
+  state.unseen_turn.clear();  // a reader has seen how the last turn ended
   if (!state.held || shutting_down_) return;
   state.held = false;
   post([this, id = state.chat.id] { run_step(id); });
@@ -276,18 +292,14 @@ std::optional<std::uint64_t> ChatEngine::subscribe(const std::string& chat_id, O
   auto shared = std::make_shared<Observer>(std::move(observer));
   if (state->chat.turn) {
     // Joining a turn under way: what it holds so far, then where it stands.
-    const std::string& first = state->chat.turn->user_message_id;
-    bool in_turn = false;
-    for (const MessageRecord& message : state->messages) {
-      in_turn = in_turn || message.id == first;
-      if (in_turn && message.status != MessageStatus::queued) {
-        deliver_locked(shared, "chat_messages",
-                       std::make_shared<const std::string>(dump(to_message_dto(message))));
-      }
-    }
-    deliver_locked(shared, "chats",
-                   std::make_shared<const std::string>(dump(chat_dto_locked(*state, false))));
+    send_turn_locked(*state, shared, state->chat.turn->user_message_id);
+  } else if (!state->unseen_turn.empty() &&
+             std::chrono::steady_clock::now() < state->unseen_until) {
+    // The turn this client sent ended before its stream arrived: it is shown as it would have
+    // been during the turn, ending with the idle chat.
+    send_turn_locked(*state, shared, state->unseen_turn);
   }
+  state->unseen_turn.clear();
   const std::uint64_t subscription = next_subscription_++;
   state->observers.emplace_back(subscription, std::move(shared));
   start_held_locked(*state);

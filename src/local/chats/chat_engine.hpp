@@ -68,6 +68,11 @@ struct ChatEngineOptions {
   /// Python SDK (and the JS one, for a new chat) opens the stream after POST /agents/run: a
   /// turn over before then would leave it waiting for an end it never sees. Zero: no wait.
   std::chrono::milliseconds stream_grace{1000};
+  /// A turn that ran to its end with nobody watching (its grace ran out before the client's
+  /// stream arrived, as happens under load): the first stream opened within this time after
+  /// its end still gets the turn's messages and the idle chat, as it would have during the
+  /// turn. Later, or once the chat was read, a stream of an idle chat gets nothing on connect.
+  std::chrono::milliseconds unseen_turn_replay{60000};
 };
 
 class ChatEngine {
@@ -153,8 +158,9 @@ class ChatEngine {
                     const std::string& tool_name);
 
   /// Subscribes to a chat's events. An idle chat sends nothing on connect (a client that opens
-  /// the stream before it sends would take it for the end of its turn); a chat in a turn sends
-  /// the turn's messages and its status first. A turn held for a stream (stream_grace) starts.
+  /// the stream before it sends would take it for the end of its turn) unless its last turn
+  /// ended unwatched (unseen_turn_replay); a chat in a turn sends the turn's messages and its
+  /// status first. A turn held for a stream (stream_grace) starts.
   /// nullopt for an unknown chat.
   std::optional<std::uint64_t> subscribe(const std::string& chat_id, Observer observer);
   void unsubscribe(const std::string& chat_id, std::uint64_t subscription);
@@ -237,6 +243,9 @@ class ChatEngine {
   void release_held(const std::string& chat_id);  // loop thread
   // Someone watches the chat (a stream, a poll): a turn held for a stream starts now.
   void start_held_locked(ChatState& state);
+  // Hands `observer` the messages of the turn starting at `first_message_id`, then the chat.
+  void send_turn_locked(ChatState& state, const std::shared_ptr<Observer>& observer,
+                        const std::string& first_message_id);
   void run_timers();                              // the timer thread
   // Subscribes to a task: each change is handed to `handle` on the loop thread.
   void follow_task(const std::string& task_id,

@@ -3,6 +3,7 @@
 // ChatEngine's in-memory state of one chat, shared by chat_engine.cpp (records, events, the
 // API) and agent_loop.cpp (turns and tools). Private to the engine.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +25,11 @@ struct ChatEngine::ChatState {
   std::int64_t delta_seq = 0;   ///< the last `seq` of its delta events
   bool finished = false;        ///< the finish tool was called in this turn
   bool held = false;            ///< the turn waits for a stream before its first step
+  bool watched = false;         ///< a stream or a read of the chat saw the turn under way
+  /// The first message of the last turn when it ended with nobody watching, and until when a
+  /// stream opened on the idle chat still gets that turn (ChatEngineOptions::unseen_turn_replay).
+  std::string unseen_turn;
+  std::chrono::steady_clock::time_point unseen_until;
 
   /// The message with this id, or nullptr.
   MessageRecord* message(const std::string& id) {

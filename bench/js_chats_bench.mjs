@@ -1,0 +1,101 @@
+// The JavaScript half of bench/runtime_chats_bench.cpp: the same agent turns through the
+// official JS SDK's headless Agent (@inferencesh/sdk 0.6.54), against a running infsh-local that
+// serves the bench's templates (acme/plain: answers in pieces; acme/tool: calls the client tool
+// `ask` first, then answers).
+//
+// - concurrent: N agents (one chat each) send their first message at once, each
+//   `sendMessage(text, {onMessage})` in streaming mode (POST /agents/run, then the chat's NDJSON
+//   stream, resolved on the idle chat), all N streams open together; the wall time until the
+//   last has ended;
+// - per turn, one after another: a new chat's first turn (as above), and a client-tool turn
+//   (onToolCall answered with submitToolResult), each in milliseconds.
+//
+// Prints one JSON line; runtime_chats_bench spawns this script after its own turns so both
+// clients are measured in the same run against the same runtime.
+//
+//   INFSH_JS_SDK_PREFIX=build/dev/tests/conformance \
+//   node --import ./tests/conformance/register_esm_hook.mjs bench/js_chats_bench.mjs \
+//        <base-url> <api-key> [concurrent=1000] [turns=200]
+
+import { performance } from 'node:perf_hooks';
+
+import { loadSdk, PINNED_SDK_VERSION } from '../tests/conformance/load_sdk.mjs';
+
+const [baseUrl, apiKey, concurrentArg = '1000', turnsArg = '200'] = process.argv.slice(2);
+if (!baseUrl || !apiKey) {
+  console.error('usage: js_chats_bench.mjs <base-url> <api-key> [concurrent] [turns]');
+  process.exit(2);
+}
+const concurrent = Number(concurrentArg);
+const turns = Number(turnsArg);
+
+const {Inference} = await loadSdk();
+const client = new Inference({apiKey, baseUrl});
+
+const textOf = (message) =>
+    (message?.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('');
+
+// One first turn of a new chat of acme/plain, streamed; checks the answer.
+async function plainTurn(agent) {
+  let answer = null;
+  const {assistantMessage} = await agent.sendMessage('hello', {
+    onMessage: (message) => {
+      if (message.role === 'assistant' && message.status === 'ready') answer = message;
+    },
+  });
+  if (answer?.id !== assistantMessage.id || textOf(answer) !== 'The answer, streamed in pieces.') {
+    throw new Error(`unexpected answer: ${JSON.stringify(answer)}`);
+  }
+}
+
+// One first turn of a new chat of acme/tool: the call answered, then the core's answer.
+async function toolTurn(agent) {
+  let answer = null;
+  const submitted = [];
+  await agent.sendMessage('hello', {
+    onToolCall: (call) => submitted.push(agent.submitToolResult(call.id, 'yes')),
+    onMessage: (message) => {
+      if (message.role === 'assistant' && message.status === 'ready' && textOf(message) !== 'Asking.') {
+        answer = message;
+      }
+    },
+  });
+  await Promise.all(submitted);
+  if (submitted.length !== 1 || textOf(answer) !== 'You said yes.') {
+    throw new Error(`unexpected tool turn: ${submitted.length} calls, ${JSON.stringify(answer)}`);
+  }
+}
+
+async function timedTurns(n, agentRef, turn) {
+  const millis = [];
+  for (let i = 0; i < n; ++i) {
+    const agent = client.agent(agentRef);
+    const start = performance.now();
+    await turn(agent);
+    millis.push(performance.now() - start);
+    agent.disconnect();
+  }
+  millis.sort((a, b) => a - b);
+  const at = (q) => millis[Math.floor(q * (millis.length - 1))];
+  return {turns: n, median_ms: at(0.5), p90_ms: at(0.9), min_ms: millis[0]};
+}
+
+// Warm-up: JIT, the connection pool, the core's warm instance.
+await timedTurns(20, 'acme/plain@1', plainTurn);
+await timedTurns(20, 'acme/tool@1', toolTurn);
+
+const agents = Array.from({length: concurrent}, () => client.agent('acme/plain@1'));
+const start = performance.now();
+await Promise.all(agents.map(plainTurn));
+const concurrentSeconds = (performance.now() - start) / 1000;
+for (const agent of agents) agent.disconnect();
+
+const plain = await timedTurns(turns, 'acme/plain@1', plainTurn);
+const tool = await timedTurns(turns, 'acme/tool@1', toolTurn);
+console.log(JSON.stringify({
+  sdk: `@inferencesh/sdk ${PINNED_SDK_VERSION}`,
+  node: process.version,
+  concurrent: {chats: concurrent, seconds: concurrentSeconds},
+  plain,
+  tool,
+}));
