@@ -13,5 +13,6 @@
 #include "inferencesh/task_status.hpp"
 #include "inferencesh/task_stream.hpp"
 #include "inferencesh/tasks.hpp"
+#include "inferencesh/tools.hpp"
 #include "inferencesh/transport.hpp"
 #include "inferencesh/version.hpp"
