@@ -2,6 +2,7 @@
 
 /// Everything of the inferencesh client library.
 #include "inferencesh/cancellation.hpp"
+#include "inferencesh/chat.hpp"
 #include "inferencesh/client.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/errors.hpp"
