@@ -2,6 +2,7 @@
 
 /// Everything of the inferencesh client library.
 #include "inferencesh/cancellation.hpp"
+#include "inferencesh/chat.hpp"
 #include "inferencesh/client.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/errors.hpp"
@@ -13,5 +14,6 @@
 #include "inferencesh/task_status.hpp"
 #include "inferencesh/task_stream.hpp"
 #include "inferencesh/tasks.hpp"
+#include "inferencesh/tools.hpp"
 #include "inferencesh/transport.hpp"
 #include "inferencesh/version.hpp"
