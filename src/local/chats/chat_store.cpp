@@ -14,6 +14,20 @@ std::string dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The chat holding the row of `table` (chat_messages, tool_invocations) with this id or short id,
+// and the row's full id.
+std::optional<std::pair<std::string, std::string>> locate(Database& db, const std::string& table,
+                                                          const std::string& id_or_short_id) {
+  auto lock = db.lock();
+  auto& select = db.statement("SELECT chat_id, id FROM " + table +
+                              " WHERE id = ?1 OR short_id = ?1 ORDER BY id = ?1 DESC LIMIT 1");
+  select.bind(1, id_or_short_id);
+  if (!select.step()) return std::nullopt;
+  auto found = std::make_pair(select.text(0), select.text(1));
+  select.reset();
+  return found;
+}
+
 }  // namespace
 
 bool waits_for_callback(const ToolInvocationRecord& invocation) noexcept {
@@ -237,28 +251,12 @@ std::vector<MessageRecord> ChatStore::load_messages(const std::string& chat_id) 
 
 std::optional<std::pair<std::string, std::string>> ChatStore::locate_message(
     const std::string& id_or_short_id) const {
-  auto lock = db_.lock();
-  auto& select = db_.statement(
-      "SELECT chat_id, id FROM chat_messages WHERE id = ?1 OR short_id = ?1 "
-      "ORDER BY id = ?1 DESC LIMIT 1");
-  select.bind(1, id_or_short_id);
-  if (!select.step()) return std::nullopt;
-  auto found = std::make_pair(select.text(0), select.text(1));
-  select.reset();
-  return found;
+  return locate(db_, "chat_messages", id_or_short_id);
 }
 
 std::optional<std::pair<std::string, std::string>> ChatStore::locate_invocation(
     const std::string& id_or_short_id) const {
-  auto lock = db_.lock();
-  auto& select = db_.statement(
-      "SELECT chat_id, id FROM tool_invocations WHERE id = ?1 OR short_id = ?1 "
-      "ORDER BY id = ?1 DESC LIMIT 1");
-  select.bind(1, id_or_short_id);
-  if (!select.step()) return std::nullopt;
-  auto found = std::make_pair(select.text(0), select.text(1));
-  select.reset();
-  return found;
+  return locate(db_, "tool_invocations", id_or_short_id);
 }
 
 }  // namespace infsh::local
