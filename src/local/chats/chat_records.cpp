@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "support/time_format.hpp"
+
 namespace infsh::local {
 
 using nlohmann::json;
@@ -82,6 +84,12 @@ std::optional<MessageRole> message_role_from(std::string_view text) noexcept {
 }
 std::optional<InvocationStatus> invocation_status_from(std::string_view text) noexcept {
   return parse_enum<InvocationStatus>(kInvocationStatuses, text);
+}
+
+std::string timestamp_now() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+std::string compact_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string short_id_of(const std::string& id) {
@@ -376,7 +384,9 @@ Record read_stored(const json& in, const char* what, Fields fields) {
   Record record;
   FieldReader reader(in);
   fields(reader, record);
-  if (record.id.empty()) throw std::invalid_argument(std::string("a stored ") + what + " has no id");
+  if (record.id.empty()) {
+    throw std::invalid_argument(std::string("a stored ") + what + " has no id");
+  }
   return record;
 }
 
