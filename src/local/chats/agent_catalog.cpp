@@ -4,13 +4,10 @@
 #include <cctype>
 
 #include "support/id_generator.hpp"
-#include "support/time_format.hpp"
 
 namespace infsh::local {
 
 namespace {
-
-std::string now_text() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -49,7 +46,7 @@ AgentRecord AgentCatalog::put_template(const std::string& namespace_name, const 
                                                agent.name == name;
                                       })
                        : find_locked(id);
-  const std::string now = now_text();
+  const std::string now = timestamp_now();
   if (it == agents_.end()) {
     AgentRecord agent;
     agent.id = new_id("agent");
@@ -80,7 +77,7 @@ AgentRecord AgentCatalog::ad_hoc(const std::string& name, nlohmann::json config)
                          : std::find_if(agents_.begin(), agents_.end(), [&](const AgentRecord& a) {
                              return a.ad_hoc && a.name == name;
                            });
-  const std::string now = now_text();
+  const std::string now = timestamp_now();
   if (it == agents_.end()) {
     AgentRecord agent;
     agent.id = new_id("agent");

@@ -11,7 +11,6 @@
 #include "chats/tool_requests.hpp"
 #include "http/api_envelope.hpp"
 #include "support/id_generator.hpp"
-#include "support/time_format.hpp"
 #include "tasks/run_request.hpp"
 
 namespace infsh::local {
@@ -19,12 +18,6 @@ namespace infsh::local {
 using nlohmann::json;
 
 namespace {
-
-std::string now_text() { return format_rfc3339(std::chrono::system_clock::now()); }
-
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 std::string text_of(const json& object, const char* key, std::string fallback = {}) {
   if (!object.is_object()) return fallback;
@@ -50,7 +43,7 @@ json file_of(const json& ref) {
 
 // The text a tool's result gives the core for a structured value.
 std::string result_text(const json& value) {
-  return value.is_string() ? value.get<std::string>() : dump(value);
+  return value.is_string() ? value.get<std::string>() : compact_json(value);
 }
 
 // Task statuses (tasks/task_record.hpp) as they appear in a TaskDTO.
@@ -147,7 +140,7 @@ void ChatEngine::start_step_locked(ChatState& state) {
   if (core.contains("setup") && !core.at("setup").is_null()) body["setup"] = core.at("setup");
   json task;
   try {
-    RunRequest request = parse_run_request(dump(body), apps_);
+    RunRequest request = parse_run_request(compact_json(body), apps_);
     task = tasks_.create(std::move(request));
   } catch (const std::exception& e) {
     fail_turn_locked(state, "the agent's core app '" + ref + "' cannot run: " + e.what());
@@ -194,7 +187,9 @@ json ChatEngine::core_input_locked(const ChatState& state) const {
       if (!is_settled(invocation.status)) continue;
       calls.push_back({{"id", invocation.call_id},
                        {"type", "function"},
-                       {"function", {{"name", invocation.name}, {"arguments", dump(invocation.arguments)}}}});
+                       {"function",
+                        {{"name", invocation.name},
+                         {"arguments", compact_json(invocation.arguments)}}}});
       results.push_back({{"role", "tool"},
                          {"text", invocation.result},
                          {"tool_call_id", invocation.call_id}});
@@ -245,7 +240,7 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
     message->reasoning = reasoning;
     if (!delta.empty()) {
       emit_locked(*state, "delta",
-                  dump({{"delta", std::move(delta)},
+                  compact_json({{"delta", std::move(delta)},
                         {"seq", ++state->delta_seq},
                         {"resource_id", message->id}}));
     }
@@ -276,7 +271,7 @@ void ChatEngine::finish_step_locked(ChatState& state, MessageRecord& message, co
   message.reasoning = text_of(output, "reasoning");
   message.usage = output.is_object() && output.contains("usage") ? output.at("usage") : json();
   const json& config = state.chat.agent_config;
-  const std::string now = now_text();
+  const std::string now = timestamp_now();
   const json calls = output.is_object() && output.contains("tool_calls") &&
                              output.at("tool_calls").is_array()
                          ? output.at("tool_calls")
@@ -350,7 +345,7 @@ void ChatEngine::dispatch_locked(ChatState& state, ToolInvocationRecord& invocat
     if (!allowed.is_array() ||
         std::find(allowed.begin(), allowed.end(), invocation.name) == allowed.end()) {
       invocation.status = InvocationStatus::awaiting_approval;
-      invocation.updated_at = now_text();
+      invocation.updated_at = timestamp_now();
       save_locked(invocation);
       if (MessageRecord* message = state.message(invocation.message_id)) {
         emit_message_locked(state, *message);
@@ -366,7 +361,7 @@ void ChatEngine::execute_locked(ChatState& state, ToolInvocationRecord& invocati
   const std::string& type = invocation.type;
   const auto set_status = [&](InvocationStatus status) {
     invocation.status = status;
-    invocation.updated_at = now_text();
+    invocation.updated_at = timestamp_now();
     save_locked(invocation);
     if (MessageRecord* message = state.message(invocation.message_id)) {
       emit_message_locked(state, *message);
@@ -398,7 +393,7 @@ void ChatEngine::settle_locked(ChatState& state, ToolInvocationRecord& invocatio
   invocation.result = std::move(result);
   invocation.data = std::move(data);
   invocation.callback_token.clear();
-  invocation.updated_at = now_text();
+  invocation.updated_at = timestamp_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
@@ -438,7 +433,7 @@ void ChatEngine::advance_locked(ChatState& state) {
   next.role = MessageRole::assistant;
   next.status = MessageStatus::pending;
   next.order = next_order_locked(state);
-  next.created_at = next.updated_at = now_text();
+  next.created_at = next.updated_at = timestamp_now();
   state.chat.turn->assistant_message_id = next.id;
   state.messages.push_back(std::move(next));
   MessageRecord& added = state.messages.back();
@@ -513,7 +508,7 @@ void ChatEngine::stop_turn_locked(ChatState& state, const std::string& why) {
       invocation.status = InvocationStatus::cancelled;
       invocation.result = "cancelled: " + why;
       invocation.callback_token.clear();
-      invocation.updated_at = now_text();
+      invocation.updated_at = timestamp_now();
       save_locked(invocation);
       if (invocation.type == "app" && !invocation.execution_id.empty()) {
         tasks_.cancel(invocation.execution_id);
@@ -705,7 +700,7 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
   }
   json task;
   try {
-    task = tasks_.create(parse_run_request(dump(body), apps_));
+    task = tasks_.create(parse_run_request(compact_json(body), apps_));
   } catch (const std::exception& e) {
     settle_locked(state, invocation, InvocationStatus::failed,
                   "the app '" + text_of(app, "ref") + "' cannot run: " + e.what());
@@ -713,7 +708,7 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
   }
   invocation.execution_id = text_of(task, "id");
   invocation.status = InvocationStatus::in_progress;
-  invocation.updated_at = now_text();
+  invocation.updated_at = timestamp_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
@@ -758,7 +753,7 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   std::string text = text_of(args, "message");
   if (text.empty()) text = text_of(args, "text");
   if (text.empty()) text = text_of(args, "input");
-  if (text.empty()) text = dump(args);
+  if (text.empty()) text = compact_json(args);
 
   auto child_state = std::make_unique<ChatState>();
   ChatRecord& child = child_state->chat;
@@ -771,14 +766,14 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   child.agent_version_id = agent->version_id;
   child.agent_config = agent->config;
   child.context = state.chat.context;
-  child.created_at = child.updated_at = now_text();
+  child.created_at = child.updated_at = timestamp_now();
   child_state->last_used = ++clock_;
   const std::string child_id = child.id;
   save_locked(child);
 
   invocation.execution_id = child_id;
   invocation.status = InvocationStatus::in_progress;
-  invocation.updated_at = now_text();
+  invocation.updated_at = timestamp_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
@@ -791,7 +786,7 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   user.role = MessageRole::user;
   user.text = std::move(text);
   user.order = 1;
-  user.created_at = user.updated_at = now_text();
+  user.created_at = user.updated_at = timestamp_now();
   MessageRecord assistant;
   assistant.id = new_id("msg");
   assistant.chat_id = child_id;
@@ -814,7 +809,7 @@ void ChatEngine::run_request_tool_locked(ChatState& state, ToolInvocationRecord&
       token = new_secret();
       const std::string callback =
           base_url_.get() + "/tools/" + invocation.id + "/callback/" + token;
-      request = hook_tool_request(config, invocation.id, invocation.name, callback, now_text(),
+      request = hook_tool_request(config, invocation.id, invocation.name, callback, timestamp_now(),
                                   invocation.arguments, options_.secret);
     } else {
       request = http_tool_request(config, invocation.arguments, state.chat.context,
@@ -826,7 +821,7 @@ void ChatEngine::run_request_tool_locked(ChatState& state, ToolInvocationRecord&
   }
   invocation.status = InvocationStatus::in_progress;
   invocation.callback_token = token;
-  invocation.updated_at = now_text();
+  invocation.updated_at = timestamp_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);

@@ -46,43 +46,21 @@ AgentChoice resolve_agent(AgentCatalog& agents, const AppRegistry& apps, const s
 
 Response chat_stream(ChatEngine& chats, const std::string& chat_id, StreamFormat format,
                      std::chrono::milliseconds heartbeat_interval) {
-  Response response;
-  response.status = 200;
-  response.headers = {
-      {"Content-Type", format == StreamFormat::sse ? "text/event-stream" : "application/x-ndjson"},
-      {"Cache-Control", "no-cache"},
-      {"X-Accel-Buffering", "no"},
-  };
-  auto body = std::make_shared<StreamingBody>();
-  body->heartbeat = heartbeat_frame(format);
-  body->heartbeat_interval = heartbeat_interval;
-  body->attach = [&chats, chat_id, format](std::shared_ptr<StreamSink> sink) {
-    // No snapshot: a client that opens the stream before sending (JS, existing chats) would
-    // take an idle chat for the end of its turn.
-    const auto subscription = chats.subscribe(
-        chat_id, [sink, format](std::string_view event, const std::string& data) {
+  return event_stream_response(
+      format, heartbeat_interval,
+      [&chats, chat_id, format](const std::shared_ptr<StreamSink>& sink) {
+        // No snapshot: a client that opens the stream before sending (JS, existing chats) would
+        // take an idle chat for the end of its turn.
+        return chats.subscribe(chat_id, [sink, format](std::string_view event,
+                                                       const std::string& data) {
           if (event.empty()) {
             sink->finish();
             return;
           }
-          std::string frame;
-          if (format == StreamFormat::sse) {
-            frame.reserve(data.size() + event.size() + 16);
-            frame.append("event: ").append(event).append("\ndata: ").append(data).append("\n\n");
-          } else {
-            frame.reserve(data.size() + event.size() + 24);
-            frame.append("{\"event\":\"").append(event).append("\",\"data\":").append(data).append("}\n");
-          }
-          sink->send(std::move(frame));
+          sink->send(frame_named_event(format, event, data));
         });
-    if (!subscription) {
-      sink->finish();  // deleted between the lookup and now
-    } else if (*subscription != 0) {
-      sink->on_close([&chats, chat_id, id = *subscription] { chats.unsubscribe(chat_id, id); });
-    }
-  };
-  response.stream = std::move(body);
-  return response;
+      },
+      [&chats, chat_id](std::uint64_t id) { chats.unsubscribe(chat_id, id); });
 }
 
 }  // namespace

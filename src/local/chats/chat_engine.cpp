@@ -9,19 +9,12 @@
 #include "chats/tool_requests.hpp"
 #include "http/api_envelope.hpp"
 #include "support/id_generator.hpp"
-#include "support/time_format.hpp"
 
 namespace infsh::local {
 
 using nlohmann::json;
 
 namespace {
-
-std::string now_text() { return format_rfc3339(std::chrono::system_clock::now()); }
-
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 [[noreturn]] void chat_not_found(const std::string& id) {
   throw ApiProblem(404, "chat '" + id.substr(0, 100) + "' not found");
@@ -99,11 +92,11 @@ void ChatEngine::send_turn_locked(ChatState& state, const std::shared_ptr<Observ
     in_turn = in_turn || message.id == first_message_id;
     if (in_turn && message.status != MessageStatus::queued) {
       deliver_locked(observer, "chat_messages",
-                     std::make_shared<const std::string>(dump(to_message_dto(message))));
+                     std::make_shared<const std::string>(compact_json(to_message_dto(message))));
     }
   }
   deliver_locked(observer, "chats",
-                 std::make_shared<const std::string>(dump(chat_dto_locked(state, false))));
+                 std::make_shared<const std::string>(compact_json(chat_dto_locked(state, false))));
 }
 
 void ChatEngine::start_held_locked(ChatState& state) {
@@ -116,7 +109,7 @@ void ChatEngine::start_held_locked(ChatState& state) {
 
 void ChatEngine::start() {
   std::lock_guard lock(mutex_);
-  const auto recovered = store_.recover_interrupted_turns(now_text());
+  const auto recovered = store_.recover_interrupted_turns(timestamp_now());
   if (!recovered.empty()) {
     log_.info("ended " + std::to_string(recovered.size()) +
               " chat turn(s) the previous runtime left under way");
@@ -229,8 +222,8 @@ std::int64_t ChatEngine::next_order_locked(const ChatState& state) const {
   return order + 1;
 }
 
-void ChatEngine::touch_locked(ChatRecord& chat) { chat.updated_at = now_text(); }
-void ChatEngine::touch_locked(MessageRecord& message) { message.updated_at = now_text(); }
+void ChatEngine::touch_locked(ChatRecord& chat) { chat.updated_at = timestamp_now(); }
+void ChatEngine::touch_locked(MessageRecord& message) { message.updated_at = timestamp_now(); }
 
 // ---- events -------------------------------------------------------------------------------------
 
@@ -273,12 +266,12 @@ void ChatEngine::emit_locked(ChatState& state, std::string_view event, const std
 
 void ChatEngine::emit_chat_locked(ChatState& state) {
   if (state.observers.empty()) return;
-  emit_locked(state, "chats", dump(chat_dto_locked(state, false)));
+  emit_locked(state, "chats", compact_json(chat_dto_locked(state, false)));
 }
 
 void ChatEngine::emit_message_locked(ChatState& state, const MessageRecord& message) {
   if (state.observers.empty()) return;
-  emit_locked(state, "chat_messages", dump(to_message_dto(message)));
+  emit_locked(state, "chat_messages", compact_json(to_message_dto(message)));
 }
 
 std::optional<std::uint64_t> ChatEngine::subscribe(const std::string& chat_id, Observer observer) {
@@ -338,7 +331,7 @@ json ChatEngine::create_chat(const AgentChoice& agent, json context, std::string
   chat.agent_version_id = agent.agent_version_id;
   chat.agent_config = agent.config;
   chat.context = context.is_object() ? std::move(context) : json::object();
-  chat.created_at = chat.updated_at = now_text();
+  chat.created_at = chat.updated_at = timestamp_now();
   save_locked(chat);
   state->last_used = ++clock_;
   const json dto = chat_dto_locked(*state, true);
@@ -370,7 +363,7 @@ ChatEngine::Sent ChatEngine::send(const std::string& chat_id, TurnInput input,
     }
     chat.name = input.text.substr(0, end);
   }
-  const std::string now = now_text();
+  const std::string now = timestamp_now();
   MessageRecord user;
   user.id = new_id("msg");
   user.chat_id = chat.id;

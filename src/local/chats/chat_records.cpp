@@ -1,6 +1,9 @@
 #include "chats/chat_records.hpp"
 
 #include <stdexcept>
+#include <type_traits>
+
+#include "support/time_format.hpp"
 
 namespace infsh::local {
 
@@ -81,6 +84,12 @@ std::optional<MessageRole> message_role_from(std::string_view text) noexcept {
 }
 std::optional<InvocationStatus> invocation_status_from(std::string_view text) noexcept {
   return parse_enum<InvocationStatus>(kInvocationStatuses, text);
+}
+
+std::string timestamp_now() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+std::string compact_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string short_id_of(const std::string& id) {
@@ -200,165 +209,207 @@ json to_agent_dto(const AgentRecord& agent) {
 }
 
 // ---- storage ------------------------------------------------------------------------------------
+//
+// Each record's stored fields are listed once (`fields(io, record)`); FieldWriter turns them into
+// JSON, FieldReader reads them back, tolerating missing fields and wrong types (the fallback).
+
+namespace {
+
+std::optional<ChatStatus> enum_from(std::string_view text, ChatStatus) {
+  return chat_status_from(text);
+}
+std::optional<MessageStatus> enum_from(std::string_view text, MessageStatus) {
+  return message_status_from(text);
+}
+std::optional<MessageRole> enum_from(std::string_view text, MessageRole) {
+  return message_role_from(text);
+}
+std::optional<InvocationStatus> enum_from(std::string_view text, InvocationStatus) {
+  return invocation_status_from(text);
+}
+
+class FieldWriter {
+ public:
+  explicit FieldWriter(json& out) : out_(out) {}
+  void operator()(const char* key, const std::string& value) { out_[key] = value; }
+  void operator()(const char* key, const json& value, const json& /*fallback*/ = nullptr) {
+    out_[key] = value;
+  }
+  template <class Number>  // bool too
+    requires std::is_integral_v<Number>
+  void operator()(const char* key, Number value) {
+    out_[key] = value;
+  }
+  template <class Enum>
+    requires std::is_enum_v<Enum>
+  void operator()(const char* key, Enum value, Enum /*fallback*/) {
+    out_[key] = to_string(value);
+  }
+  // A nested record, or null.
+  template <class Record, class Fields>
+  void operator()(const char* key, const std::optional<Record>& value, Fields fields) {
+    json nested;
+    if (value) {
+      FieldWriter writer(nested);
+      fields(writer, *value);
+    }
+    out_[key] = std::move(nested);
+  }
+
+ private:
+  json& out_;
+};
+
+class FieldReader {
+ public:
+  explicit FieldReader(const json& in) : in_(in) {}
+  void operator()(const char* key, std::string& value) { value = text_of(in_, key); }
+  void operator()(const char* key, bool& value) {
+    const auto it = in_.find(key);
+    value = it != in_.end() && it->is_boolean() && it->get<bool>();
+  }
+  void operator()(const char* key, json& value, json fallback = nullptr) {
+    value = value_of(in_, key, std::move(fallback));
+  }
+  template <class Number>
+    requires std::is_integral_v<Number>
+  void operator()(const char* key, Number& value) {
+    const auto it = in_.find(key);
+    value = it != in_.end() && it->is_number_integer() ? it->get<Number>() : Number{0};
+  }
+  template <class Enum>
+    requires std::is_enum_v<Enum>
+  void operator()(const char* key, Enum& value, Enum fallback) {
+    value = enum_from(text_of(in_, key), fallback).value_or(fallback);
+  }
+  // A nested record when the field is an object; otherwise none.
+  template <class Record, class Fields>
+  void operator()(const char* key, std::optional<Record>& value, Fields fields) {
+    const auto it = in_.find(key);
+    if (it == in_.end() || !it->is_object()) return;
+    Record record;
+    FieldReader reader(*it);
+    fields(reader, record);
+    value = std::move(record);
+  }
+
+ private:
+  const json& in_;
+};
+
+// The stored fields of each record: `record` is const when written, mutable when read.
+constexpr auto invocation_fields = [](auto& io, auto& invocation) {
+  io("id", invocation.id);
+  io("chat_id", invocation.chat_id);
+  io("message_id", invocation.message_id);
+  io("call_id", invocation.call_id);
+  io("type", invocation.type);
+  io("name", invocation.name);
+  io("display_name", invocation.display_name);
+  io("arguments", invocation.arguments, json::object());
+  io("status", invocation.status, InvocationStatus::failed);
+  io("result", invocation.result);
+  io("data", invocation.data);
+  io("execution_id", invocation.execution_id);
+  io("callback_token", invocation.callback_token);
+  io("created_at", invocation.created_at);
+  io("updated_at", invocation.updated_at);
+};
+
+constexpr auto message_fields = [](auto& io, auto& message) {  // not its invocations
+  io("id", message.id);
+  io("chat_id", message.chat_id);
+  io("order", message.order);
+  io("status", message.status, MessageStatus::failed);
+  io("role", message.role, MessageRole::user);
+  io("text", message.text);
+  io("reasoning", message.reasoning);
+  io("attachments", message.attachments, json::array());
+  io("task_id", message.task_id);
+  io("error", message.error);
+  io("usage", message.usage);
+  io("created_at", message.created_at);
+  io("updated_at", message.updated_at);
+};
+
+constexpr auto turn_fields = [](auto& io, auto& turn) {
+  io("user_message_id", turn.user_message_id);
+  io("assistant_message_id", turn.assistant_message_id);
+  io("steps", turn.steps);
+};
+
+constexpr auto chat_fields = [](auto& io, auto& chat) {
+  io("id", chat.id);
+  io("name", chat.name);
+  io("description", chat.description);
+  io("status", chat.status, ChatStatus::idle);
+  io("parent_id", chat.parent_id);
+  io("parent_invocation_id", chat.parent_invocation_id);
+  io("depth", chat.depth);
+  io("agent_id", chat.agent_id);
+  io("agent_version_id", chat.agent_version_id);
+  io("agent_config", chat.agent_config, json::object());
+  io("output", chat.output);
+  io("context", chat.context, json::object());
+  io("agent_data", chat.agent_data, json::object());
+  io("turn", chat.turn, turn_fields);
+  io("created_at", chat.created_at);
+  io("updated_at", chat.updated_at);
+};
+
+constexpr auto agent_fields = [](auto& io, auto& agent) {
+  io("id", agent.id);
+  io("namespace", agent.namespace_name);
+  io("name", agent.name);
+  io("ad_hoc", agent.ad_hoc);
+  io("version_id", agent.version_id);
+  io("config", agent.config, json::object());
+  io("images", agent.images);
+  io("created_at", agent.created_at);
+  io("updated_at", agent.updated_at);
+};
+
+template <class Record, class Fields>
+json write_stored(const Record& record, Fields fields) {
+  json out = json::object();
+  FieldWriter writer(out);
+  fields(writer, record);
+  return out;
+}
+
+// `what` names the record in errors ("a stored chat has no id").
+template <class Record, class Fields>
+Record read_stored(const json& in, const char* what, Fields fields) {
+  require_object(in, what);
+  Record record;
+  FieldReader reader(in);
+  fields(reader, record);
+  if (record.id.empty()) {
+    throw std::invalid_argument(std::string("a stored ") + what + " has no id");
+  }
+  return record;
+}
+
+}  // namespace
 
 json invocation_to_json(const ToolInvocationRecord& invocation) {
-  return {{"id", invocation.id},
-          {"chat_id", invocation.chat_id},
-          {"message_id", invocation.message_id},
-          {"call_id", invocation.call_id},
-          {"type", invocation.type},
-          {"name", invocation.name},
-          {"display_name", invocation.display_name},
-          {"arguments", invocation.arguments},
-          {"status", to_string(invocation.status)},
-          {"result", invocation.result},
-          {"data", invocation.data},
-          {"execution_id", invocation.execution_id},
-          {"callback_token", invocation.callback_token},
-          {"created_at", invocation.created_at},
-          {"updated_at", invocation.updated_at}};
+  return write_stored(invocation, invocation_fields);
 }
-
 ToolInvocationRecord invocation_from_json(const json& j) {
-  require_object(j, "tool invocation");
-  ToolInvocationRecord invocation;
-  invocation.id = text_of(j, "id");
-  invocation.chat_id = text_of(j, "chat_id");
-  invocation.message_id = text_of(j, "message_id");
-  invocation.call_id = text_of(j, "call_id");
-  invocation.type = text_of(j, "type");
-  invocation.name = text_of(j, "name");
-  invocation.display_name = text_of(j, "display_name");
-  invocation.arguments = value_of(j, "arguments", json::object());
-  invocation.status =
-      invocation_status_from(text_of(j, "status")).value_or(InvocationStatus::failed);
-  invocation.result = text_of(j, "result");
-  invocation.data = value_of(j, "data");
-  invocation.execution_id = text_of(j, "execution_id");
-  invocation.callback_token = text_of(j, "callback_token");
-  invocation.created_at = text_of(j, "created_at");
-  invocation.updated_at = text_of(j, "updated_at");
-  if (invocation.id.empty()) throw std::invalid_argument("a stored tool invocation has no id");
-  return invocation;
+  return read_stored<ToolInvocationRecord>(j, "tool invocation", invocation_fields);
 }
 
-json message_to_json(const MessageRecord& message) {
-  return {{"id", message.id},
-          {"chat_id", message.chat_id},
-          {"order", message.order},
-          {"status", to_string(message.status)},
-          {"role", to_string(message.role)},
-          {"text", message.text},
-          {"reasoning", message.reasoning},
-          {"attachments", message.attachments},
-          {"task_id", message.task_id},
-          {"error", message.error},
-          {"usage", message.usage},
-          {"created_at", message.created_at},
-          {"updated_at", message.updated_at}};
-}
-
+json message_to_json(const MessageRecord& message) { return write_stored(message, message_fields); }
 MessageRecord message_from_json(const json& j) {
-  require_object(j, "chat message");
-  MessageRecord message;
-  message.id = text_of(j, "id");
-  message.chat_id = text_of(j, "chat_id");
-  message.order = value_of(j, "order", 0).is_number_integer() ? j.at("order").get<std::int64_t>()
-                                                              : 0;
-  message.status = message_status_from(text_of(j, "status")).value_or(MessageStatus::failed);
-  message.role = message_role_from(text_of(j, "role")).value_or(MessageRole::user);
-  message.text = text_of(j, "text");
-  message.reasoning = text_of(j, "reasoning");
-  message.attachments = value_of(j, "attachments", json::array());
-  message.task_id = text_of(j, "task_id");
-  message.error = text_of(j, "error");
-  message.usage = value_of(j, "usage");
-  message.created_at = text_of(j, "created_at");
-  message.updated_at = text_of(j, "updated_at");
-  if (message.id.empty()) throw std::invalid_argument("a stored chat message has no id");
-  return message;
+  return read_stored<MessageRecord>(j, "chat message", message_fields);
 }
 
-json chat_to_json(const ChatRecord& chat) {
-  json turn;
-  if (chat.turn) {
-    turn = {{"user_message_id", chat.turn->user_message_id},
-            {"assistant_message_id", chat.turn->assistant_message_id},
-            {"steps", chat.turn->steps}};
-  }
-  return {{"id", chat.id},
-          {"name", chat.name},
-          {"description", chat.description},
-          {"status", to_string(chat.status)},
-          {"parent_id", chat.parent_id},
-          {"parent_invocation_id", chat.parent_invocation_id},
-          {"depth", chat.depth},
-          {"agent_id", chat.agent_id},
-          {"agent_version_id", chat.agent_version_id},
-          {"agent_config", chat.agent_config},
-          {"output", chat.output},
-          {"context", chat.context},
-          {"agent_data", chat.agent_data},
-          {"turn", std::move(turn)},
-          {"created_at", chat.created_at},
-          {"updated_at", chat.updated_at}};
-}
+json chat_to_json(const ChatRecord& chat) { return write_stored(chat, chat_fields); }
+ChatRecord chat_from_json(const json& j) { return read_stored<ChatRecord>(j, "chat", chat_fields); }
 
-ChatRecord chat_from_json(const json& j) {
-  require_object(j, "chat");
-  ChatRecord chat;
-  chat.id = text_of(j, "id");
-  chat.name = text_of(j, "name");
-  chat.description = text_of(j, "description");
-  chat.status = chat_status_from(text_of(j, "status")).value_or(ChatStatus::idle);
-  chat.parent_id = text_of(j, "parent_id");
-  chat.parent_invocation_id = text_of(j, "parent_invocation_id");
-  chat.depth = value_of(j, "depth", 0).is_number_integer() ? j.at("depth").get<int>() : 0;
-  chat.agent_id = text_of(j, "agent_id");
-  chat.agent_version_id = text_of(j, "agent_version_id");
-  chat.agent_config = value_of(j, "agent_config", json::object());
-  chat.output = value_of(j, "output");
-  chat.context = value_of(j, "context", json::object());
-  chat.agent_data = value_of(j, "agent_data", json::object());
-  if (const json turn = value_of(j, "turn"); turn.is_object()) {
-    TurnState state;
-    state.user_message_id = text_of(turn, "user_message_id");
-    state.assistant_message_id = text_of(turn, "assistant_message_id");
-    state.steps = value_of(turn, "steps", 0).is_number_integer() ? turn.at("steps").get<int>() : 0;
-    chat.turn = std::move(state);
-  }
-  chat.created_at = text_of(j, "created_at");
-  chat.updated_at = text_of(j, "updated_at");
-  if (chat.id.empty()) throw std::invalid_argument("a stored chat has no id");
-  return chat;
-}
-
-json agent_to_json(const AgentRecord& agent) {
-  return {{"id", agent.id},
-          {"namespace", agent.namespace_name},
-          {"name", agent.name},
-          {"ad_hoc", agent.ad_hoc},
-          {"version_id", agent.version_id},
-          {"config", agent.config},
-          {"images", agent.images},
-          {"created_at", agent.created_at},
-          {"updated_at", agent.updated_at}};
-}
-
+json agent_to_json(const AgentRecord& agent) { return write_stored(agent, agent_fields); }
 AgentRecord agent_from_json(const json& j) {
-  require_object(j, "agent");
-  AgentRecord agent;
-  agent.id = text_of(j, "id");
-  agent.namespace_name = text_of(j, "namespace");
-  agent.name = text_of(j, "name");
-  agent.ad_hoc = value_of(j, "ad_hoc", false).is_boolean() && j.at("ad_hoc").get<bool>();
-  agent.version_id = text_of(j, "version_id");
-  agent.config = value_of(j, "config", json::object());
-  agent.images = value_of(j, "images");
-  agent.created_at = text_of(j, "created_at");
-  agent.updated_at = text_of(j, "updated_at");
-  if (agent.id.empty()) throw std::invalid_argument("a stored agent has no id");
-  return agent;
+  return read_stored<AgentRecord>(j, "agent", agent_fields);
 }
 
 }  // namespace infsh::local

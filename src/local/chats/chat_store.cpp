@@ -10,8 +10,18 @@ using nlohmann::json;
 
 namespace {
 
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+// The chat holding the row of `table` (chat_messages, tool_invocations) with this id or short id,
+// and the row's full id.
+std::optional<std::pair<std::string, std::string>> locate(Database& db, const std::string& table,
+                                                          const std::string& id_or_short_id) {
+  auto lock = db.lock();
+  auto& select = db.statement("SELECT chat_id, id FROM " + table +
+                              " WHERE id = ?1 OR short_id = ?1 ORDER BY id = ?1 DESC LIMIT 1");
+  select.bind(1, id_or_short_id);
+  if (!select.step()) return std::nullopt;
+  auto found = std::make_pair(select.text(0), select.text(1));
+  select.reset();
+  return found;
 }
 
 }  // namespace
@@ -42,7 +52,7 @@ void ChatStore::save_agent(const AgentRecord& agent) {
       "ad_hoc = excluded.ad_hoc, record = excluded.record");
   upsert.bind(1, agent.id).bind(2, short_id_of(agent.id)).bind(3, agent.namespace_name);
   upsert.bind(4, agent.name).bind(5, std::int64_t{agent.ad_hoc ? 1 : 0});
-  upsert.bind(6, dump(agent_to_json(agent))).run();
+  upsert.bind(6, compact_json(agent_to_json(agent))).run();
 }
 
 void ChatStore::delete_agent(const std::string& id) {
@@ -63,7 +73,7 @@ void ChatStore::save_chat(const ChatRecord& chat) {
   } else {
     upsert.bind(3, chat.parent_id);
   }
-  upsert.bind(4, to_string(chat.status)).bind(5, dump(chat_to_json(chat))).run();
+  upsert.bind(4, to_string(chat.status)).bind(5, compact_json(chat_to_json(chat))).run();
 }
 
 std::optional<ChatRecord> ChatStore::find_chat(const std::string& id_or_short_id) const {
@@ -199,7 +209,7 @@ void ChatStore::save_message(const MessageRecord& message) {
       "record = excluded.record");
   upsert.bind(1, message.id).bind(2, short_id_of(message.id)).bind(3, message.chat_id);
   upsert.bind(4, message.order).bind(5, to_string(message.status));
-  upsert.bind(6, dump(message_to_json(message))).run();
+  upsert.bind(6, compact_json(message_to_json(message))).run();
 }
 
 void ChatStore::save_invocation(const ToolInvocationRecord& invocation) {
@@ -210,7 +220,7 @@ void ChatStore::save_invocation(const ToolInvocationRecord& invocation) {
       "ON CONFLICT (id) DO UPDATE SET status = excluded.status, record = excluded.record");
   upsert.bind(1, invocation.id).bind(2, short_id_of(invocation.id)).bind(3, invocation.chat_id);
   upsert.bind(4, invocation.message_id).bind(5, to_string(invocation.status));
-  upsert.bind(6, dump(invocation_to_json(invocation))).run();
+  upsert.bind(6, compact_json(invocation_to_json(invocation))).run();
 }
 
 std::vector<MessageRecord> ChatStore::load_messages(const std::string& chat_id) const {
@@ -237,28 +247,12 @@ std::vector<MessageRecord> ChatStore::load_messages(const std::string& chat_id) 
 
 std::optional<std::pair<std::string, std::string>> ChatStore::locate_message(
     const std::string& id_or_short_id) const {
-  auto lock = db_.lock();
-  auto& select = db_.statement(
-      "SELECT chat_id, id FROM chat_messages WHERE id = ?1 OR short_id = ?1 "
-      "ORDER BY id = ?1 DESC LIMIT 1");
-  select.bind(1, id_or_short_id);
-  if (!select.step()) return std::nullopt;
-  auto found = std::make_pair(select.text(0), select.text(1));
-  select.reset();
-  return found;
+  return locate(db_, "chat_messages", id_or_short_id);
 }
 
 std::optional<std::pair<std::string, std::string>> ChatStore::locate_invocation(
     const std::string& id_or_short_id) const {
-  auto lock = db_.lock();
-  auto& select = db_.statement(
-      "SELECT chat_id, id FROM tool_invocations WHERE id = ?1 OR short_id = ?1 "
-      "ORDER BY id = ?1 DESC LIMIT 1");
-  select.bind(1, id_or_short_id);
-  if (!select.step()) return std::nullopt;
-  auto found = std::make_pair(select.text(0), select.text(1));
-  select.reset();
-  return found;
+  return locate(db_, "tool_invocations", id_or_short_id);
 }
 
 }  // namespace infsh::local

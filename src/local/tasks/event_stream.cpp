@@ -30,12 +30,28 @@ std::string frame_event(StreamFormat format, std::string_view json_text) {
   return frame;
 }
 
+std::string frame_named_event(StreamFormat format, std::string_view event,
+                              std::string_view json_text) {
+  std::string frame;
+  if (format == StreamFormat::sse) {
+    frame.reserve(json_text.size() + event.size() + 16);
+    frame.append("event: ").append(event).append("\ndata: ").append(json_text).append("\n\n");
+  } else {
+    frame.reserve(json_text.size() + event.size() + 24);
+    frame.append("{\"event\":\"").append(event).append("\",\"data\":").append(json_text);
+    frame += "}\n";
+  }
+  return frame;
+}
+
 std::string heartbeat_frame(StreamFormat format) {
   return format == StreamFormat::sse ? ": heartbeat\n\n" : "{\"type\":\"heartbeat\"}\n";
 }
 
-Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
-                              std::chrono::milliseconds heartbeat_interval) {
+Response event_stream_response(
+    StreamFormat format, std::chrono::milliseconds heartbeat_interval,
+    std::function<std::optional<std::uint64_t>(const std::shared_ptr<StreamSink>& sink)> subscribe,
+    std::function<void(std::uint64_t subscription)> unsubscribe) {
   Response response;
   response.status = 200;
   response.headers = {
@@ -46,21 +62,32 @@ Response task_stream_response(TaskEngine& engine, const std::string& task_id, St
   auto body = std::make_shared<StreamingBody>();
   body->heartbeat = heartbeat_frame(format);
   body->heartbeat_interval = heartbeat_interval;
-  body->attach = [&engine, task_id, format](const std::shared_ptr<StreamSink>& sink) {
-    // The observer runs under the engine lock; the sink only queues, so it never blocks.
-    const auto subscription =
-        engine.subscribe(task_id, [sink, format](const std::string& task_json, bool terminal) {
-          sink->send(frame_event(format, task_json));
-          if (terminal) sink->finish();
-        });
+  body->attach = [subscribe = std::move(subscribe),
+                  unsubscribe = std::move(unsubscribe)](std::shared_ptr<StreamSink> sink) {
+    const auto subscription = subscribe(sink);
     if (!subscription) {
-      sink->finish();  // the task vanished between the lookup and now
+      sink->finish();  // the subject vanished between the lookup and now
     } else if (*subscription != 0) {
-      sink->on_close([&engine, task_id, id = *subscription] { engine.unsubscribe(task_id, id); });
+      sink->on_close([unsubscribe, id = *subscription] { unsubscribe(id); });
     }
   };
   response.stream = std::move(body);
   return response;
+}
+
+Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
+                              std::chrono::milliseconds heartbeat_interval) {
+  return event_stream_response(
+      format, heartbeat_interval,
+      [&engine, task_id, format](const std::shared_ptr<StreamSink>& sink) {
+        // The observer runs under the engine lock; the sink only queues, so it never blocks.
+        return engine.subscribe(task_id, [sink, format](const std::string& task_json,
+                                                        bool terminal) {
+          sink->send(frame_event(format, task_json));
+          if (terminal) sink->finish();
+        });
+      },
+      [&engine, task_id](std::uint64_t id) { engine.unsubscribe(task_id, id); });
 }
 
 }  // namespace infsh::local

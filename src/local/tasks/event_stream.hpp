@@ -1,10 +1,15 @@
 #pragma once
 
-// The task update stream (GET /tasks/{id}/stream): NDJSON or SSE chosen by Accept; the full
-// task first on every connect, then the full task after every change, heartbeats while idle,
-// and the final state as the last line before the response ends.
+// Event streams: NDJSON or SSE chosen by Accept, their framing and their response. The task
+// update stream (GET /tasks/{id}/stream): the full task first on every connect, then the full
+// task after every change, heartbeats while idle, and the final state as the last line before
+// the response ends. The chat stream (chat_api.cpp) is the same response with named events.
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,8 +27,23 @@ StreamFormat negotiate_stream_format(const Request& request) noexcept;
 /// One event as it goes on the wire: "<json>\n" or "data: <json>\n\n".
 std::string frame_event(StreamFormat format, std::string_view json_text);
 
+/// One named event: "event: <event>\ndata: <json>\n\n", or {"event":"<event>","data":<json>}
+/// as one NDJSON line.
+std::string frame_named_event(StreamFormat format, std::string_view event,
+                              std::string_view json_text);
+
 /// The idle line: {"type":"heartbeat"} for NDJSON, an SSE comment for SSE.
 std::string heartbeat_frame(StreamFormat format);
+
+/// A streaming response in `format`: its Content-Type, no caching or proxy buffering, heartbeats
+/// every `heartbeat_interval` while idle. Once the head is queued, `subscribe(sink)` starts
+/// sending to the sink and returns a subscription id (0: nothing to drop later), or nullopt
+/// when its subject is gone (the stream then ends); `unsubscribe(id)` runs when the stream
+/// closes.
+Response event_stream_response(
+    StreamFormat format, std::chrono::milliseconds heartbeat_interval,
+    std::function<std::optional<std::uint64_t>(const std::shared_ptr<StreamSink>& sink)> subscribe,
+    std::function<void(std::uint64_t subscription)> unsubscribe);
 
 /// The streaming response for a task known to exist.
 Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
