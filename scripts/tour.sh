@@ -21,17 +21,22 @@ echo "    and examples/echo-llm (a core for agents)"
 start_infsh_local "$build/src/local/infsh-local" --heartbeat 5 \
   --app "examples/hello=$build/examples/hello" \
   --app "examples/image-generator=$build/examples/image_generator" \
-  --app "examples/echo-llm=$build/examples/echo_llm"
+  --app "examples/echo-llm=$build/examples/echo_llm" \
+  --agent "my-org/assistant=examples/agents/assistant.json"
 trap 'stop_infsh_local || true' EXIT
 echo "    listening on $INFERENCE_API_BASE_URL"
 
 examples=(run_and_wait setup_parameters run_without_waiting stream_updates stream_existing_task
-          upload_file sessions)
+          upload_file sessions agent_template agent_tools)
 for example in "${examples[@]}"; do
   echo
   echo "==> examples/$example.cpp"
   "$build/examples/$example"
 done
+
+echo
+echo "==> examples/agent_chat.cpp (interactive; here with typed-in lines)"
+printf 'hello\nwhat time is it?\nquit\n' | "$build/examples/agent_chat"
 
 echo
 echo "==> examples/run_app_programs.cpp (apps written in C++: examples/apps/)"

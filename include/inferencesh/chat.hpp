@@ -54,7 +54,9 @@ struct ToolInvocation {
   /// A client tool waiting for this program's result (status awaiting_input or in_progress).
   bool awaits_client_result() const noexcept;
   /// Waiting for a person to approve or reject it.
-  bool awaits_approval() const noexcept { return status == ToolInvocationStatus::awaiting_approval; }
+  bool awaits_approval() const noexcept {
+    return status == ToolInvocationStatus::awaiting_approval;
+  }
 };
 
 /// The name the official SDKs give a tool call handed to `on_tool_call`.

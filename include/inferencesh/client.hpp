@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "inferencesh/agents.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/files.hpp"
 #include "inferencesh/sessions.hpp"
@@ -30,6 +31,7 @@ class Client {
   Tasks tasks;        ///< run apps and follow their tasks
   Files files;        ///< upload and download files
   Sessions sessions;  ///< warm app instances kept across calls
+  Agents agents;      ///< chat with agents
 
   /// The API base URL in use, without a trailing slash.
   const std::string& base_url() const noexcept;

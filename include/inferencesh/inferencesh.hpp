@@ -1,6 +1,7 @@
 #pragma once
 
 /// Everything of the inferencesh client library.
+#include "inferencesh/agents.hpp"
 #include "inferencesh/cancellation.hpp"
 #include "inferencesh/chat.hpp"
 #include "inferencesh/client.hpp"

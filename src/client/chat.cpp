@@ -133,8 +133,8 @@ ChatMessage ChatMessage::from_json(const json& object) {
       content != nullptr && content->is_array()) {
     for (const auto& part : *content) {
       if (!part.is_object()) continue;
-      message.content.push_back({common::string_field_or(part, "type"),
-                                 common::string_field_or(part, "text"), part});
+      message.content.push_back(
+          {common::string_field_or(part, "type"), common::string_field_or(part, "text"), part});
     }
   }
   message.tool_invocations = list_of<ToolInvocation>(object, "tool_invocations");

@@ -45,9 +45,7 @@ json properties_and_required(const std::vector<Param>& params, json& required) {
 
 }  // namespace
 
-Schema::Schema(nlohmann::json schema) : json(std::move(schema)) {
-  is_optional = normalise(json);
-}
+Schema::Schema(nlohmann::json schema) : json(std::move(schema)) { is_optional = normalise(json); }
 
 Schema string(const std::string& description) { return typed("string", description); }
 Schema number(const std::string& description) { return typed("number", description); }
@@ -103,8 +101,7 @@ json ToolBuilderBase::make_json(json type_object) const {
   return tool;
 }
 
-ClientToolBuilder::ClientToolBuilder(std::string name)
-    : ToolBuilder(std::move(name), "client") {}
+ClientToolBuilder::ClientToolBuilder(std::string name) : ToolBuilder(std::move(name), "client") {}
 
 json ClientToolBuilder::type_object() const { return {{"input_schema", input_schema()}}; }
 
@@ -198,8 +195,7 @@ json HttpToolBuilder::type_object() const {
   return http;
 }
 
-McpToolBuilder::McpToolBuilder(std::string name, std::string integration_id,
-                               std::string tool_name)
+McpToolBuilder::McpToolBuilder(std::string name, std::string integration_id, std::string tool_name)
     : ToolBuilder(std::move(name), "mcp"),
       integration_id_(std::move(integration_id)),
       tool_name_(std::move(tool_name)) {}

@@ -38,7 +38,8 @@ TEST_CASE("a tool invocation reads its function, with arguments as an object or 
 }
 
 TEST_CASE("messages and chats tolerate missing and mistyped fields and keep raw") {
-  const json odd = {{"id", 5}, {"status", 3}, {"content", "text"}, {"tool_invocations", {1, "x", {{"id", "t"}}}}};
+  const json odd = {
+      {"id", 5}, {"status", 3}, {"content", "text"}, {"tool_invocations", {1, "x", {{"id", "t"}}}}};
   const auto message = inf::ChatMessage::from_json(odd);
   CHECK(message.id.empty());
   CHECK(message.status == inf::MessageStatus::unknown);
@@ -55,8 +56,14 @@ TEST_CASE("a message's text joins its text parts, and a chat sorts its messages 
                      {"status", "idle"},
                      {"output", {{"answer", 42}}},
                      {"chat_messages",
-                      {{{"id", "m2"}, {"order", 2}, {"role", "assistant"}, {"status", "ready"},
-                        {"content", {{{"type", "reasoning"}, {"text", "hmm"}}, {{"type", "text"}, {"text", "Hel"}}, {{"type", "text"}, {"text", "lo"}}}}},
+                      {{{"id", "m2"},
+                        {"order", 2},
+                        {"role", "assistant"},
+                        {"status", "ready"},
+                        {"content",
+                         {{{"type", "reasoning"}, {"text", "hmm"}},
+                          {{"type", "text"}, {"text", "Hel"}},
+                          {{"type", "text"}, {"text", "lo"}}}}},
                        {{"id", "m1"}, {"order", 1}, {"role", "user"}, {"status", "queued"}}}}};
   const auto parsed = inf::Chat::from_json(chat);
   REQUIRE(parsed.messages.size() == 2);
@@ -68,14 +75,19 @@ TEST_CASE("a message's text joins its text parts, and a chat sorts its messages 
   CHECK_FALSE(parsed.is_busy());
 }
 
-TEST_CASE("a chat is busy while busy or awaiting_input, or by its active run's state when it has one") {
+TEST_CASE(
+    "a chat is busy while busy or awaiting_input, or by its active run's state when it has one") {
   CHECK(inf::Chat::from_json({{"status", "busy"}}).is_busy());
   CHECK(inf::Chat::from_json({{"status", "awaiting_input"}}).is_busy());
   CHECK_FALSE(inf::Chat::from_json({{"status", "completed"}}).is_busy());
-  CHECK(inf::Chat::from_json({{"status", "idle"}, {"active_run", {{"state", "working"}}}}).is_busy());
-  CHECK(inf::Chat::from_json({{"status", "idle"}, {"active_run", {{"state", "input_required"}}}}).is_busy());
-  CHECK_FALSE(inf::Chat::from_json({{"status", "busy"}, {"active_run", {{"state", "completed"}}}}).is_busy());
+  CHECK(
+      inf::Chat::from_json({{"status", "idle"}, {"active_run", {{"state", "working"}}}}).is_busy());
+  CHECK(inf::Chat::from_json({{"status", "idle"}, {"active_run", {{"state", "input_required"}}}})
+            .is_busy());
+  CHECK_FALSE(inf::Chat::from_json({{"status", "busy"}, {"active_run", {{"state", "completed"}}}})
+                  .is_busy());
   CHECK(inf::to_string(inf::ChatStatus::awaiting_input) == "awaiting_input");
-  CHECK(inf::parse_tool_invocation_status("awaiting_approval") == inf::ToolInvocationStatus::awaiting_approval);
+  CHECK(inf::parse_tool_invocation_status("awaiting_approval") ==
+        inf::ToolInvocationStatus::awaiting_approval);
   CHECK(inf::parse_message_status("nope") == inf::MessageStatus::unknown);
 }

@@ -12,7 +12,8 @@ using nlohmann::json;
 
 namespace {
 
-const json kEmptyInput = {{"type", "object"}, {"properties", json::object()}, {"required", json::array()}};
+const json kEmptyInput = {
+    {"type", "object"}, {"properties", json::object()}, {"required", json::array()}};
 
 }  // namespace
 
@@ -34,16 +35,17 @@ TEST_CASE("enum_of lists its values and object keeps nested properties and a des
         json{{"type", "string"}, {"enum", {"a"}}, {"description", "pick"}});
   CHECK(inf::object({{"city", inf::string("City")}, {"zip", inf::integer()}}).json ==
         json{{"type", "object"},
-             {"properties", {{"city", {{"type", "string"}, {"description", "City"}}},
-                             {"zip", {{"type", "integer"}}}}},
+             {"properties",
+              {{"city", {{"type", "string"}, {"description", "City"}}},
+               {"zip", {{"type", "integer"}}}}},
              {"required", {"city", "zip"}}});
   CHECK(inf::object({}, "empty").json ==
         json{{"type", "object"}, {"properties", json::object()}, {"description", "empty"}});
 }
 
-TEST_CASE("array takes its items and a description, optional marks a schema without changing its JSON") {
-  CHECK(inf::array(inf::string()).json ==
-        json{{"type", "array"}, {"items", {{"type", "string"}}}});
+TEST_CASE(
+    "array takes its items and a description, optional marks a schema without changing its JSON") {
+  CHECK(inf::array(inf::string()).json == json{{"type", "array"}, {"items", {{"type", "string"}}}});
   CHECK(inf::array(inf::number(), "values").json ==
         json{{"type", "array"}, {"items", {{"type", "number"}}}, {"description", "values"}});
   const inf::Schema units = inf::optional(inf::enum_of({"c", "f"}));
@@ -51,7 +53,9 @@ TEST_CASE("array takes its items and a description, optional marks a schema with
   CHECK(units.json == json{{"type", "string"}, {"enum", {"c", "f"}}});
 }
 
-TEST_CASE("a minimal client tool has its name as display name, an empty description and an empty input schema") {
+TEST_CASE(
+    "a minimal client tool has its name as display name, an empty description and an empty input "
+    "schema") {
   const inf::Tool tool = inf::tool("noop").build();
   CHECK(tool.schema == json{{"name", "noop"},
                             {"display_name", "noop"},
@@ -63,12 +67,15 @@ TEST_CASE("a minimal client tool has its name as display name, an empty descript
   CHECK(tool.name() == "noop");
 }
 
-TEST_CASE("describe, description, display and display_name set their fields, and handler is kept apart and callable") {
-  const inf::Tool tool = inf::tool("get_weather")
-                             .describe("Get weather")
-                             .display_name("Weather")
-                             .handler([](const json& args) { return "sunny in " + args.value("city", std::string()); })
-                             .build();
+TEST_CASE(
+    "describe, description, display and display_name set their fields, and handler is kept apart "
+    "and callable") {
+  const inf::Tool tool =
+      inf::tool("get_weather")
+          .describe("Get weather")
+          .display_name("Weather")
+          .handler([](const json& args) { return "sunny in " + args.value("city", std::string()); })
+          .build();
   CHECK(tool.schema.at("description") == "Get weather");
   CHECK(tool.schema.at("display_name") == "Weather");
   REQUIRE(tool.handler);
@@ -79,7 +86,9 @@ TEST_CASE("describe, description, display and display_name set their fields, and
   CHECK(aliases.schema.at("display_name") == "D");
 }
 
-TEST_CASE("params become properties and required in declaration order, optional ones only in properties") {
+TEST_CASE(
+    "params become properties and required in declaration order, optional ones only in "
+    "properties") {
   const inf::Tool tool = inf::tool("search")
                              .param("query", inf::string("What to find"))
                              .param("limit", inf::optional(inf::integer()))
@@ -87,9 +96,10 @@ TEST_CASE("params become properties and required in declaration order, optional 
                              .build();
   CHECK(tool.schema.at("client").at("input_schema") ==
         json{{"type", "object"},
-             {"properties", {{"query", {{"type", "string"}, {"description", "What to find"}}},
-                             {"limit", {{"type", "integer"}}},
-                             {"area", {{"type", "string"}}}}},
+             {"properties",
+              {{"query", {{"type", "string"}, {"description", "What to find"}}},
+               {"limit", {{"type", "integer"}}},
+               {"area", {{"type", "string"}}}}},
              {"required", {"query", "area"}}});
   // The seed's form: params() with a list, then more with param().
   const inf::Tool seed = inf::tool("get_weather")
@@ -99,9 +109,10 @@ TEST_CASE("params become properties and required in declaration order, optional 
                              .build();
   CHECK(seed.schema.at("client").at("input_schema") ==
         json{{"type", "object"},
-             {"properties", {{"city", {{"type", "string"}, {"description", "City name"}}},
-                             {"day", {{"type", "string"}}},
-                             {"units", {{"type", "string"}, {"enum", {"c", "f"}}}}}},
+             {"properties",
+              {{"city", {{"type", "string"}, {"description", "City name"}}},
+               {"day", {{"type", "string"}}},
+               {"units", {{"type", "string"}, {"enum", {"c", "f"}}}}}},
              {"required", {"city", "day"}}});
 }
 
@@ -110,11 +121,12 @@ TEST_CASE("require_approval sets the flag to true, and false leaves it out") {
   CHECK_FALSE(inf::tool("t").require_approval(false).build().schema.contains("require_approval"));
 }
 
-TEST_CASE("a nested object gets its own required, without its optional fields or any optional key") {
+TEST_CASE(
+    "a nested object gets its own required, without its optional fields or any optional key") {
   const inf::Tool tool =
       inf::tool("t")
-          .param("address", inf::object({{"street", inf::string()},
-                                         {"unit", inf::optional(inf::string())}}))
+          .param("address",
+                 inf::object({{"street", inf::string()}, {"unit", inf::optional(inf::string())}}))
           .param("meta", inf::optional(inf::object({{"tag", inf::optional(inf::string())}})))
           .build();
   const json& schema = tool.schema.at("client").at("input_schema");
@@ -132,8 +144,8 @@ TEST_CASE("an array param gives items of its type, object items with their own r
   const inf::Tool tool =
       inf::tool("t")
           .param("tags", inf::array(inf::string()))
-          .param("points", inf::array(inf::object({{"x", inf::number()},
-                                                   {"label", inf::optional(inf::string())}})))
+          .param("points", inf::array(inf::object(
+                               {{"x", inf::number()}, {"label", inf::optional(inf::string())}})))
           .build();
   const json& properties = tool.schema.at("client").at("input_schema").at("properties");
   CHECK(properties.at("tags") == json{{"type", "array"}, {"items", {{"type", "string"}}}});
@@ -146,7 +158,9 @@ TEST_CASE("an array param gives items of its type, object items with their own r
 }
 
 TEST_CASE("app tools send ref, function, session, setup and input, and never their params") {
-  const auto app = [](const inf::AppToolBuilder& builder) { return builder.build().schema.at("app"); };
+  const auto app = [](const inf::AppToolBuilder& builder) {
+    return builder.build().schema.at("app");
+  };
   CHECK(app(inf::app_tool("gen", "infsh/flux@abc")) == json{{"ref", "infsh/flux@abc"}});
   CHECK(app(inf::app_tool("gen", "infsh/flux@latest")) == json{{"ref", "infsh/flux@latest"}});
   CHECK(app(inf::app_tool("gen", "a/b@1").function("upscale")) ==
@@ -189,14 +203,17 @@ TEST_CASE("agent tools send their ref, with display name and approval") {
              {"description", ""},
              {"type", "agent"},
              {"agent", {{"ref", "acme/helper@v1"}}}});
-  const json tool =
-      inf::agent_tool("helper", "acme/helper@v1").display_name("Helper").require_approval().to_json();
+  const json tool = inf::agent_tool("helper", "acme/helper@v1")
+                        .display_name("Helper")
+                        .require_approval()
+                        .to_json();
   CHECK(tool.at("display_name") == "Helper");
   CHECK(tool.at("require_approval") == true);
   CHECK(tool.at("agent") == json{{"ref", "acme/helper@v1"}});
 }
 
-TEST_CASE("webhook tools are type hook with url, secret and an input schema with an optional enum") {
+TEST_CASE(
+    "webhook tools are type hook with url, secret and an input schema with an optional enum") {
   CHECK(inf::webhook_tool("notify", "https://example.com/hook")
             .secret("HOOK_SECRET")
             .param("channel", inf::string())
@@ -211,13 +228,16 @@ TEST_CASE("webhook tools are type hook with url, secret and an input schema with
                               {"secret", "HOOK_SECRET"},
                               {"input_schema",
                                {{"type", "object"},
-                                {"properties", {{"channel", {{"type", "string"}}},
-                                                {"level", {{"type", "string"}, {"enum", {"info", "warn"}}}}}},
+                                {"properties",
+                                 {{"channel", {{"type", "string"}}},
+                                  {"level", {{"type", "string"}, {"enum", {"info", "warn"}}}}}},
                                 {"required", {"channel"}}}}}}});
   CHECK_FALSE(inf::webhook_tool("n", "https://x").to_json().at("hook").contains("secret"));
 }
 
-TEST_CASE("http tools send method and headers, leave POST out, and take integration, api_key and bearer auth") {
+TEST_CASE(
+    "http tools send method and headers, leave POST out, and take integration, api_key and bearer "
+    "auth") {
   const json custom = inf::http_tool("get_user", "https://api.example.com/users/{id}")
                           .method("GET")
                           .header("Accept", "application/json")
@@ -230,19 +250,29 @@ TEST_CASE("http tools send method and headers, leave POST out, and take integrat
              {"method", "GET"},
              {"headers", {{"Accept", "application/json"}, {"X-Token", "${{secrets.TOKEN}}"}}},
              {"input_schema",
-              {{"type", "object"}, {"properties", {{"id", {{"type", "string"}}}}}, {"required", {"id"}}}}});
+              {{"type", "object"},
+               {"properties", {{"id", {{"type", "string"}}}}},
+               {"required", {"id"}}}}});
   const json post = inf::http_tool("p", "https://x").method("POST").to_json().at("http");
   CHECK(post == json{{"url", "https://x"}, {"input_schema", kEmptyInput}});
-  CHECK(inf::http_tool("p", "https://x").method("post").to_json().at("http").at("method") == "post");
+  CHECK(inf::http_tool("p", "https://x").method("post").to_json().at("http").at("method") ==
+        "post");
 
-  CHECK(inf::http_tool("p", "https://x").integration("google", "int_1").to_json().at("http").at("auth") ==
+  CHECK(inf::http_tool("p", "https://x")
+            .integration("google", "int_1")
+            .to_json()
+            .at("http")
+            .at("auth") ==
         json{{"type", "integration"}, {"provider", "google"}, {"integration_id", "int_1"}});
   CHECK(inf::http_tool("p", "https://x").integration("slack").to_json().at("http").at("auth") ==
         json{{"type", "integration"}, {"provider", "slack"}});
   CHECK(inf::http_tool("p", "https://x").api_key("MY_KEY").to_json().at("http").at("auth") ==
         json{{"type", "api_key"}, {"secret", "MY_KEY"}, {"header", "X-API-Key"}});
-  CHECK(inf::http_tool("p", "https://x").api_key("MY_KEY", "X-Custom").to_json().at("http").at("auth") ==
-        json{{"type", "api_key"}, {"secret", "MY_KEY"}, {"header", "X-Custom"}});
+  CHECK(inf::http_tool("p", "https://x")
+            .api_key("MY_KEY", "X-Custom")
+            .to_json()
+            .at("http")
+            .at("auth") == json{{"type", "api_key"}, {"secret", "MY_KEY"}, {"header", "X-Custom"}});
   CHECK(inf::http_tool("p", "https://x").bearer("TOKEN").to_json().at("http").at("auth") ==
         json{{"type", "bearer"}, {"secret", "TOKEN"}});
   CHECK(inf::call_tool("c", "https://x").to_json().at("type") == "http");
@@ -303,7 +333,8 @@ TEST_CASE("a full fluent chain with nested optional object and array params give
                     {{"type", "array"},
                      {"items",
                       {{"type", "object"},
-                       {"properties", {{"name", {{"type", "string"}}}, {"age", {{"type", "integer"}}}}},
+                       {"properties",
+                        {{"name", {{"type", "string"}}}, {"age", {{"type", "integer"}}}}},
                        {"required", {"name"}}}}}},
                    {"options",
                     {{"type", "object"},
@@ -318,17 +349,25 @@ TEST_CASE("a full fluent chain with nested optional object and array params give
 }
 
 TEST_CASE("a hand-written schema loses its optional keys and gains required like the helpers") {
-  const inf::Schema schema(json{{"type", "object"},
-                                {"optional", true},
-                                {"properties",
-                                 {{"a", {{"type", "string"}}},
-                                  {"b", {{"type", "string"}, {"optional", true}}},
-                                  {"list", {{"type", "array"}, {"items", {{"type", "object"}, {"properties", {{"x", {{"type", "number"}, {"optional", true}}}}}}}}}}}});
+  const inf::Schema schema(
+      json{{"type", "object"},
+           {"optional", true},
+           {"properties",
+            {{"a", {{"type", "string"}}},
+             {"b", {{"type", "string"}, {"optional", true}}},
+             {"list",
+              {{"type", "array"},
+               {"items",
+                {{"type", "object"},
+                 {"properties", {{"x", {{"type", "number"}, {"optional", true}}}}}}}}}}}});
   CHECK(schema.is_optional);
-  CHECK(schema.json == json{{"type", "object"},
-                            {"properties",
-                             {{"a", {{"type", "string"}}},
-                              {"b", {{"type", "string"}}},
-                              {"list", {{"type", "array"}, {"items", {{"type", "object"}, {"properties", {{"x", {{"type", "number"}}}}}}}}}}},
-                            {"required", {"a", "list"}}});
+  CHECK(schema.json ==
+        json{{"type", "object"},
+             {"properties",
+              {{"a", {{"type", "string"}}},
+               {"b", {{"type", "string"}}},
+               {"list",
+                {{"type", "array"},
+                 {"items", {{"type", "object"}, {"properties", {{"x", {{"type", "number"}}}}}}}}}}},
+             {"required", {"a", "list"}}});
 }
