@@ -26,7 +26,7 @@ class Client {
  public:
   /// Resolves the options (explicit value, then environment, then default). Does not contact
   /// the server; a missing API key is reported by the first call that needs it.
-  explicit Client(ClientOptions options = {});
+  explicit Client(const ClientOptions& options = {});
 
   Tasks tasks;        ///< run apps and follow their tasks
   Files files;        ///< upload and download files
@@ -38,6 +38,6 @@ class Client {
 };
 
 /// Creates a client, as `inference(api_key=...)` does in the Python SDK.
-inline Client inference(ClientOptions options = {}) { return Client(std::move(options)); }
+inline Client inference(const ClientOptions& options = {}) { return Client(options); }
 
 }  // namespace inferencesh

@@ -6,7 +6,7 @@
 
 namespace {
 
-[[maybe_unused]] const bool registered = [] {
+[[maybe_unused]] const bool registered = []() noexcept {
   infsh::detail::set_build_tree_infsh_local(INFSH_BUILD_TREE_LOCAL);
   return true;
 }();

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
-#include <utility>
 
 namespace infsh::detail {
 namespace {
@@ -15,15 +14,13 @@ bool executable(const std::filesystem::path& path) {
   return std::filesystem::is_regular_file(path, error) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// Set during static initialisation of the program, read from main() on.
-std::string& build_tree_infsh_local() {
-  static std::string path;
-  return path;
-}
+// Set during static initialisation of the program, read from main() on. A literal, so
+// setting it copies nothing and cannot throw.
+const char* build_tree_infsh_local = nullptr;
 
 }  // namespace
 
-void set_build_tree_infsh_local(std::string path) { build_tree_infsh_local() = std::move(path); }
+void set_build_tree_infsh_local(const char* path) noexcept { build_tree_infsh_local = path; }
 
 std::string self_executable_path(const std::string& fallback) {
   std::error_code error;
@@ -41,7 +38,8 @@ std::optional<std::string> find_infsh_local(const std::string& program) {
   }
   const auto beside = std::filesystem::path(program).parent_path() / "infsh-local";
   if (executable(beside)) return beside.string();
-  if (const auto& built = build_tree_infsh_local(); !built.empty() && executable(built)) {
+  if (const char* built = build_tree_infsh_local;
+      built != nullptr && *built != '\0' && executable(built)) {
     return built;
   }
   if (const char* path = std::getenv("PATH"); path != nullptr) {

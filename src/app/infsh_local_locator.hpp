@@ -19,7 +19,7 @@ std::optional<std::string> find_infsh_local(const std::string& program);
 /// Makes find_infsh_local() try `path` before PATH. Only programs built in the SDK's own build
 /// tree (its examples and test apps) call it, so that their `serve` finds the infsh-local built
 /// beside them; the library itself knows no build tree, so an installed app never runs a stale
-/// build's runtime.
-void set_build_tree_infsh_local(std::string path);
+/// build's runtime. `path` must live as long as the program (a string literal).
+void set_build_tree_infsh_local(const char* path) noexcept;
 
 }  // namespace infsh::detail

@@ -65,7 +65,7 @@ ResolvedOptions resolve_options(const ClientOptions& options,
 }
 
 std::string encode_path_segment(std::string_view segment) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string encoded;
   encoded.reserve(segment.size());
   for (const char c : segment) {

@@ -4,7 +4,7 @@
 
 namespace inferencesh {
 
-Client::Client(ClientOptions options)
+Client::Client(const ClientOptions& options)
     : core_(std::make_shared<detail::ClientCore>(options)),
       tasks(core_),
       files(core_),

@@ -101,7 +101,7 @@ class CurlTransport;
 class Transfer {
  public:
   Transfer(std::shared_ptr<CurlTransport> owner, const HttpRequest& request,
-           const CancellationToken& cancel, bool streaming);
+           CancellationToken cancel, bool streaming);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -213,8 +213,11 @@ class CurlTransport final : public Transport, public std::enable_shared_from_thi
 // ---------------------------------------------------------------------------------------------
 
 Transfer::Transfer(std::shared_ptr<CurlTransport> owner, const HttpRequest& request,
-                   const CancellationToken& cancel, bool streaming)
-    : owner_(std::move(owner)), handle_(owner_->acquire()), request_(request), cancel_(cancel) {
+                   CancellationToken cancel, bool streaming)
+    : owner_(std::move(owner)),
+      handle_(owner_->acquire()),
+      request_(request),
+      cancel_(std::move(cancel)) {
   if (cancel_.is_cancelled()) {
     owner_->release(std::move(handle_));
     throw CancelledError("the call was cancelled before it started");
@@ -244,11 +247,11 @@ Transfer::~Transfer() {
 constexpr long kReceiveBufferBytes = 256L * 1024;
 // A stream's received but not yet taken bytes stop growing here: libcurl may deliver many
 // pieces in one curl_multi_perform, so without a cap a fast download would pile up in memory.
-constexpr std::size_t kMaxStreamBufferBytes = 1024 * 1024;
+constexpr std::size_t kMaxStreamBufferBytes = std::size_t{1024} * 1024;
 // Response headers, all lines together. libcurl refuses a single line over
 // CURL_MAX_HTTP_HEADER (100 KiB) itself, reporting it as running out of memory; this bounds
 // the number of lines too, and so what the transport keeps of them.
-constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{256} * 1024;
 
 void Transfer::configure(const HttpRequest& request, bool streaming) {
   CURL* easy = handle_->easy.get();
@@ -290,7 +293,9 @@ void Transfer::configure(const HttpRequest& request, bool streaming) {
 
   curl_slist* list = nullptr;
   for (const auto& [name, value] : request.headers) {
-    const std::string line = value.empty() ? name + ";" : name + ": " + value;
+    std::string line = name;
+    line += value.empty() ? ";" : ": ";
+    line += value;
     list = curl_slist_append(list, line.c_str());
   }
   // No "Expect: 100-continue" round trip before bodies.
@@ -578,9 +583,10 @@ int Transfer::on_progress(void* user, curl_off_t, curl_off_t, curl_off_t upload_
 
 class CurlResponseStream final : public ResponseStream {
  public:
-  CurlResponseStream(std::shared_ptr<CurlTransport> owner, const HttpRequest& request,
+  CurlResponseStream(std::shared_ptr<CurlTransport> owner, HttpRequest request,
                      const CancellationToken& cancel)
-      : request_(request), transfer_(std::move(owner), request_, cancel, /*streaming=*/true) {
+      : request_(std::move(request)),
+        transfer_(std::move(owner), request_, cancel, /*streaming=*/true) {
     transfer_.pump([this] { return transfer_.headers_complete(); });
     if (!transfer_.headers_complete()) transfer_.throw_if_failed();
   }

@@ -147,7 +147,7 @@ class Download {
                          std::to_string(request_.max_bytes) + " bytes");
     };
     if (request_.max_bytes != 0 && total > request_.max_bytes) throw too_large();
-    const std::filesystem::path target = request_.target(url, stream.headers());
+    std::filesystem::path target = request_.target(url, stream.headers());
     try {
       common::AtomicFile file(target, request_.durability);
       std::string chunk;

@@ -18,7 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct FileCloser {
-  void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+  void operator()(std::FILE* file) const noexcept {
+    std::fclose(file);  // NOLINT(cppcoreguidelines-owning-memory): the deleter is the owner
+  }
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
@@ -44,7 +46,7 @@ HttpResponse put_content(const ClientCore& core, const UploadSource& source, con
   FilePtr file;
   std::size_t offset = 0;
   if (source.kind == UploadSource::Kind::path) {
-    file.reset(std::fopen(source.path.c_str(), "rb"));
+    file = FilePtr(std::fopen(source.path.c_str(), "rb"));
     if (!file) {
       throw InvalidArgumentError("cannot read " + source.path.string() + ": " +
                                  std::error_code(errno, std::generic_category()).message());

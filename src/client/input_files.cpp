@@ -1,5 +1,6 @@
 #include "input_files.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <vector>
@@ -26,13 +27,12 @@ bool is_file_shaped(const nlohmann::json& value) {
   if (path == value.end() || !path->is_string() || path->get_ref<const std::string&>().empty()) {
     return false;
   }
-  for (const auto& [key, _] : value.items()) {
-    if (key != "uri" && key != "path" && key != "filename" && key != "content_type" &&
-        key != "size") {
-      return false;
-    }
-  }
-  return true;
+  const auto members = value.items();
+  return std::all_of(members.begin(), members.end(), [](const auto& member) {
+    const std::string& key = member.key();
+    return key == "uri" || key == "path" || key == "filename" || key == "content_type" ||
+           key == "size";
+  });
 }
 
 class Collector {
@@ -115,7 +115,9 @@ class Collector {
         return;
       }
     }
-    for (auto& [key, member] : value.items()) walk(member, where + "/" + key);
+    for (const auto& [key, member] : value.items()) {
+      walk(member, std::string(where).append("/").append(key));
+    }
   }
 
   bool guess_;

@@ -9,10 +9,7 @@ namespace inferencesh::detail {
 namespace {
 
 bool is_blank(std::string_view line) noexcept {
-  for (const char c : line) {
-    if (c != ' ' && c != '\t') return false;
-  }
-  return true;
+  return line.find_first_not_of(" \t") == std::string_view::npos;
 }
 
 [[noreturn]] void throw_oversized(std::size_t max_line_bytes) {

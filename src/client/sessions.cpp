@@ -76,7 +76,7 @@ SessionHandle Sessions::open(const std::string& app, const SessionOptions& optio
     throw Error("sessions.open: the server started no session for " + app +
                 " (the task carries no session_id)");
   }
-  return SessionHandle(core_, app, std::move(first));
+  return {core_, app, std::move(first)};
 }
 
 SessionHandle::SessionHandle(std::shared_ptr<detail::ClientCore> core, std::string app, Task first)

@@ -15,10 +15,7 @@ constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 }
 
 bool is_blank(std::string_view text) noexcept {
-  for (const char c : text) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
-  }
-  return true;
+  return text.find_first_not_of(" \t\n\r") == std::string_view::npos;
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ std::size_t first_invalid_utf8(std::string_view text) noexcept {
 // Appends `text` to `out` so that the result is printable, valid UTF-8: control characters and
 // bytes that are not well-formed UTF-8 become \xNN escapes.
 void append_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kHex = "0123456789abcdef";
   std::size_t i = 0;
   while (i < text.size()) {
     const auto byte = static_cast<std::uint8_t>(text[i]);
@@ -91,7 +91,7 @@ std::string quote(std::string_view payload) {
 }
 
 std::string hex_byte(std::uint8_t byte) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kHex = "0123456789abcdef";
   return {kHex[byte >> 4], kHex[byte & 0x0F]};
 }
 

@@ -22,9 +22,9 @@ std::system_error errno_error(const std::string& what) {
 }
 
 std::string random_characters() {
-  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  static constexpr std::string_view kAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
   thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::uniform_int_distribution<std::size_t> pick(0, sizeof kAlphabet - 2);
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
   std::string text;
   for (std::size_t i = 0; i < kRandomCharacters; ++i) text.push_back(kAlphabet[pick(generator)]);
   return text;
