@@ -184,7 +184,9 @@ class TurnFollower {
         if (invocation.awaits_approval()) response.pending_approvals.push_back(invocation);
       }
     }
-    response.chat = Chat::from_json(chat_json_.is_object() ? chat_json_ : json{{"id", chat_id_}});
+    json chat = chat_json_;
+    if (!chat.contains("id")) chat["id"] = chat_id_;
+    response.chat = Chat::from_json(chat);
     response.chat.messages = std::move(turn);
     return response;
   }

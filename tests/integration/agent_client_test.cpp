@@ -83,8 +83,10 @@ TEST_CASE(
 
   SECTION("template, new chat then existing chat") {
     auto agent = client.agents.create("my-org/assistant@abc123", {.context = {{"user", "ada"}}});
-    agent.send_message("Hello!", {.wait = false});
+    const auto first = agent.send_message("Hello!", {.wait = false});
     CHECK(agent.chat_id() == "chat_1");
+    CHECK(first.chat.id == "chat_1");
+    CHECK(first.assistant_message.id == "msg_a1");
     agent.send_message("Again", {.wait = false});
     const auto runs = requests_to(server, "POST", "/agents/run");
     REQUIRE(runs.size() == 2);

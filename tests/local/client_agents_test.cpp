@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -349,4 +350,28 @@ TEST_CASE("attachments are uploaded first and reach the user message") {
   }
   CHECK(files.size() == 2);
   CHECK(files.count(stored.uri) == 1);
+}
+
+TEST_CASE(
+    "a webhook tool's result comes back through its callback and the turn goes on to the answer") {
+  inferencesh::testing::ScriptedServer hook([](const inferencesh::testing::RecordedRequest&) {
+    return inferencesh::testing::Reply::json(200, {{"success", true}});
+  });
+  LocalRuntime local;
+  auto client = local.client();
+  auto agent = client.agents.create(
+      inf::AdHocAgentOptions{.core_app = call_then_quote("notify", {{"to", "ops"}}),
+                             .tools = {inf::webhook_tool("notify", hook.base_url() + "/hook")
+                                           .param("to", inf::string())
+                                           .build()}});
+  auto reply = std::async(std::launch::async, [&] { return agent.send_message("go"); });
+  REQUIRE(hook.wait_for_requests(1, std::chrono::seconds(10)));
+  const json payload = hook.requests()[0].json();
+  CHECK(payload.at("arguments") == json{{"to", "ops"}});
+  const std::string callback = payload.at("callback_url");
+  const RawResponse answered =
+      http_request(local.port(), "POST", callback.substr(callback.find("/tools/")),
+                   R"({"result": "delivered"})");
+  CHECK(answered.status == 200);
+  CHECK(reply.get().text() == "Result: delivered");
 }
