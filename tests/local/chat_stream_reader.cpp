@@ -159,4 +159,11 @@ bool ChatStreamReader::ended(std::chrono::milliseconds timeout) {
   return true;
 }
 
+std::string message_text(const nlohmann::json& message) {
+  for (const auto& content : message.at("content")) {
+    if (content.at("type") == "text") return content.value("text", "");
+  }
+  return {};
+}
+
 }  // namespace infsh::local::testing

@@ -65,4 +65,7 @@ class ChatStreamReader {
   int heartbeats_ = 0;
 };
 
+/// The text part of a ChatMessageDTO's content ("" when it has none).
+std::string message_text(const nlohmann::json& message);
+
 }  // namespace infsh::local::testing
