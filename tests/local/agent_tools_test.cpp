@@ -52,7 +52,18 @@ struct Agents {
     return sent.at("user_message").at("chat_id");
   }
   json chat(const std::string& id) const { return data("GET", "/chats/" + id); }
+  // Waits on the chat's stream until the turn under way ends, and returns the chat.
+  json chat_when_idle(const std::string& id) const {
+    ChatStreamReader stream(port(), id);
+    stream.wait_for_chat("idle");
+    return chat(id);
+  }
 };
+
+// The tool invocations of a chat's first step (its first assistant message).
+const json& first_step_invocations(const json& chat) {
+  return chat.at("chat_messages")[1].at("tool_invocations");
+}
 
 // A chat_messages event whose message has an invocation in `status`; returns the invocation.
 json wait_for_invocation(ChatStreamReader& stream, const std::string& status) {
@@ -69,18 +80,11 @@ json wait_for_invocation(ChatStreamReader& stream, const std::string& status) {
   return nullptr;
 }
 
-std::string text_of(const json& message) {
-  for (const auto& content : message.at("content")) {
-    if (content.at("type") == "text") return content.value("text", "");
-  }
-  return {};
-}
-
 // The text of the last assistant message of a chat.
 std::string answer_of(const json& chat) {
   std::string text;
   for (const auto& message : chat.at("chat_messages")) {
-    if (message.at("role") == "assistant") text = text_of(message);
+    if (message.at("role") == "assistant") text = message_text(message);
   }
   return text;
 }
@@ -127,7 +131,7 @@ TEST_CASE("a client tool waits in awaiting_input until POST /tools/{id}, and its
     return e.at("event") == "chat_messages" && e.at("data").at("status") == "ready" &&
            e.at("data").at("tool_invocations").empty();
   });
-  CHECK(text_of(answer.at("data")) == "Result: sunny");
+  CHECK(message_text(answer.at("data")) == "Result: sunny");
   stream.wait_for_chat("idle");
 
   // A second result for it is refused with the reason; an unknown id is not found.
@@ -275,10 +279,8 @@ TEST_CASE("an app tool runs the app with its input defaults under the core's arg
           {{{"name", "echo"}, {"arguments", {{"b", 2}}}}, {{"name", "count"}, {"arguments", json::object()}}}}},
         {{"text", "done"}}}}};
   const std::string chat_id = agents.start(script, tools);
-  ChatStreamReader stream(agents.port(), chat_id);
-  stream.wait_for_chat("idle");
-  const json chat = agents.chat(chat_id);
-  const json& invocations = chat.at("chat_messages")[1].at("tool_invocations");
+  const json chat = agents.chat_when_idle(chat_id);
+  const json& invocations = first_step_invocations(chat);
   REQUIRE(invocations.size() == 2);
   CHECK(invocations[0].at("status") == "completed");
   CHECK(json::parse(invocations[0].at("result").get<std::string>()) == json{{"a", 1}, {"b", 2}});
@@ -299,10 +301,8 @@ TEST_CASE("an app tool whose app fails or does not exist fails the invocation, a
        {{{"tool_calls", {{{"name", "boom"}, {"arguments", json::object()}}, {{"name", "ghost"}}}}},
         {{"text", "ok"}}}}};
   const std::string chat_id = agents.start(script, tools);
-  ChatStreamReader stream(agents.port(), chat_id);
-  stream.wait_for_chat("idle");
-  const json chat = agents.chat(chat_id);
-  const json& invocations = chat.at("chat_messages")[1].at("tool_invocations");
+  const json chat = agents.chat_when_idle(chat_id);
+  const json& invocations = first_step_invocations(chat);
   CHECK(invocations[0].at("status") == "failed");
   CHECK(invocations[0].at("result").get<std::string>().find("failed") != std::string::npos);
   CHECK(invocations[1].at("status") == "failed");
@@ -337,11 +337,9 @@ TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the r
                                    {"display_name", "Sub"},
                                    {"agent", {{"ref", "acme/sub@latest"}}}}});
   const std::string chat_id = agents.start(call_then_quote("ask_sub", {{"message", "ping"}}), tools);
-  ChatStreamReader stream(agents.port(), chat_id);
-  stream.wait_for_chat("idle");
-  const json chat = agents.chat(chat_id);
+  const json chat = agents.chat_when_idle(chat_id);
   CHECK(answer_of(chat) == "Result: sub got ping");
-  const json& invocation = chat.at("chat_messages")[1].at("tool_invocations")[0];
+  const json& invocation = first_step_invocations(chat)[0];
   CHECK(invocation.at("type") == "agent");
   CHECK(invocation.at("display_name") == "Sub");
   const std::string child_id = invocation.at("execution_id");
@@ -358,9 +356,7 @@ TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the r
 
   const json ask_loop = json::array({{{"name", "ask_loop"}, {"type", "agent"}, {"agent", {{"ref", "acme/loop"}}}}});
   const std::string deep = agents.start(call_then_quote("ask_loop", {{"message", "go"}}), ask_loop);
-  ChatStreamReader deep_stream(agents.port(), deep);
-  deep_stream.wait_for_chat("idle");
-  const std::string answer = answer_of(agents.chat(deep));
+  const std::string answer = answer_of(agents.chat_when_idle(deep));
   INFO(answer);
   CHECK(answer.find("Result: up: up: sub-agents may nest 2 deep") == 0);
 }
@@ -406,10 +402,8 @@ TEST_CASE("an http tool makes a real request with its method, headers and secret
            {{"name", "nokey"}}}}},
         {{"text", "ok"}}}}};
   const std::string chat_id = agents.start(script, tools);
-  ChatStreamReader stream(agents.port(), chat_id);
-  stream.wait_for_chat("idle");
-  const json chat = agents.chat(chat_id);
-  const json& invocations = chat.at("chat_messages")[1].at("tool_invocations");
+  const json chat = agents.chat_when_idle(chat_id);
+  const json& invocations = first_step_invocations(chat);
   REQUIRE(invocations.size() == 4);
   CHECK(invocations[0].at("status") == "completed");
   CHECK(invocations[0].at("result") == "weather in unit=c&city=Paris for Bearer [secret]");
@@ -505,7 +499,7 @@ TEST_CASE("mcp tools and unknown tools fail their invocation with a reason the c
   std::vector<std::string> texts;
   const json chat = agents.chat(chat_id);
   for (const auto& message : chat.at("chat_messages")) {
-    if (message.at("role") == "assistant") texts.push_back(text_of(message));
+    if (message.at("role") == "assistant") texts.push_back(message_text(message));
   }
   REQUIRE(texts.size() == 4);
   CHECK(texts[1].find("1: MCP tools are not available in infsh-local") == 0);
@@ -533,7 +527,7 @@ TEST_CASE("finish checks its arguments against output_schema and stores them as 
   CHECK(idle.at("data").at("output") == json{{"answer", "42"}});
   const json chat = agents.chat(chat_id);
   CHECK(chat.at("output") == json{{"answer", "42"}});
-  const json& first = chat.at("chat_messages")[1].at("tool_invocations")[0];
+  const json& first = first_step_invocations(chat)[0];
   CHECK(first.at("function").at("name") == "finish");
   CHECK(first.at("status") == "failed");
   const std::string problems = first.at("result");
@@ -557,9 +551,7 @@ TEST_CASE("the plan and memory tools keep their state in agent_data") {
         {{"text", "remembered {{last_tool_result}}"}}}}};
   const std::string chat_id = agents.start(
       script, json::array(), "go", {{"internal_tools", {{"plan", true}, {"memory", true}}}});
-  ChatStreamReader stream(agents.port(), chat_id);
-  stream.wait_for_chat("idle");
-  const json chat = agents.chat(chat_id);
+  const json chat = agents.chat_when_idle(chat_id);
   CHECK(answer_of(chat) == "remembered Paris");
   const json& data = chat.at("agent_data");
   CHECK(data.at("memory") == json{{"city", "Paris"}});
@@ -625,7 +617,7 @@ TEST_CASE("a client tool still waits after a restart, and its result goes on wit
   Agents agents(options);
   const json chat = agents.chat(chat_id);
   CHECK(chat.at("status") == "awaiting_input");
-  CHECK(chat.at("chat_messages")[1].at("tool_invocations")[0].at("status") == "awaiting_input");
+  CHECK(first_step_invocations(chat)[0].at("status") == "awaiting_input");
   ChatStreamReader stream(agents.port(), chat_id);
   CHECK(agents.data("POST", "/tools/" + invocation_id, {{"result", "warm"}}).is_null());
   stream.wait_for_chat("idle");

@@ -1,88 +1,36 @@
 #include "chat_stream_reader.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
 
 namespace infsh::local::testing {
 
-namespace {
-
-int remaining_ms(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  return left.count() <= 0 ? 0 : static_cast<int>(left.count());
-}
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-}  // namespace
-
 ChatStreamReader::ChatStreamReader(std::uint16_t port, const std::string& chat_id,
-                                   const std::string& accept) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd_ < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    throw std::runtime_error(std::string("connect() failed: ") + std::strerror(errno));
-  }
+                                   const std::string& accept)
+    : connection_(port) {
   const std::string request = "GET /chats/" + chat_id + "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                               "Authorization: Bearer test-key\r\nAccept: " + accept + "\r\n\r\n";
-  if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    throw std::runtime_error("sending the stream request failed");
-  }
+  if (!connection_.send(request)) throw std::runtime_error("sending the stream request failed");
 }
 
-ChatStreamReader::~ChatStreamReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
+ChatStreamReader::~ChatStreamReader() = default;
 
 bool ChatStreamReader::read_more(std::chrono::steady_clock::time_point deadline) {
   if (closed_) return false;
-  pollfd descriptor{fd_, POLLIN, 0};
-  const int ready = ::poll(&descriptor, 1, remaining_ms(deadline));
-  if (ready == 0) return true;  // the caller checks its deadline
-  char chunk[16384];
-  const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-  if (n <= 0) {
+  if (connection_.receive(deadline, raw_) == RawConnection::Received::closed) {
     closed_ = true;
     return false;
   }
-  raw_.append(chunk, static_cast<std::size_t>(n));
-  return true;
+  return true;  // bytes, or the deadline passed: the caller checks its deadline
 }
 
 void ChatStreamReader::read_head(std::chrono::steady_clock::time_point deadline) {
   while (!head_done_) {
     const auto end = raw_.find("\r\n\r\n");
     if (end != std::string::npos) {
-      const std::string head = raw_.substr(0, end);
+      const RawResponse head = parse_response_head(raw_.substr(0, end));
       raw_.erase(0, end + 4);
-      status_ = std::stoi(head.substr(9, 3));
-      std::size_t line = head.find("\r\n");
-      while (line != std::string::npos) {
-        const auto next = head.find("\r\n", line + 2);
-        const std::string text = head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
-        const auto colon = text.find(':');
-        if (colon != std::string::npos && lower(text.substr(0, colon)) == "content-type") {
-          content_type_ = text.substr(colon + 2);
-        }
-        line = next;
-      }
+      status_ = head.status;
+      content_type_ = head.header("Content-Type").value_or("");
       sse_ = content_type_.find("text/event-stream") != std::string::npos;
       head_done_ = true;
       return;
@@ -209,6 +157,13 @@ bool ChatStreamReader::ended(std::chrono::milliseconds timeout) {
     parse();
   }
   return true;
+}
+
+std::string message_text(const nlohmann::json& message) {
+  for (const auto& content : message.at("content")) {
+    if (content.at("type") == "text") return content.value("text", "");
+  }
+  return {};
 }
 
 }  // namespace infsh::local::testing

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "local_runtime_fixture.hpp"
+
 namespace infsh::local::testing {
 
 class ChatStreamReader {
@@ -49,7 +51,7 @@ class ChatStreamReader {
   void parse();
   std::string seen() const;
 
-  int fd_ = -1;
+  RawConnection connection_;
   bool sse_ = false;
   bool head_done_ = false;
   bool closed_ = false;
@@ -62,5 +64,8 @@ class ChatStreamReader {
   std::size_t returned_ = 0;  // events handed out by wait_for
   int heartbeats_ = 0;
 };
+
+/// The text part of a ChatMessageDTO's content ("" when it has none).
+std::string message_text(const nlohmann::json& message);
 
 }  // namespace infsh::local::testing

@@ -113,11 +113,9 @@ struct Chats {
   }
 };
 
-std::string text_of(const json& message) {
-  for (const auto& content : message.at("content")) {
-    if (content.at("type") == "text") return content.value("text", "");
-  }
-  return {};
+// Waits for the core's answer (an assistant message, ready) and returns its text.
+std::string answer_text(ChatStreamReader& stream) {
+  return message_text(stream.wait_for_message("assistant", "ready").at("data"));
 }
 
 std::size_t index_of(const std::vector<json>& events, const json& event) {
@@ -141,7 +139,7 @@ TEST_CASE("a turn answers both messages with the chat busy, then streams deltas,
   const json& assistant = sent.at("assistant_message");
   CHECK(user.at("status") == "ready");
   CHECK(user.at("role") == "user");
-  CHECK(text_of(user) == "hello");
+  CHECK(message_text(user) == "hello");
   CHECK(assistant.at("status") == "pending");
   CHECK(assistant.at("role") == "assistant");
   const std::string chat_id = assistant.at("chat_id");
@@ -160,7 +158,7 @@ TEST_CASE("a turn answers both messages with the chat busy, then streams deltas,
   const json idle = stream.wait_for_chat("idle");
   const auto& events = stream.events();
   CHECK(index_of(events, answer) < index_of(events, idle));
-  CHECK(text_of(answer.at("data")) == "you said: hello");
+  CHECK(message_text(answer.at("data")) == "you said: hello");
   CHECK(answer.at("data").at("id") == assistant.at("id"));
   // The deltas add up to the answer, in order, for that message.
   std::string streamed;
@@ -181,7 +179,7 @@ TEST_CASE("a turn answers both messages with the chat busy, then streams deltas,
   REQUIRE(chat.at("chat_messages").size() == 2);
   CHECK(chat.at("chat_messages")[0].at("id") == user.at("id"));
   const json& stored = chat.at("chat_messages")[1];
-  CHECK(text_of(stored) == "you said: hello");
+  CHECK(message_text(stored) == "you said: hello");
   // The core ran as an ordinary task with the chat contract's input.
   const std::string task_id = stored.at("task_id");
   const json task = chats.data("GET", "/tasks/" + task_id);
@@ -205,7 +203,7 @@ TEST_CASE("the next turn of a chat gives the core the conversation so far as con
   CHECK(second.at("assistant_message").at("chat_id") == chat_id);
   const json answer = stream.wait_for_message("assistant", "ready");
   stream.wait_for_chat("idle");
-  CHECK(text_of(answer.at("data")) == "you said: two");
+  CHECK(message_text(answer.at("data")) == "you said: two");
   const json task = chats.data("GET", "/tasks/" + answer.at("data").at("task_id").get<std::string>());
   CHECK(task.at("input").at("text") == "two");
   CHECK(task.at("input").at("context") ==
@@ -247,7 +245,7 @@ TEST_CASE("a turn waiting for a stream starts when the client polls the chat ins
     }
     CHECK(status == "idle");
     const json chat = chats.data("GET", "/chats/" + chat_id);
-    CHECK(text_of(chat.at("chat_messages").at(1)) == "you said: polled");
+    CHECK(message_text(chat.at("chat_messages").at(1)) == "you said: polled");
   }
 }
 
@@ -271,7 +269,7 @@ TEST_CASE("a stream that arrives after its turn ended unwatched still gets the t
   const json answer = stream.wait_for_message("assistant", "ready");
   const json idle = stream.wait_for_chat("idle");
   CHECK(answer.at("data").at("id") == sent.at("assistant_message").at("id"));
-  CHECK(text_of(answer.at("data")) == "you said: late");
+  CHECK(message_text(answer.at("data")) == "you said: late");
   const auto& events = stream.events();
   CHECK(index_of(events, answer) < index_of(events, idle));
   CHECK(events.front().at("data").at("id") == sent.at("user_message").at("id"));
@@ -290,8 +288,7 @@ TEST_CASE("a stream asking only for text/event-stream gets SSE with named events
   const std::string chat_id = chats.run("sse").at("user_message").at("chat_id");
   ChatStreamReader stream(chats.port(), chat_id, "text/event-stream");
   CHECK(stream.content_type() == "text/event-stream");
-  const json answer = stream.wait_for_message("assistant", "ready");
-  CHECK(text_of(answer.at("data")) == "you said: sse");
+  CHECK(answer_text(stream) == "you said: sse");
   stream.wait_for_chat("idle");
 }
 
@@ -350,14 +347,13 @@ TEST_CASE("a message sent while the chat is busy is queued, runs after the turn,
 
   chats.open_gate();
   // The first turn ends, then the queued one runs.
-  const json first_answer = stream.wait_for_message("assistant", "ready");
-  CHECK(text_of(first_answer.at("data")) == "you said: wait");
+  CHECK(answer_text(stream) == "you said: wait");
   const json second_answer = stream.wait_for([&](const json& event) {
     return event.at("event") == "chat_messages" &&
            event.at("data").at("id") == queued.at("assistant_message").at("id") &&
            event.at("data").at("status") == "ready";
   });
-  CHECK(text_of(second_answer.at("data")) == "you said: second");
+  CHECK(message_text(second_answer.at("data")) == "you said: second");
   stream.wait_for_chat("idle");
   const json chat = chats.data("GET", "/chats/" + chat_id);
   std::vector<std::string> statuses;
@@ -380,9 +376,8 @@ TEST_CASE("POST /chats and POST /chats/{id}/messages start turns as the React cl
   ChatStreamReader stream(chats.port(), chat_id);
   const json user = chats.data("POST", "/chats/" + chat_id + "/messages", {{"message", "hi"}});
   CHECK(user.at("role") == "user");
-  CHECK(text_of(user) == "hi");
-  const json answer = stream.wait_for_message("assistant", "ready");
-  CHECK(text_of(answer.at("data")) == "you said: hi");
+  CHECK(message_text(user) == "hi");
+  CHECK(answer_text(stream) == "you said: hi");
   stream.wait_for_chat("idle");
 }
 
@@ -406,7 +401,7 @@ TEST_CASE("messages are paged newest first with limit and cursor") {
                                             (cursor.empty() ? "" : "&cursor=" + cursor));
     ++pages;
     std::vector<std::string> page_texts;
-    for (const auto& message : page.at("items")) page_texts.push_back(text_of(message));
+    for (const auto& message : page.at("items")) page_texts.push_back(message_text(message));
     texts.insert(texts.begin(), page_texts.begin(), page_texts.end());
     if (!page.at("has_next").get<bool>()) {
       CHECK(page.at("next_cursor").is_null());
@@ -634,6 +629,5 @@ TEST_CASE("a turn running when the runtime stops ends failed when the next runti
   // The chat goes on.
   ChatStreamReader stream(chats.port(), chat_id);
   chats.run("again", {{"chat_id", chat_id}});
-  const json answer = stream.wait_for_message("assistant", "ready");
-  CHECK(text_of(answer.at("data")) == "you said: again");
+  CHECK(answer_text(stream) == "you said: again");
 }

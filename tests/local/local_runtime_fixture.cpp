@@ -148,29 +148,28 @@ bool RawConnection::send(const std::string& bytes) {
   return true;
 }
 
-bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
+RawConnection::Received RawConnection::receive(std::chrono::steady_clock::time_point deadline,
+                                               std::string& into) {
   pollfd descriptor{fd_, POLLIN, 0};
   const int ready = ::poll(&descriptor, 1, remaining_ms(deadline));
-  if (ready == 0) throw std::runtime_error("timed out waiting for the server");
+  if (ready == 0) return Received::timeout;
   char chunk[16384];
   const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-  if (n <= 0) return false;
-  buffer_.append(chunk, static_cast<std::size_t>(n));
-  return true;
+  if (n <= 0) return Received::closed;
+  into.append(chunk, static_cast<std::size_t>(n));
+  return Received::bytes;
 }
 
-RawResponse RawConnection::read_stream_until(const std::function<bool(const std::string&)>& done,
-                                             std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::size_t head_end = std::string::npos;
-  while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(deadline)) throw std::runtime_error("connection closed before a response head");
-  }
+bool RawConnection::fill(std::chrono::steady_clock::time_point deadline) {
+  const Received received = receive(deadline, buffer_);
+  if (received == Received::timeout) throw std::runtime_error("timed out waiting for the server");
+  return received == Received::bytes;
+}
+
+RawResponse parse_response_head(const std::string& head) {
   RawResponse response;
-  const std::string head = buffer_.substr(0, head_end);
-  buffer_.erase(0, head_end + 4);
-  std::size_t line_start = head.find("\r\n");
   response.status = std::stoi(head.substr(9, 3));
+  std::size_t line_start = head.find("\r\n");
   while (line_start != std::string::npos) {
     const auto next = head.find("\r\n", line_start + 2);
     const std::string line = head.substr(
@@ -183,6 +182,18 @@ RawResponse RawConnection::read_stream_until(const std::function<bool(const std:
     }
     line_start = next;
   }
+  return response;
+}
+
+RawResponse RawConnection::read_stream_until(const std::function<bool(const std::string&)>& done,
+                                             std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t head_end = std::string::npos;
+  while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill(deadline)) throw std::runtime_error("connection closed before a response head");
+  }
+  RawResponse response = parse_response_head(buffer_.substr(0, head_end));
+  buffer_.erase(0, head_end + 4);
   if (response.status < 200 || response.status == 204 || response.status == 304) return response;
   const auto length = response.header("Content-Length");
   const bool chunked = response.header("Transfer-Encoding").value_or("") == "chunked";

@@ -61,6 +61,9 @@ struct RawResponse {
   nlohmann::json json() const { return nlohmann::json::parse(body); }
 };
 
+/// The status and headers of a response head (the bytes before its blank line).
+RawResponse parse_response_head(const std::string& head);
+
 /// One TCP connection to 127.0.0.1:port, for sending bytes the client library would never send
 /// and reading exactly what comes back.
 class RawConnection {
@@ -72,6 +75,10 @@ class RawConnection {
 
   /// Writes all bytes; false when the peer closed.
   bool send(const std::string& bytes);
+  /// What one wait for bytes until `deadline` gave.
+  enum class Received { bytes, timeout, closed };
+  /// Waits for bytes until `deadline` and appends what arrives to `into`.
+  Received receive(std::chrono::steady_clock::time_point deadline, std::string& into);
   /// Reads one response (Content-Length, chunked, or until close). Throws on timeout.
   RawResponse read_response(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// Reads a response head and then body bytes until `done(body so far)` holds (chunk framing
