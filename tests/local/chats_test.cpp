@@ -100,6 +100,11 @@ struct Chats {
     for (const auto& [key, value] : extra.items()) body[key] = value;
     return data("POST", "/agents/run", body);
   }
+  // Waits on a stream of the chat until the turn under way ends.
+  void wait_for_idle(const std::string& chat_id) const {
+    ChatStreamReader stream(port(), chat_id);
+    stream.wait_for_chat("idle");
+  }
   // Waits (on the stream) for the core's task to be waiting at the gate.
   void wait_for_gate() const {
     std::unique_lock lock(core->gate->mutex);
@@ -194,10 +199,7 @@ TEST_CASE("a turn answers both messages with the chat busy, then streams deltas,
 TEST_CASE("the next turn of a chat gives the core the conversation so far as context") {
   Chats chats;
   const std::string chat_id = chats.run("one").at("user_message").at("chat_id");
-  {
-    ChatStreamReader stream(chats.port(), chat_id);
-    stream.wait_for_chat("idle");
-  }
+  chats.wait_for_idle(chat_id);
   ChatStreamReader stream(chats.port(), chat_id);
   const json second = chats.run("two", {{"chat_id", chat_id}});
   CHECK(second.at("assistant_message").at("chat_id") == chat_id);
@@ -215,10 +217,7 @@ TEST_CASE("the next turn of a chat gives the core the conversation so far as con
 TEST_CASE("an existing chat's stream opened before the message sends no idle snapshot") {
   Chats chats;
   const std::string chat_id = chats.run("one").at("user_message").at("chat_id");
-  {
-    ChatStreamReader stream(chats.port(), chat_id);
-    stream.wait_for_chat("idle");
-  }
+  chats.wait_for_idle(chat_id);
   // As the JS SDK does for an existing chat: the stream first, then the POST. The first chat
   // event must be the busy one of the new turn, never the idle state the chat was in.
   ChatStreamReader stream(chats.port(), chat_id);
@@ -384,10 +383,7 @@ TEST_CASE("POST /chats and POST /chats/{id}/messages start turns as the React cl
 TEST_CASE("messages are paged newest first with limit and cursor") {
   Chats chats;
   const std::string chat_id = chats.run("m1").at("user_message").at("chat_id");
-  {
-    ChatStreamReader stream(chats.port(), chat_id);
-    stream.wait_for_chat("idle");
-  }
+  chats.wait_for_idle(chat_id);
   for (const std::string text : {"m2", "m3"}) {
     ChatStreamReader stream(chats.port(), chat_id);
     chats.run(text, {{"chat_id", chat_id}});
