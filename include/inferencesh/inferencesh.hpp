@@ -6,6 +6,7 @@
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/errors.hpp"
 #include "inferencesh/files.hpp"
+#include "inferencesh/future.hpp"
 #include "inferencesh/log_level.hpp"
 #include "inferencesh/run_params.hpp"
 #include "inferencesh/sessions.hpp"
