@@ -1,6 +1,7 @@
 #pragma once
 
 /// Everything of the inferencesh client library.
+#include "inferencesh/async_client.hpp"
 #include "inferencesh/cancellation.hpp"
 #include "inferencesh/client.hpp"
 #include "inferencesh/client_options.hpp"
