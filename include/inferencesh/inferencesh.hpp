@@ -2,12 +2,14 @@
 
 /// Everything of the inferencesh client library.
 #include "inferencesh/agents.hpp"
+#include "inferencesh/async_client.hpp"
 #include "inferencesh/cancellation.hpp"
 #include "inferencesh/chat.hpp"
 #include "inferencesh/client.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/errors.hpp"
 #include "inferencesh/files.hpp"
+#include "inferencesh/future.hpp"
 #include "inferencesh/log_level.hpp"
 #include "inferencesh/run_params.hpp"
 #include "inferencesh/sessions.hpp"

@@ -22,20 +22,21 @@ bool fits_before(const std::optional<Clock::time_point>& deadline,
   return !deadline || Clock::now() + delay < *deadline;
 }
 
-std::shared_ptr<Transport> default_transport(const ClientOptions& options) {
+}  // namespace
+
+CurlTransportOptions curl_transport_options(const ClientOptions& options) {
   CurlTransportOptions transport;
   transport.verify_tls = options.verify_tls;
   transport.ca_bundle = options.ca_bundle;
   transport.proxy = options.proxy;
   transport.connect_timeout = options.connect_timeout;
-  return make_curl_transport(transport);
+  return transport;
 }
-
-}  // namespace
 
 ClientCore::ClientCore(const ClientOptions& options)
     : options_(resolve_options(options)),
-      transport_(options.transport ? options.transport : default_transport(options)) {}
+      transport_(options.transport ? options.transport
+                                   : make_curl_transport(curl_transport_options(options))) {}
 
 void ClientCore::log(LogLevel level, std::string message) const {
   if (!options_.log) return;
@@ -44,41 +45,60 @@ void ClientCore::log(LogLevel level, std::string message) const {
 
 ApiResult ClientCore::call(const ApiCall& call, const CancellationToken& cancel) const {
   const HttpRequest request = build_request(options_, call);
-  const bool idempotent = is_idempotent(call);
-  const std::string& secret = options_.api_key;
-
   for (int retry = 0;; ++retry) {
     const auto start = Clock::now();
-    std::optional<std::chrono::milliseconds> delay;
-    std::string reason;
+    HttpResponse response;
+    std::exception_ptr failure;
     try {
-      HttpResponse response = transport_->send(request, cancel);
-      if (logging()) {
-        log(LogLevel::debug, request.method + " " + request.url + " -> " +
-                                 std::to_string(response.status) + " (" +
-                                 std::to_string(elapsed_ms(start)) + " ms)");
-      }
-      if (response.status >= 200 && response.status < 300) {
-        ApiResult result = decode_success(response, request.method, request.url, secret);
-        if (!result.messages.empty()) {
-          for (const auto& message : result.messages) {
-            log(LogLevel::info,
-                "server message [" + message.level + "] " + message.code + ": " + message.message);
-          }
-          if (options_.on_messages) options_.on_messages(result.messages);
+      response = transport_->send(request, cancel);
+    } catch (const ConnectionError&) {
+      failure = std::current_exception();  // also timeouts; judged below
+    }
+    AttemptOutcome outcome =
+        judge_attempt(call, request, retry, failure ? nullptr : &response, failure, start);
+    if (outcome.result) return std::move(*outcome.result);
+    if (cancel.wait_for(outcome.retry_in)) throw CancelledError("the call was cancelled");
+  }
+}
+
+AttemptOutcome ClientCore::judge_attempt(const ApiCall& call, const HttpRequest& request,
+                                         int retry, const HttpResponse* response,
+                                         const std::exception_ptr& failure,
+                                         Clock::time_point started) const {
+  const bool idempotent = is_idempotent(call);
+  const std::string& secret = options_.api_key;
+  std::optional<std::chrono::milliseconds> delay;
+  std::string reason;
+  if (response != nullptr) {
+    if (logging()) {
+      log(LogLevel::debug, request.method + " " + request.url + " -> " +
+                               std::to_string(response->status) + " (" +
+                               std::to_string(elapsed_ms(started)) + " ms)");
+    }
+    if (response->status >= 200 && response->status < 300) {
+      ApiResult result = decode_success(*response, request.method, request.url, secret);
+      if (!result.messages.empty()) {
+        for (const auto& message : result.messages) {
+          log(LogLevel::info,
+              "server message [" + message.level + "] " + message.code + ": " + message.message);
         }
-        return result;
+        if (options_.on_messages) options_.on_messages(result.messages);
       }
-      if (!idempotent || !is_retryable_status(response.status)) {
-        throw_api_error(response, request.method, request.url, secret);
-      }
-      std::optional<std::chrono::seconds> retry_after;
-      if (auto header = response.header("Retry-After")) retry_after = parse_retry_after(*header);
-      delay = retry_delay(options_.retry, retry, retry_after, jitter_random());
-      if (!delay || !fits_before(call.deadline, *delay)) {
-        throw_api_error(response, request.method, request.url, secret);
-      }
-      reason = "HTTP " + std::to_string(response.status);
+      return AttemptOutcome{std::move(result), {}};
+    }
+    if (!idempotent || !is_retryable_status(response->status)) {
+      throw_api_error(*response, request.method, request.url, secret);
+    }
+    std::optional<std::chrono::seconds> retry_after;
+    if (auto header = response->header("Retry-After")) retry_after = parse_retry_after(*header);
+    delay = retry_delay(options_.retry, retry, retry_after, jitter_random());
+    if (!delay || !fits_before(call.deadline, *delay)) {
+      throw_api_error(*response, request.method, request.url, secret);
+    }
+    reason = "HTTP " + std::to_string(response->status);
+  } else {
+    try {
+      std::rethrow_exception(failure);
     } catch (const ConnectionError& e) {
       // Also timeouts. A failure after the request went out may have had its effect, so only
       // idempotent calls are repeated then; a refused connection sent nothing.
@@ -87,12 +107,12 @@ ApiResult ClientCore::call(const ApiCall& call, const CancellationToken& cancel)
       if (!delay || !fits_before(call.deadline, *delay)) throw;
       reason = e.what();
     }
-    log(LogLevel::warning, request.method + " " + request.url + " failed (" + reason + "); retry " +
-                               std::to_string(retry + 1) + " of " +
-                               std::to_string(options_.retry.max_retries) + " in " +
-                               std::to_string(delay->count()) + " ms");
-    if (cancel.wait_for(*delay)) throw CancelledError("the call was cancelled");
   }
+  log(LogLevel::warning, request.method + " " + request.url + " failed (" + reason + "); retry " +
+                             std::to_string(retry + 1) + " of " +
+                             std::to_string(options_.retry.max_retries) + " in " +
+                             std::to_string(delay->count()) + " ms");
+  return AttemptOutcome{std::nullopt, *delay};
 }
 
 std::unique_ptr<ResponseStream> ClientCore::open_stream(

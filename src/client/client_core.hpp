@@ -14,6 +14,16 @@
 
 namespace inferencesh::detail {
 
+/// The built-in transport's settings from the client's options (TLS, proxy, connect timeout):
+/// the blocking transport and the async loop both configure libcurl from them.
+CurlTransportOptions curl_transport_options(const ClientOptions& options);
+
+/// What to do after one attempt of an API call: the payload, or another attempt after a delay.
+struct AttemptOutcome {
+  std::optional<ApiResult> result;
+  std::chrono::milliseconds retry_in{0};  ///< when there is no result
+};
+
 /// What every resource of a Client shares: resolved options and the transport. Thread-safe.
 class ClientCore {
  public:
@@ -26,6 +36,15 @@ class ClientCore {
   /// ApiError for error statuses, ConnectionError / TimeoutError when no response came,
   /// CancelledError when `cancel` fired.
   ApiResult call(const ApiCall& call, const CancellationToken& cancel = {}) const;
+
+  /// The retry rule of call(), without I/O, for every client that sends API calls: judges
+  /// attempt number `retry` (0 first) of `call`, sent as `request` at `started`, from its
+  /// `response`, or from `failure` when none came (the transport's exception). Returns the
+  /// decoded payload (with notices reported), or the delay before the next attempt (logged);
+  /// throws the error the call ends with.
+  AttemptOutcome judge_attempt(const ApiCall& call, const HttpRequest& request, int retry,
+                               const HttpResponse* response, const std::exception_ptr& failure,
+                               std::chrono::steady_clock::time_point started) const;
 
   /// Opens an event stream at `path` (no retries: the caller decides about reconnecting).
   /// Throws the typed ApiError when the server answers with an error status. Reading the

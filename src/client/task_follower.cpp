@@ -1,111 +1,37 @@
 #include "task_follower.hpp"
 
-#include <algorithm>
-#include <cmath>
-
 #include "inferencesh/errors.hpp"
-#include "retry_policy.hpp"
 #include "task_operations.hpp"
 
 namespace inferencesh::detail {
 
-namespace {
-
-// Refused payloads logged per connection; a server that sends nothing else would flood the log.
-constexpr int kLoggedSkipsPerConnection = 10;
-
-}  // namespace
-
 TaskFollower::TaskFollower(std::shared_ptr<const ClientCore> core, std::string task_id,
                            std::optional<Task> created, const WaitOptions& options,
                            Clock::time_point started)
-    : core_(std::move(core)),
-      task_id_(std::move(task_id)),
-      mode_(options.mode.value_or(core_->options().wait.mode)),
-      poll_interval_(options.poll_interval.value_or(core_->options().wait.poll_interval)),
-      max_reconnects_(
-          std::max(0, options.max_reconnects.value_or(core_->options().wait.max_reconnects))),
-      on_update_(options.on_update),
-      on_partial_update_(options.on_partial_update),
-      on_delta_(options.on_delta),
-      cancel_(options.cancel) {
-  require_task_id(task_id_);
-  if (options.deadline) {
-    deadline_length_ = *options.deadline;
-    deadline_ = started + *options.deadline;
-  }
-  if (created) {
-    state_ = created->raw.is_object() ? created->raw : nlohmann::json::object();
-    current_ = std::move(*created);
-  } else {
-    state_["id"] = task_id_;
-    current_ = Task::from_json(state_);
-  }
-}
+    : core_(core), rules_(std::move(core), std::move(task_id), std::move(created), options, started) {}
 
 TaskFollower::~TaskFollower() = default;
 
 void TaskFollower::close() {
   drop_stream();
   pending_.clear();
-  finished_ = true;
+  rules_.close();
 }
 
 const Task* TaskFollower::next() {
-  if (finished_) return nullptr;
-  return mode_ == WaitMode::poll ? next_polled() : next_streamed();
-}
-
-const Task* TaskFollower::publish(const std::vector<std::string>* fields) {
-  current_ = Task::from_json(state_);
-  if (on_update_) on_update_(current_);
-  if (fields != nullptr && on_partial_update_) on_partial_update_(current_, *fields);
-  if (!current_.is_terminal()) return &current_;
-  finished_ = true;
-  drop_stream();
-  if (current_.status == TaskStatus::failed) throw TaskFailedError(current_);
-  if (current_.status == TaskStatus::cancelled) throw CancelledError("task cancelled", current_);
-  return &current_;
+  if (rules_.finished()) return nullptr;
+  return rules_.mode() == WaitMode::poll ? next_polled() : next_streamed();
 }
 
 const Task* TaskFollower::apply(StreamEvent&& event) {
-  if (event.kind == StreamEvent::Kind::heartbeat) return nullptr;
-  if (event.kind == StreamEvent::Kind::invalid) {
-    // One bad payload (a proxy's garbage, a cut line) must not end the wait: it is skipped, as
-    // the Python SDK does, and the state is confirmed if the stream ends without a final status.
-    ++skipped_payloads_;
-    if (skipped_payloads_ <= kLoggedSkipsPerConnection && core_->logging()) {
-      core_->log(LogLevel::warning, "task " + task_id_ +
-                                        ": skipped a stream payload: " + event.error +
-                                        (skipped_payloads_ == kLoggedSkipsPerConnection
-                                             ? " (further ones on this connection not logged)"
-                                             : ""));
-    }
-    return nullptr;
+  try {
+    const Task* update = rules_.apply(std::move(event));
+    if (rules_.finished()) drop_stream();
+    return update;
+  } catch (...) {
+    if (rules_.finished()) drop_stream();
+    throw;
   }
-  if (event.kind == StreamEvent::Kind::typed && event.event == "delta") {
-    if (on_delta_ && event.data.is_object()) {
-      TaskDelta delta;
-      if (auto it = event.data.find("delta"); it != event.data.end()) delta.delta = *it;
-      if (auto it = event.data.find("seq"); it != event.data.end() && it->is_number_integer()) {
-        delta.seq = it->get<std::int64_t>();
-      }
-      if (auto it = event.data.find("resource_id"); it != event.data.end() && it->is_string()) {
-        delta.resource_id = it->get<std::string>();
-      }
-      on_delta_(delta);
-    }
-    return nullptr;
-  }
-  if (!merge_task_event(state_, event)) {
-    // Nothing new, unless the state already is final (e.g. a task created as completed).
-    const auto status = state_.find("status");
-    if (status == state_.end() || !is_terminal(parse_task_status(*status))) return nullptr;
-  } else {
-    failures_ = 0;  // the state changed: the connection made progress
-  }
-  const bool partial = event.kind == StreamEvent::Kind::partial;
-  return publish(partial ? &event.fields : nullptr);
 }
 
 void TaskFollower::drop_stream() {
@@ -114,90 +40,25 @@ void TaskFollower::drop_stream() {
   sse_.reset();
 }
 
-bool TaskFollower::deadline_passed() const { return deadline_ && Clock::now() >= *deadline_; }
-
-void TaskFollower::throw_deadline() const {
-  throw TimeoutError("task " + task_id_ + " did not reach a final status within the deadline of " +
-                         std::to_string(deadline_length_.count()) +
-                         " ms (WaitOptions::deadline); the task keeps running on the server",
-                     true);
-}
-
-void TaskFollower::check_cancel_and_deadline() const {
-  if (cancel_.is_cancelled()) throw CancelledError("the call was cancelled");
-  if (deadline_passed()) throw_deadline();
-}
-
 void TaskFollower::wait_or_cancel(std::chrono::milliseconds delay) {
-  if (deadline_) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - Clock::now());
-    delay = std::clamp(left, std::chrono::milliseconds(0), delay);
+  if (rules_.cancel().wait_for(rules_.clamp_to_deadline(delay))) {
+    throw CancelledError("the call was cancelled");
   }
-  if (cancel_.wait_for(delay)) throw CancelledError("the call was cancelled");
-  if (deadline_passed()) throw_deadline();
+  if (rules_.deadline_passed()) rules_.throw_deadline();
 }
 
-ApiResult TaskFollower::call_within_deadline(ApiCall call) {
-  call.deadline = deadline_;
+ApiResult TaskFollower::call_within_deadline(const ApiCall& call) {
   try {
-    return core_->call(call, cancel_);
-  } catch (const CancelledError&) {
-    throw;
+    return core_->call(rules_.within_deadline(call), rules_.cancel());
   } catch (const ConnectionError&) {
-    if (deadline_passed()) throw_deadline();
-    throw;
+    rules_.rethrow_call_failure(std::current_exception());
   }
-}
-
-const Task* TaskFollower::confirm_with_get() {
-  core_->log(LogLevel::info,
-             "task " + task_id_ + ": the update stream " + *ended_ +
-                 " after a skipped payload; fetching the task to confirm its state");
-  ApiResult full;
-  try {
-    full = call_within_deadline(get_task_call(task_id_));
-  } catch (const ApiError& e) {
-    if (!is_retryable_status(e.status())) throw;
-    core_->log(LogLevel::warning, "task " + task_id_ + ": fetching the task failed (" + e.what() +
-                                      "); reconnecting to the stream instead");
-    return nullptr;
-  } catch (const ConnectionError& e) {
-    if (deadline_passed()) throw;
-    core_->log(LogLevel::warning, "task " + task_id_ + ": fetching the task failed (" + e.what() +
-                                      "); reconnecting to the stream instead");
-    return nullptr;
-  }
-  task_from_payload(full.data, "GET /tasks/" + task_id_);
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::object;
-  event.data = std::move(full.data);
-  return apply(std::move(event));
-}
-
-void TaskFollower::schedule_reconnect(const std::string& reason) {
-  drop_stream();
-  ++failures_;
-  if (failures_ > max_reconnects_) {
-    throw StreamError("the update stream of task " + task_id_ + " " + reason + " " +
-                      std::to_string(failures_) + " time(s) in a row before a final status");
-  }
-  const auto& wait = core_->options().wait;
-  const double grown = static_cast<double>(wait.reconnect_backoff.count()) *
-                       std::pow(2.0, static_cast<double>(failures_ - 1));
-  const double capped = std::min(grown, static_cast<double>(wait.max_reconnect_backoff.count()));
-  const auto delay = std::chrono::milliseconds(
-      static_cast<long long>(capped / 2.0 + jitter_random() * capped / 2.0));
-  core_->log(LogLevel::warning, "task " + task_id_ + ": update stream " + reason +
-                                    "; reconnecting in " + std::to_string(delay.count()) +
-                                    " ms (attempt " + std::to_string(failures_) + " of " +
-                                    std::to_string(max_reconnects_) + ")");
-  wait_or_cancel(delay);
 }
 
 void TaskFollower::open_stream() {
-  skipped_payloads_ = 0;
-  stream_ =
-      core_->open_stream(task_stream_path(task_id_), "application/x-ndjson", cancel_, deadline_);
+  rules_.connection_opened();
+  stream_ = core_->open_stream(task_stream_path(rules_.task_id()), "application/x-ndjson",
+                               rules_.cancel(), rules_.deadline());
   const auto type = find_header(stream_->headers(), "Content-Type").value_or("");
   if (type.find("text/event-stream") != std::string::npos) {
     sse_.emplace();
@@ -210,7 +71,7 @@ const Task* TaskFollower::next_streamed() {
   const auto sink = [this](StreamEvent&& event) { pending_.push_back(std::move(event)); };
   for (;;) {
     // Once per chunk: a server that never stops sending cannot outlast a cancel or the deadline.
-    check_cancel_and_deadline();
+    rules_.check_cancel_and_deadline();
     while (!pending_.empty()) {
       StreamEvent event = std::move(pending_.front());
       pending_.pop_front();
@@ -220,39 +81,36 @@ const Task* TaskFollower::next_streamed() {
       // The stream ended before a final status. If it skipped a payload, that may have been the
       // final status: one GET settles it before the usual reconnect. An update it brings is
       // handed out first; ended_ stays set, so the next call reconnects.
-      if (skipped_payloads_ > 0) {
-        skipped_payloads_ = 0;
-        if (const Task* update = confirm_with_get()) return update;
+      if (rules_.needs_confirmation(*ended_)) {
+        std::optional<ApiResult> full;
+        try {
+          full = core_->call(rules_.confirmation_call(), rules_.cancel());
+        } catch (const Error&) {
+          rules_.confirmation_failed(std::current_exception());
+        }
+        if (full) {
+          if (const Task* update = rules_.confirmed(std::move(*full))) return update;
+        }
       }
       const std::string reason = std::move(*ended_);
       ended_.reset();
-      schedule_reconnect(reason);
+      drop_stream();
+      wait_or_cancel(rules_.reconnect_delay(reason));
     }
     if (!stream_) {
       try {
         open_stream();
-      } catch (const ApiError& e) {
-        // Server-side trouble may pass; a refused request (401, 404, ...) will not.
-        if (!is_retryable_status(e.status())) throw;
-        schedule_reconnect(std::string("could not be opened (") + e.what() + ")");
-        continue;
-      } catch (const CancelledError&) {
-        throw;
-      } catch (const ConnectionError& e) {
-        if (deadline_passed()) throw_deadline();
-        schedule_reconnect(std::string("could not be opened (") + e.what() + ")");
+      } catch (const Error&) {
+        wait_or_cancel(rules_.reconnect_delay(rules_.open_failed(std::current_exception())));
         continue;
       }
     }
     bool more = false;
     try {
       more = stream_->next(chunk_);
-    } catch (const CancelledError&) {
-      throw;
-    } catch (const ConnectionError& e) {
-      if (deadline_passed()) throw_deadline();
+    } catch (const Error&) {
+      ended_ = rules_.read_failed(std::current_exception());
       drop_stream();
-      ended_ = std::string("broke (") + e.what() + ")";
       continue;
     }
     if (more) {
@@ -276,25 +134,12 @@ const Task* TaskFollower::next_streamed() {
 
 const Task* TaskFollower::next_polled() {
   for (;;) {
-    check_cancel_and_deadline();
-    if (!first_poll_) wait_or_cancel(poll_interval_);
-    first_poll_ = false;
-    const ApiResult status = call_within_deadline(task_status_call(task_id_));
-    TaskStatus polled = TaskStatus::unknown;
-    if (status.data.is_object()) {
-      if (auto it = status.data.find("status"); it != status.data.end()) {
-        polled = parse_task_status(*it);
-      }
-    }
-    if (last_polled_ && *last_polled_ == polled) continue;
-    last_polled_ = polled;
-    const ApiResult full = call_within_deadline(get_task_call(task_id_));
-    task_from_payload(full.data, "GET /tasks/" + task_id_);
-    StreamEvent event;
-    event.kind = StreamEvent::Kind::object;
-    event.data = full.data;
-    merge_task_event(state_, event);
-    return publish(nullptr);
+    rules_.check_cancel_and_deadline();
+    wait_or_cancel(rules_.next_poll_delay());
+    const ApiResult status = call_within_deadline(task_status_call(rules_.task_id()));
+    if (!rules_.status_changed(status)) continue;
+    const ApiResult full = call_within_deadline(get_task_call(rules_.task_id()));
+    return rules_.polled(full);
   }
 }
 

@@ -118,4 +118,10 @@ bool merge_task_event(nlohmann::json& task, const StreamEvent& event) {
   return changed;
 }
 
+TimeoutError run_deadline_error(std::chrono::milliseconds deadline, const char* when) {
+  return TimeoutError("run: the deadline of " + std::to_string(deadline.count()) +
+                          " ms (WaitOptions::deadline) passed " + when,
+                      true);
+}
+
 }  // namespace inferencesh::detail

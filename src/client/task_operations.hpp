@@ -1,11 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "api_request.hpp"
+#include "inferencesh/errors.hpp"
 #include "inferencesh/task.hpp"
 #include "stream_event.hpp"
 
@@ -21,6 +23,10 @@ ApiCall get_task_call(std::string_view task_id);
 ApiCall cancel_task_call(std::string_view task_id);
 ApiCall task_status_call(std::string_view task_id);
 std::string task_stream_path(std::string_view task_id);
+
+/// The TimeoutError of tasks.run() when its deadline (WaitOptions::deadline) passed `when`
+/// ("before the task was created", "while the task was being created (it may have been)").
+TimeoutError run_deadline_error(std::chrono::milliseconds deadline, const char* when);
 
 /// Checks a task id argument (non-empty) before it goes into a path.
 void require_task_id(std::string_view task_id);

@@ -29,11 +29,7 @@ Task create_task(const detail::ClientCore& core, nlohmann::json body, std::strin
                  Clock::time_point started) {
   auto call = detail::run_task_call(std::move(body), std::move(idempotency_key));
   const auto passed = [&] { return deadline && Clock::now() >= started + *deadline; };
-  const auto timeout = [&](const char* when) {
-    return TimeoutError("run: the deadline of " + std::to_string(deadline->count()) +
-                            " ms (WaitOptions::deadline) passed " + when,
-                        true);
-  };
+  const auto timeout = [&](const char* when) { return detail::run_deadline_error(*deadline, when); };
   if (passed()) throw timeout("before the task was created");
   if (deadline) call.deadline = started + *deadline;
   try {

@@ -1,0 +1,325 @@
+// The async client's event loop (one curl multi handle over epoll) against real sockets:
+// requests from several threads, streams, cancellation, limits, shutdown with requests in
+// flight, and a loop driven by the program instead of its own thread.
+
+#include "async_loop.hpp"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "inferencesh/errors.hpp"
+#include "inferencesh/future.hpp"
+#include "support/scripted_server.hpp"
+
+namespace inf = inferencesh;
+using inf::detail::AsyncLoop;
+using inf::testing::Reply;
+using inf::testing::ScriptedServer;
+using namespace std::chrono_literals;
+
+namespace {
+
+inf::HttpRequest get(const std::string& url) {
+  inf::HttpRequest request;
+  request.url = url;
+  return request;
+}
+
+/// A loopback listener that never accepts: connections complete in the kernel's backlog and
+/// requests are sent, but no answer ever comes. Holds any number of calls in flight without a
+/// thread per connection.
+class SilentListener {
+ public:
+  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(fd_, 4096) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_;
+  std::uint16_t port_ = 0;
+};
+
+/// Sends `request` through the loop from any thread; the future completes on the loop thread.
+inf::future<inf::HttpResponse> send(const std::shared_ptr<AsyncLoop>& loop,
+                                    inf::HttpRequest request,
+                                    const inf::CancellationToken& cancel = {}) {
+  inf::promise<inf::HttpResponse> promise;
+  auto future = promise.get_future();
+  loop->post([loop, request = std::move(request), cancel, promise]() mutable {
+    loop->send(std::move(request), cancel,
+               [promise](std::exception_ptr error, inf::HttpResponse response) mutable {
+                 if (error) {
+                   promise.set_exception(error);
+                 } else {
+                   promise.set_value(std::move(response));
+                 }
+               });
+  });
+  return future;
+}
+
+/// What a stream delivered, in order: "headers 200", the data pieces, then "end" or "error: ...".
+struct StreamLog {
+  std::mutex mutex;
+  std::vector<std::string> events;
+  inf::promise<void> ended;
+  void add(std::string event) {
+    std::lock_guard<std::mutex> lock(mutex);
+    events.push_back(std::move(event));
+  }
+};
+
+AsyncLoop::StreamHandler logging_handler(const std::shared_ptr<StreamLog>& log) {
+  AsyncLoop::StreamHandler handler;
+  handler.on_headers = [log](int status, const inf::Headers&) {
+    log->add("headers " + std::to_string(status));
+  };
+  handler.on_data = [log](std::string_view bytes) { log->add(std::string(bytes)); };
+  handler.on_end = [log](std::exception_ptr error) {
+    if (error) {
+      log->ended.set_exception(error);
+    } else {
+      log->add("end");
+      log->ended.set_value();
+    }
+  };
+  return handler;
+}
+
+}  // namespace
+
+TEST_CASE("the async loop completes requests submitted from several threads", "[async]") {
+  ScriptedServer server([](const inf::testing::RecordedRequest& request) {
+    return Reply::json(200, {{"path", request.path}});
+  });
+  auto loop = AsyncLoop::create({}, /*own_thread=*/true);
+  std::vector<std::vector<inf::future<inf::HttpResponse>>> results(4);
+  std::vector<std::thread> submitters;
+  for (std::size_t t = 0; t < results.size(); ++t) {
+    submitters.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        results[t].push_back(
+            send(loop, get(server.base_url() + "/r/" + std::to_string(t) + "/" + std::to_string(i))));
+      }
+    });
+  }
+  for (auto& thread : submitters) thread.join();
+  for (std::size_t t = 0; t < results.size(); ++t) {
+    for (std::size_t i = 0; i < results[t].size(); ++i) {
+      const auto response = results[t][i].get();
+      CHECK(response.status == 200);
+      CHECK(nlohmann::json::parse(response.body)["path"] ==
+            "/r/" + std::to_string(t) + "/" + std::to_string(i));
+    }
+  }
+  CHECK(server.request_count() == 100);
+}
+
+TEST_CASE("an async stream hands its headers, then its pieces in order, then its end",
+          "[async]") {
+  ScriptedServer server([](const auto&) {
+    return Reply::status(200).chunked().send("one ").delay(5ms).send("two ").delay(5ms).send(
+        "three");
+  });
+  auto loop = AsyncLoop::create({}, true);
+  auto log = std::make_shared<StreamLog>();
+  auto ended = log->ended.get_future();
+  loop->post([loop, log, url = server.base_url()] {
+    loop->open(get(url + "/stream"), {}, logging_handler(log));
+  });
+  ended.get();
+  std::string body;
+  for (std::size_t i = 1; i + 1 < log->events.size(); ++i) body += log->events[i];
+  CHECK(log->events.front() == "headers 200");
+  CHECK(body == "one two three");
+  CHECK(log->events.back() == "end");
+}
+
+TEST_CASE("cancelling an async request in flight fails it with CancelledError and closes "
+          "its connection",
+          "[async]") {
+  ScriptedServer server([](const auto&) { return Reply::status(200).stall(); });
+  auto loop = AsyncLoop::create({}, true);
+  inf::CancellationToken cancel;
+  auto result = send(loop, get(server.base_url() + "/slow"), cancel);
+  REQUIRE(server.wait_for_requests(1, 10s));
+  cancel.cancel();
+  CHECK_THROWS_AS(result.get(), inf::CancelledError);
+  CHECK(server.wait_for_closed_connections(1, 10s));
+}
+
+TEST_CASE("an async request whose token is already cancelled is never sent", "[async]") {
+  ScriptedServer server([](const auto&) { return Reply::json(200, {}); });
+  auto loop = AsyncLoop::create({}, true);
+  inf::CancellationToken cancel;
+  cancel.cancel();
+  CHECK_THROWS_AS(send(loop, get(server.base_url() + "/x"), cancel).get(), inf::CancelledError);
+  // A later request on the same loop goes out: the cancelled one left nothing behind.
+  CHECK(send(loop, get(server.base_url() + "/y")).get().status == 200);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("cancelling an async stream in flight ends it with CancelledError", "[async]") {
+  ScriptedServer server([](const auto&) { return Reply::status(200).chunked().send("a").stall(); });
+  auto loop = AsyncLoop::create({}, true);
+  auto log = std::make_shared<StreamLog>();
+  auto ended = log->ended.get_future();
+  inf::CancellationToken cancel;
+  std::atomic<bool> got_data{false};
+  auto handler = logging_handler(log);
+  handler.on_data = [&got_data](std::string_view) { got_data = true; };
+  loop->post([loop, cancel, handler, url = server.base_url()] {
+    loop->open(get(url + "/stream"), cancel, handler);
+  });
+  REQUIRE(server.wait_for_requests(1, 10s));
+  cancel.cancel();
+  CHECK_THROWS_AS(ended.get(), inf::CancelledError);
+}
+
+TEST_CASE("a stream handler that throws ends the stream with its exception", "[async]") {
+  ScriptedServer server([](const auto&) {
+    return Reply::status(200).chunked().send("a").delay(5ms).send("b").stall();
+  });
+  auto loop = AsyncLoop::create({}, true);
+  auto log = std::make_shared<StreamLog>();
+  auto ended = log->ended.get_future();
+  auto handler = logging_handler(log);
+  handler.on_data = [](std::string_view) { throw inf::StreamError("handler refused"); };
+  loop->post([loop, handler, url = server.base_url()] { loop->open(get(url + "/s"), {}, handler); });
+  CHECK_THROWS_AS(ended.get(), inf::StreamError);
+  CHECK(server.wait_for_closed_connections(1, 10s));
+}
+
+TEST_CASE("an async stream that stays silent past its idle timeout fails with TimeoutError",
+          "[async]") {
+  ScriptedServer server([](const auto&) { return Reply::status(200).chunked().send("a").stall(); });
+  auto loop = AsyncLoop::create({}, true);
+  auto log = std::make_shared<StreamLog>();
+  auto ended = log->ended.get_future();
+  auto request = get(server.base_url() + "/s");
+  request.idle_timeout = 50ms;
+  loop->post([loop, log, request] { loop->open(request, {}, logging_handler(log)); });
+  CHECK_THROWS_AS(ended.get(), inf::TimeoutError);
+}
+
+TEST_CASE("shutting down the async loop with 1000 requests in flight fails each with "
+          "CancelledError",
+          "[async]") {
+  SilentListener listener;
+  auto loop = AsyncLoop::create({}, true);
+  std::vector<inf::future<inf::HttpResponse>> results;
+  for (int i = 0; i < 1000; ++i) results.push_back(send(loop, get(listener.url() + "/x")));
+  // Every request is on the loop before the shutdown, not only in its inbox.
+  inf::promise<void> submitted;
+  auto all_submitted = submitted.get_future();
+  loop->post([submitted]() mutable { submitted.set_value(); });
+  all_submitted.get();
+  loop->shutdown();
+  int cancelled = 0;
+  for (auto& result : results) {
+    REQUIRE(result.ready());
+    try {
+      result.get();
+    } catch (const inf::CancelledError&) {
+      ++cancelled;
+    }
+  }
+  CHECK(cancelled == 1000);
+  // Work submitted after the shutdown fails the same way instead of hanging.
+  CHECK_THROWS_AS(send(loop, get(listener.url() + "/late")).get(), inf::CancelledError);
+}
+
+TEST_CASE("destroying the async loop with requests in flight fails them with CancelledError",
+          "[async]") {
+  SilentListener listener;
+  std::vector<inf::future<inf::HttpResponse>> results;
+  {
+    auto loop = AsyncLoop::create({}, true);
+    for (int i = 0; i < 20; ++i) results.push_back(send(loop, get(listener.url() + "/x")));
+    loop->shutdown();  // what the client's destructor does; the loop object may outlive it
+  }
+  for (auto& result : results) CHECK_THROWS_AS(result.get(), inf::CancelledError);
+}
+
+TEST_CASE("a loop driven by the program completes requests through descriptor, timeout and "
+          "run_once",
+          "[async]") {
+  ScriptedServer server([](const auto&) {
+    return Reply::status(200).delay(5ms).body("driven");
+  });
+  auto loop = AsyncLoop::create({}, /*own_thread=*/false);
+  auto result = send(loop, get(server.base_url() + "/d"));
+  // A program's own poll loop: wait on the loop's descriptor, bounded by its timeout.
+  int rounds = 0;
+  while (!result.ready() && rounds < 100000) {
+    ++rounds;
+    pollfd descriptor{loop->descriptor(), POLLIN, 0};
+    const auto timeout = loop->timeout();
+    ::poll(&descriptor, 1, timeout ? static_cast<int>(timeout->count()) : 1000);
+    loop->run_once(0ms);
+  }
+  REQUIRE(result.ready());
+  const auto response = result.get();
+  CHECK(response.status == 200);
+  CHECK(response.body == "driven");
+
+  // Its shutdown, on the driving thread, fails what is in flight.
+  ScriptedServer stalled([](const auto&) { return Reply::status(200).stall(); });
+  auto pending = send(loop, get(stalled.base_url() + "/s"));
+  while (stalled.request_count() == 0) loop->run_once(10ms);
+  loop->shutdown();
+  CHECK_THROWS_AS(pending.get(), inf::CancelledError);
+}
+
+TEST_CASE("async loop timers fire in order of their delay, and fail at shutdown", "[async]") {
+  auto loop = AsyncLoop::create({}, true);
+  auto order = std::make_shared<std::vector<int>>();
+  inf::promise<void> fired;
+  auto all_fired = fired.get_future();
+  loop->post([loop, order, fired]() mutable {
+    loop->after(20ms, [order, fired](std::exception_ptr) mutable {
+      order->push_back(2);
+      fired.set_value();
+    });
+    loop->after(1ms, [order](std::exception_ptr) { order->push_back(1); });
+    const auto never = loop->after(5ms, [order](std::exception_ptr) { order->push_back(99); });
+    loop->cancel_timer(never);
+  });
+  all_fired.get();
+  CHECK(*order == std::vector<int>{1, 2});
+
+  inf::promise<void> cancelled;
+  auto timer_cancelled = cancelled.get_future();
+  inf::promise<void> armed;
+  auto timer_armed = armed.get_future();
+  loop->post([loop, cancelled, armed]() mutable {
+    loop->after(std::chrono::hours(1), [cancelled](std::exception_ptr error) mutable {
+      if (error) cancelled.set_exception(error);
+    });
+    armed.set_value();
+  });
+  timer_armed.get();
+  loop->shutdown();
+  CHECK_THROWS_AS(timer_cancelled.get(), inf::CancelledError);
+}
