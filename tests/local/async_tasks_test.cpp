@@ -64,7 +64,7 @@ TEST_CASE("an async run streams partial outputs to its callback before the final
   CHECK(statuses.front() != inf::TaskStatus::completed);
 }
 
-TEST_CASE("an async run of a failing app raises TaskFailedError; polling raises it too",
+TEST_CASE("an async run of a failing app raises TaskFailedError, and so does polling",
           "[async]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local));
