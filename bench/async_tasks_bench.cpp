@@ -84,12 +84,13 @@ long status_field(const std::string& name) {
 /// Samples the process's thread count until stopped; keeps the peak.
 class ThreadSampler {
  public:
-  ThreadSampler() : thread_([this] {
-      while (!stop_) {
-        peak_ = std::max(peak_.load(), status_field("Threads"));
-        std::this_thread::sleep_for(milliseconds(5));
-      }
-    }) {}
+  ThreadSampler()
+      : thread_([this] {
+          while (!stop_) {
+            peak_ = std::max(peak_.load(), status_field("Threads"));
+            std::this_thread::sleep_for(milliseconds(5));
+          }
+        }) {}
   ~ThreadSampler() { stop(); }
   long stop() {
     stop_ = true;
@@ -174,8 +175,8 @@ struct SideResult {
 
 SideResult run_child(const char* self, const Options& options, const std::string& side,
                      const std::string& url, const std::string& key) {
-  inf::testing::Subprocess child({self, "--side", side, "--url", url, "--key", key, "--tasks",
-                                  std::to_string(options.tasks)});
+  inf::testing::Subprocess child(
+      {self, "--side", side, "--url", url, "--key", key, "--tasks", std::to_string(options.tasks)});
   const auto line = child.read_line_containing("\"seconds\"", milliseconds(900000));
   const auto status = child.wait(milliseconds(60000));
   if (!line || status != 0) {
@@ -204,8 +205,7 @@ int run_parent(const char* self, const Options& options) {
   std::printf("runtime %s (%d workers), %d concurrent infsh/echo run-and-wait tasks, %d rounds\n",
               url->c_str(), options.workers, options.tasks, options.rounds);
 
-  std::vector<double> async_s, async_rss, async_threads, blocking_s, blocking_rss,
-      blocking_threads;
+  std::vector<double> async_s, async_rss, async_threads, blocking_s, blocking_rss, blocking_threads;
   for (int round = 1; round <= options.rounds; ++round) {
     const bool async_first = round % 2 == 1;
     for (const char* side : async_first ? std::vector<const char*>{"async", "blocking"}

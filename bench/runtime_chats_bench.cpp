@@ -76,11 +76,12 @@ class Connection {
 
   void send_request(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& accept = "application/json") {
-    std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " +
-                          accept + "\r\n";
+    std::string request =
+        method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + accept + "\r\n";
     if (!body.empty()) {
-      request += "Content-Type: application/json\r\nContent-Length: " +
-                 std::to_string(body.size()) + "\r\n";
+      request +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
     }
     request += "\r\n" + body;
     if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
@@ -169,7 +170,8 @@ std::string waiting_invocation(const json& event) {
   return {};
 }
 
-std::string run_body(const std::string& agent, const std::string& chat_id, const std::string& text) {
+std::string run_body(const std::string& agent, const std::string& chat_id,
+                     const std::string& text) {
   json body = {{"agent", agent}, {"input", {{"text", text}}}};
   if (!chat_id.empty()) body["chat_id"] = chat_id;
   return body.dump();
@@ -205,7 +207,8 @@ ProcessSample sample(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
     const auto field = [&](const char* name, long& out) {
-      if (line.rfind(name, 0) == 0) out = std::strtol(line.c_str() + std::strlen(name), nullptr, 10);
+      if (line.rfind(name, 0) == 0)
+        out = std::strtol(line.c_str() + std::strlen(name), nullptr, 10);
     };
     field("VmRSS:", s.rss_kib);
     field("VmHWM:", s.hwm_kib);
@@ -229,11 +232,12 @@ class Sampler {
   void print(const char* label) {
     finish();
     const ProcessSample after = sample(pid_);
-    std::printf("  %-22s runtime RSS %6.1f MiB before, max %6.1f MiB during (VmHWM %6.1f MiB); "
-                "threads %ld before, max %ld during\n",
-                label, static_cast<double>(before_.rss_kib) / 1024,
-                static_cast<double>(max_rss_kib_) / 1024, static_cast<double>(after.hwm_kib) / 1024,
-                before_.threads, max_threads_);
+    std::printf(
+        "  %-22s runtime RSS %6.1f MiB before, max %6.1f MiB during (VmHWM %6.1f MiB); "
+        "threads %ld before, max %ld during\n",
+        label, static_cast<double>(before_.rss_kib) / 1024,
+        static_cast<double>(max_rss_kib_) / 1024, static_cast<double>(after.hwm_kib) / 1024,
+        before_.threads, max_threads_);
   }
 
  private:
@@ -268,7 +272,8 @@ int main(int argc, char** argv) try {
   std::string runtime = INFSH_LOCAL_PROGRAM;
   std::string node = "node";
   std::string sdk_prefix = INFSH_JS_SDK_DEFAULT_PREFIX;
-  if (const char* prefix = std::getenv("INFSH_JS_SDK_PREFIX"); prefix != nullptr) sdk_prefix = prefix;
+  if (const char* prefix = std::getenv("INFSH_JS_SDK_PREFIX"); prefix != nullptr)
+    sdk_prefix = prefix;
   int turns = 200;
   int rounds = 3;
   int concurrent = 1000;
@@ -298,19 +303,21 @@ int main(int argc, char** argv) try {
   std::filesystem::create_directories(dir);
   const json answer = {{"text", "The answer, streamed in pieces."}};
   std::ofstream(dir / "plain.json")
-      << json{{"core_app", {{"ref", "infsh/scripted-llm"}, {"setup", {{"default", answer}}}}}}.dump();
+      << json{{"core_app", {{"ref", "infsh/scripted-llm"}, {"setup", {{"default", answer}}}}}}
+             .dump();
   const json tool_script = {
       {"steps",
        {{{"when", {{"tool_result_of", "ask"}}}, {"text", "You said {{last_tool_result}}."}}}},
-      {"default", {{"text", "Asking."}, {"tool_calls", {{{"name", "ask"}, {"arguments", {{"q", 1}}}}}}}}};
+      {"default",
+       {{"text", "Asking."}, {"tool_calls", {{{"name", "ask"}, {"arguments", {{"q", 1}}}}}}}}};
   std::ofstream(dir / "tool.json")
       << json{{"core_app", {{"ref", "infsh/scripted-llm"}, {"setup", tool_script}}},
               {"tools", {{{"name", "ask"}, {"type", "client"}}}}}
              .dump();
 
-  inferencesh::testing::Subprocess server(
-      {runtime, "--log-level", "off", "--agent", "acme/plain=" + (dir / "plain.json").string(),
-       "--agent", "acme/tool=" + (dir / "tool.json").string()});
+  inferencesh::testing::Subprocess server({runtime, "--log-level", "off", "--agent",
+                                           "acme/plain=" + (dir / "plain.json").string(), "--agent",
+                                           "acme/tool=" + (dir / "tool.json").string()});
   const auto line = server.read_line_containing("http://", std::chrono::seconds(10));
   if (!line) throw std::runtime_error("infsh-local did not start");
   const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
@@ -324,7 +331,10 @@ int main(int argc, char** argv) try {
   };
   const auto new_chat = [&](const std::string& agent) {
     return api.call("POST", "/agents/run", run_body(agent, "", "hello"))
-        .at("data").at("user_message").at("chat_id").get<std::string>();
+        .at("data")
+        .at("user_message")
+        .at("chat_id")
+        .get<std::string>();
   };
 
   // A chat of `agent` with its stream open, ready for a timed turn.
@@ -335,7 +345,9 @@ int main(int argc, char** argv) try {
   const auto open_chat = [&](const std::string& agent) {
     OpenChat chat;
     chat.id = api.call("POST", "/chats", json{{"agent", agent}}.dump())
-                  .at("data").at("id").get<std::string>();
+                  .at("data")
+                  .at("id")
+                  .get<std::string>();
     chat.stream = std::make_unique<Connection>(port);
     chat.stream->open_stream(chat.id);
     return chat;

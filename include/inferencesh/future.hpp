@@ -186,14 +186,12 @@ struct continuation_result_of<T, F, std::enable_if_t<std::is_invocable_v<F&, fut
 };
 template <typename T, typename F>
 struct continuation_result_of<
-    T, F,
-    std::enable_if_t<!std::is_invocable_v<F&, future<T>> && std::is_void_v<T>>> {
+    T, F, std::enable_if_t<!std::is_invocable_v<F&, future<T>> && std::is_void_v<T>>> {
   using type = std::invoke_result_t<F&>;
 };
 template <typename T, typename F>
 struct continuation_result_of<
-    T, F,
-    std::enable_if_t<!std::is_invocable_v<F&, future<T>> && !std::is_void_v<T>>> {
+    T, F, std::enable_if_t<!std::is_invocable_v<F&, future<T>> && !std::is_void_v<T>>> {
   using type = std::invoke_result_t<F&, T>;
 };
 
@@ -270,8 +268,8 @@ class future {
   ///
   ///     client.tasks.get(id).then([](inf::Task t) { return t.status; });
   template <typename F>
-  auto then(F f) -> typename detail::unwrapped_future<
-      typename detail::continuation_result_of<T, F>::type>::type {
+  auto then(F f) ->
+      typename detail::unwrapped_future<typename detail::continuation_result_of<T, F>::type>::type {
     return chain(std::move(f), Executor{});
   }
 
@@ -279,8 +277,8 @@ class future {
   ///
   ///     future.then(on_pool, [](inf::Task t) { slow_work(t); });
   template <typename F>
-  auto then(Executor executor, F f) -> typename detail::unwrapped_future<
-      typename detail::continuation_result_of<T, F>::type>::type {
+  auto then(Executor executor, F f) ->
+      typename detail::unwrapped_future<typename detail::continuation_result_of<T, F>::type>::type {
     if (!executor) throw std::invalid_argument("inf::future::then: the executor is empty");
     return chain(std::move(f), std::move(executor));
   }
@@ -317,9 +315,8 @@ class future {
         if constexpr (detail::is_future<Result>::value) {
           Result inner = detail::invoke_continuation<T>(*fn, std::move(ready));
           auto inner_state = inner.take_state();
-          inner_state->on_ready([inner_state, next] {
-            detail::forward_outcome(future<U>(inner_state), *next);
-          });
+          inner_state->on_ready(
+              [inner_state, next] { detail::forward_outcome(future<U>(inner_state), *next); });
         } else if constexpr (std::is_void_v<Result>) {
           detail::invoke_continuation<T>(*fn, std::move(ready));
           next->set_value();

@@ -35,25 +35,24 @@ future<T> call_on_loop(const std::shared_ptr<detail::AsyncCore>& core, detail::A
   const auto& loop = core->loop();
   loop->post([loop, client = core->client(), call = std::move(call), cancel = std::move(cancel),
               decode = std::move(decode), result]() mutable {
-    detail::async_call(
-        loop, client, call, cancel,
-        [result, decode = std::move(decode)](std::exception_ptr error,
-                                             detail::ApiResult payload) mutable {
-          if (error) {
-            result.set_exception(error);
-            return;
-          }
-          try {
-            if constexpr (std::is_void_v<T>) {
-              decode(std::move(payload));
-              result.set_value();
-            } else {
-              result.set_value(decode(std::move(payload)));
-            }
-          } catch (...) {
-            result.set_exception(std::current_exception());
-          }
-        });
+    detail::async_call(loop, client, call, cancel,
+                       [result, decode = std::move(decode)](std::exception_ptr error,
+                                                            detail::ApiResult payload) mutable {
+                         if (error) {
+                           result.set_exception(error);
+                           return;
+                         }
+                         try {
+                           if constexpr (std::is_void_v<T>) {
+                             decode(std::move(payload));
+                             result.set_value();
+                           } else {
+                             result.set_value(decode(std::move(payload)));
+                           }
+                         } catch (...) {
+                           result.set_exception(std::current_exception());
+                         }
+                       });
   });
   return future;
 }
@@ -70,8 +69,7 @@ future<Task> AsyncTasks::run(const nlohmann::json& params, const RunOptions& opt
     // Files in the input are uploaded here, on the calling thread, by the blocking client's
     // code; an input without files costs a scan and no request.
     detail::upload_input_files(*core_->client(), body["input"],
-                               core_->client()->options().upload_file_like_strings,
-                               options.cancel);
+                               core_->client()->options().upload_file_like_strings, options.cancel);
     if (options.deadline && Clock::now() >= started + *options.deadline) {
       throw detail::run_deadline_error(*options.deadline, "before the task was created");
     }
@@ -82,39 +80,39 @@ future<Task> AsyncTasks::run(const nlohmann::json& params, const RunOptions& opt
     return future;
   }
   const auto& loop = core_->loop();
-  loop->post([loop, client = core_->client(), call = std::move(call), options, started,
-              result]() mutable {
-    detail::async_call(
-        loop, client, call, options.cancel,
-        [loop, client, options, started, result](std::exception_ptr error,
-                                                 detail::ApiResult payload) mutable {
-          try {
-            if (error) {
+  loop->post(
+      [loop, client = core_->client(), call = std::move(call), options, started, result]() mutable {
+        detail::async_call(
+            loop, client, call, options.cancel,
+            [loop, client, options, started, result](std::exception_ptr error,
+                                                     detail::ApiResult payload) mutable {
               try {
-                std::rethrow_exception(error);
-              } catch (const CancelledError&) {
-                throw;
-              } catch (const ConnectionError&) {
-                if (options.deadline && Clock::now() >= started + *options.deadline) {
-                  throw detail::run_deadline_error(
-                      *options.deadline, "while the task was being created (it may have been)");
+                if (error) {
+                  try {
+                    std::rethrow_exception(error);
+                  } catch (const CancelledError&) {
+                    throw;
+                  } catch (const ConnectionError&) {
+                    if (options.deadline && Clock::now() >= started + *options.deadline) {
+                      throw detail::run_deadline_error(
+                          *options.deadline, "while the task was being created (it may have been)");
+                    }
+                    throw;
+                  }
                 }
-                throw;
+                Task created = detail::task_from_payload(payload.data, "POST /apps/run");
+                if (!options.wait) {
+                  result.set_value(std::move(created));
+                  return;
+                }
+                std::string id = created.id;
+                detail::follow_task_async(loop, client, std::move(id), std::move(created),
+                                          options.waiting(), started, std::move(result));
+              } catch (...) {
+                result.set_exception(std::current_exception());
               }
-            }
-            Task created = detail::task_from_payload(payload.data, "POST /apps/run");
-            if (!options.wait) {
-              result.set_value(std::move(created));
-              return;
-            }
-            std::string id = created.id;
-            detail::follow_task_async(loop, client, std::move(id), std::move(created),
-                                      options.waiting(), started, std::move(result));
-          } catch (...) {
-            result.set_exception(std::current_exception());
-          }
-        });
-  });
+            });
+      });
   return future;
 }
 
@@ -124,11 +122,10 @@ future<Task> AsyncTasks::run(const nlohmann::json& params) const {
 
 future<Task> AsyncTasks::get(const std::string& task_id) const {
   try {
-    return call_on_loop<Task>(core_, detail::get_task_call(task_id), {},
-                              [task_id](detail::ApiResult payload) {
-                                return detail::task_from_payload(payload.data,
-                                                                 "GET /tasks/" + task_id);
-                              });
+    return call_on_loop<Task>(
+        core_, detail::get_task_call(task_id), {}, [task_id](detail::ApiResult payload) {
+          return detail::task_from_payload(payload.data, "GET /tasks/" + task_id);
+        });
   } catch (...) {
     return make_exceptional_future<Task>(std::current_exception());
   }

@@ -442,7 +442,8 @@ void AsyncLoop::remove(Transfer& t) {
   t.exchange.reset();
   if (t.easy) {
     curl_easy_reset(t.easy.get());
-    if (idle_handles_.size() < options_.max_idle_handles) idle_handles_.push_back(std::move(t.easy));
+    if (idle_handles_.size() < options_.max_idle_handles)
+      idle_handles_.push_back(std::move(t.easy));
     t.easy.reset();
   }
 }
@@ -465,7 +466,7 @@ void AsyncLoop::close(std::uint64_t transfer) {
 void AsyncLoop::complete(std::uint64_t id, std::exception_ptr error) {
   auto found = transfers_.find(id);
   if (found == transfers_.end()) return;  // completed already (a cancel racing the end)
-  if (found->second->closed) {  // its owner is done with it
+  if (found->second->closed) {            // its owner is done with it
     if (!in_curl_) close(id);
     return;
   }

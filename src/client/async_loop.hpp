@@ -80,8 +80,7 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   /// Starts a unary exchange; `done` runs once. The request is kept by the loop until then.
   void send(HttpRequest request, const CancellationToken& cancel, SendDone done);
   /// Starts a streaming exchange; returns its id for close().
-  std::uint64_t open(HttpRequest request, const CancellationToken& cancel,
-                     StreamHandler handler);
+  std::uint64_t open(HttpRequest request, const CancellationToken& cancel, StreamHandler handler);
   /// Stops a streaming transfer without calling its on_end (the caller is done with it).
   void close(std::uint64_t transfer);
 

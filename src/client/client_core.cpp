@@ -61,8 +61,8 @@ ApiResult ClientCore::call(const ApiCall& call, const CancellationToken& cancel)
   }
 }
 
-AttemptOutcome ClientCore::judge_attempt(const ApiCall& call, const HttpRequest& request,
-                                         int retry, const HttpResponse* response,
+AttemptOutcome ClientCore::judge_attempt(const ApiCall& call, const HttpRequest& request, int retry,
+                                         const HttpResponse* response,
                                          const std::exception_ptr& failure,
                                          Clock::time_point started) const {
   const bool idempotent = is_idempotent(call);

@@ -59,8 +59,7 @@ void TaskFollowCore::check_cancel_and_deadline() const {
   if (deadline_passed()) throw_deadline();
 }
 
-std::chrono::milliseconds TaskFollowCore::clamp_to_deadline(
-    std::chrono::milliseconds delay) const {
+std::chrono::milliseconds TaskFollowCore::clamp_to_deadline(std::chrono::milliseconds delay) const {
   if (!deadline_) return delay;
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - Clock::now());
   return std::clamp(left, std::chrono::milliseconds(0), delay);
@@ -173,12 +172,15 @@ std::string TaskFollowCore::read_failed(const std::exception_ptr& failure) const
 bool TaskFollowCore::needs_confirmation(const std::string& reason) {
   if (skipped_payloads_ == 0) return false;
   skipped_payloads_ = 0;
-  core_->log(LogLevel::info, "task " + task_id_ + ": the update stream " + reason +
-                                 " after a skipped payload; fetching the task to confirm its state");
+  core_->log(LogLevel::info,
+             "task " + task_id_ + ": the update stream " + reason +
+                 " after a skipped payload; fetching the task to confirm its state");
   return true;
 }
 
-ApiCall TaskFollowCore::confirmation_call() const { return within_deadline(get_task_call(task_id_)); }
+ApiCall TaskFollowCore::confirmation_call() const {
+  return within_deadline(get_task_call(task_id_));
+}
 
 const Task* TaskFollowCore::confirmed(ApiResult full) {
   task_from_payload(full.data, "GET /tasks/" + task_id_);

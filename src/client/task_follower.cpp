@@ -8,7 +8,8 @@ namespace inferencesh::detail {
 TaskFollower::TaskFollower(std::shared_ptr<const ClientCore> core, std::string task_id,
                            std::optional<Task> created, const WaitOptions& options,
                            Clock::time_point started)
-    : core_(core), rules_(std::move(core), std::move(task_id), std::move(created), options, started) {}
+    : core_(core),
+      rules_(std::move(core), std::move(task_id), std::move(created), options, started) {}
 
 TaskFollower::~TaskFollower() = default;
 

@@ -29,7 +29,9 @@ Task create_task(const detail::ClientCore& core, nlohmann::json body, std::strin
                  Clock::time_point started) {
   auto call = detail::run_task_call(std::move(body), std::move(idempotency_key));
   const auto passed = [&] { return deadline && Clock::now() >= started + *deadline; };
-  const auto timeout = [&](const char* when) { return detail::run_deadline_error(*deadline, when); };
+  const auto timeout = [&](const char* when) {
+    return detail::run_deadline_error(*deadline, when);
+  };
   if (passed()) throw timeout("before the task was created");
   if (deadline) call.deadline = started + *deadline;
   try {

@@ -8,10 +8,10 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -218,7 +218,8 @@ struct Runtime::Impl {
         throw std::runtime_error("agent template '" + spec.name + "' is given twice");
       }
       const auto parts = split_agent_ref(spec.name);
-      if (!parts) throw std::runtime_error("agent template '" + spec.name + "': not NAMESPACE/NAME");
+      if (!parts)
+        throw std::runtime_error("agent template '" + spec.name + "': not NAMESPACE/NAME");
       agents.put_template(parts->first, parts->second, agent_template_config(spec));
       log.info("serving agent template " + spec.name + " (" + spec.path + ")");
     }

@@ -80,9 +80,10 @@ inf::AsyncClient async_client(const ScriptedServer& server) {
 
 }  // namespace
 
-TEST_CASE("an async run hands each update to the callbacks in order, then completes its "
-          "future and runs its continuations",
-          "[async]") {
+TEST_CASE(
+    "an async run hands each update to the callbacks in order, then completes its "
+    "future and runs its continuations",
+    "[async]") {
   Router router;
   router.on("POST", "/apps/run", Reply::json(200, task("t1", 1)));
   router.on("GET", "/tasks/t1/stream",
@@ -326,7 +327,8 @@ TEST_CASE("an async poll cancelled between polls fails with CancelledError", "[a
   auto client = async_client(server);
   inf::CancellationToken cancel;
   auto result = client.tasks.wait_for_completion(
-      "t1", {.mode = inf::WaitMode::poll, .poll_interval = std::chrono::hours(1), .cancel = cancel});
+      "t1",
+      {.mode = inf::WaitMode::poll, .poll_interval = std::chrono::hours(1), .cancel = cancel});
   REQUIRE(server.wait_for_requests(2, 10s));  // the first poll and its fetch
   cancel.cancel();
   CHECK_THROWS_AS(result.get(), inf::CancelledError);
@@ -347,9 +349,10 @@ TEST_CASE("an async wait past its deadline fails with TimeoutError naming it", "
 
 // --- shutdown ---------------------------------------------------------------------------------
 
-TEST_CASE("shutting down the async client with 1000 runs in flight fails each with "
-          "CancelledError",
-          "[async][shutdown]") {
+TEST_CASE(
+    "shutting down the async client with 1000 runs in flight fails each with "
+    "CancelledError",
+    "[async][shutdown]") {
   SilentListener listener;
   inf::ClientOptions options;
   options.api_key = "k";

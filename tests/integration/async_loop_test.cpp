@@ -119,8 +119,8 @@ TEST_CASE("the async loop completes requests submitted from several threads", "[
   for (std::size_t t = 0; t < results.size(); ++t) {
     submitters.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
-        results[t].push_back(
-            send(loop, get(server.base_url() + "/r/" + std::to_string(t) + "/" + std::to_string(i))));
+        results[t].push_back(send(
+            loop, get(server.base_url() + "/r/" + std::to_string(t) + "/" + std::to_string(i))));
       }
     });
   }
@@ -136,8 +136,7 @@ TEST_CASE("the async loop completes requests submitted from several threads", "[
   CHECK(server.request_count() == 100);
 }
 
-TEST_CASE("an async stream hands its headers, then its pieces in order, then its end",
-          "[async]") {
+TEST_CASE("an async stream hands its headers, then its pieces in order, then its end", "[async]") {
   ScriptedServer server([](const auto&) {
     return Reply::status(200).chunked().send("one ").delay(5ms).send("two ").delay(5ms).send(
         "three");
@@ -156,9 +155,10 @@ TEST_CASE("an async stream hands its headers, then its pieces in order, then its
   CHECK(log->events.back() == "end");
 }
 
-TEST_CASE("cancelling an async request in flight fails it with CancelledError and closes "
-          "its connection",
-          "[async]") {
+TEST_CASE(
+    "cancelling an async request in flight fails it with CancelledError and closes "
+    "its connection",
+    "[async]") {
   ScriptedServer server([](const auto&) { return Reply::status(200).stall(); });
   auto loop = AsyncLoop::create({}, true);
   inf::CancellationToken cancel;
@@ -206,7 +206,8 @@ TEST_CASE("a stream handler that throws ends the stream with its exception", "[a
   auto ended = log->ended.get_future();
   auto handler = logging_handler(log);
   handler.on_data = [](std::string_view) { throw inf::StreamError("handler refused"); };
-  loop->post([loop, handler, url = server.base_url()] { loop->open(get(url + "/s"), {}, handler); });
+  loop->post(
+      [loop, handler, url = server.base_url()] { loop->open(get(url + "/s"), {}, handler); });
   CHECK_THROWS_AS(ended.get(), inf::StreamError);
   CHECK(server.wait_for_closed_connections(1, 10s));
 }
@@ -223,9 +224,10 @@ TEST_CASE("an async stream that stays silent past its idle timeout fails with Ti
   CHECK_THROWS_AS(ended.get(), inf::TimeoutError);
 }
 
-TEST_CASE("shutting down the async loop with 1000 requests in flight fails each with "
-          "CancelledError",
-          "[async]") {
+TEST_CASE(
+    "shutting down the async loop with 1000 requests in flight fails each with "
+    "CancelledError",
+    "[async]") {
   SilentListener listener;
   auto loop = AsyncLoop::create({}, true);
   std::vector<inf::future<inf::HttpResponse>> results;
@@ -262,12 +264,11 @@ TEST_CASE("destroying the async loop with requests in flight fails them with Can
   for (auto& result : results) CHECK_THROWS_AS(result.get(), inf::CancelledError);
 }
 
-TEST_CASE("a loop driven by the program completes requests through descriptor, timeout and "
-          "run_once",
-          "[async]") {
-  ScriptedServer server([](const auto&) {
-    return Reply::status(200).delay(5ms).body("driven");
-  });
+TEST_CASE(
+    "a loop driven by the program completes requests through descriptor, timeout and "
+    "run_once",
+    "[async]") {
+  ScriptedServer server([](const auto&) { return Reply::status(200).delay(5ms).body("driven"); });
   auto loop = AsyncLoop::create({}, /*own_thread=*/false);
   auto result = send(loop, get(server.base_url() + "/d"));
   // A program's own poll loop: wait on the loop's descriptor, bounded by its timeout.

@@ -102,15 +102,17 @@ json client_tool(const std::string& name) {
 
 // Calls `tool` with `arguments` first, then says what came back.
 json call_then_quote(const std::string& tool, const json& arguments) {
-  return {{"steps",
-           {{{"text", "Let me check."},
-             {"tool_calls", {{{"name", tool}, {"arguments", arguments}}}}},
-            {{"text", "Result: {{last_tool_result}}"}}}}};
+  return {
+      {"steps",
+       {{{"text", "Let me check."}, {"tool_calls", {{{"name", tool}, {"arguments", arguments}}}}},
+        {{"text", "Result: {{last_tool_result}}"}}}}};
 }
 
 }  // namespace
 
-TEST_CASE("a client tool waits in awaiting_input until POST /tools/{id}, and its result reaches the core") {
+TEST_CASE(
+    "a client tool waits in awaiting_input until POST /tools/{id}, and its result reaches the "
+    "core") {
   Agents agents;
   const std::string chat_id = agents.start(call_then_quote("get_weather", {{"city", "Paris"}}),
                                            json::array({client_tool("get_weather")}));
@@ -152,15 +154,14 @@ TEST_CASE("a client tool waits in awaiting_input until POST /tools/{id}, and its
   CHECK(call.at("role") == "assistant");
   CHECK(call.at("tool_calls")[0].at("function").at("name") == "get_weather");
   // The tool reached the core in OpenAI's function format.
-  CHECK(input.at("tools")[0] ==
-        json{{"type", "function"},
-             {"function",
-              {{"name", "get_weather"},
-               {"description", "asks the client"},
-               {"parameters",
-                {{"type", "object"},
-                 {"properties", {{"city", {{"type", "string"}}}}},
-                 {"required", {"city"}}}}}}});
+  CHECK(input.at("tools")[0] == json{{"type", "function"},
+                                     {"function",
+                                      {{"name", "get_weather"},
+                                       {"description", "asks the client"},
+                                       {"parameters",
+                                        {{"type", "object"},
+                                         {"properties", {{"city", {{"type", "string"}}}}},
+                                         {"required", {"city"}}}}}}});
 }
 
 TEST_CASE("a widget action object is taken as the result's JSON text, sent to a short id") {
@@ -176,7 +177,9 @@ TEST_CASE("a widget action object is taken as the result's JSON text, sent to a 
   CHECK(json::parse(answer_of(agents.chat(chat_id)).substr(8)) == action);
 }
 
-TEST_CASE("a tool that requires approval waits in awaiting_approval, invoke runs it and reject tells the core") {
+TEST_CASE(
+    "a tool that requires approval waits in awaiting_approval, invoke runs it and reject tells the "
+    "core") {
   Agents agents;
   const json echo = {{"name", "echo"},
                      {"type", "app"},
@@ -206,8 +209,9 @@ TEST_CASE("a tool that requires approval waits in awaiting_approval, invoke runs
         agents.start(call_then_quote("echo", {{"text", "hello"}}), json::array({echo}));
     ChatStreamReader stream(agents.port(), chat_id);
     const json waiting = wait_for_invocation(stream, "awaiting_approval");
-    CHECK(agents.data("POST", "/tools/" + waiting.at("id").get<std::string>() + "/reject",
-                      {{"reason", "not now"}})
+    CHECK(agents
+              .data("POST", "/tools/" + waiting.at("id").get<std::string>() + "/reject",
+                    {{"reason", "not now"}})
               .is_null());
     const json failed = wait_for_invocation(stream, "failed");
     CHECK(failed.at("result").get<std::string>().find("not now") != std::string::npos);
@@ -258,26 +262,30 @@ TEST_CASE("always-allow approves a call and every later call of that tool in the
   }
   (void)idle;
   // Always-allow needs the invocation's own chat.
-  CHECK(agents.call("POST", "/chats/chat_other/tools/" + waiting.at("id").get<std::string>() +
-                                "/always-allow",
-                    {{"tool_name", "echo"}})
-            .status == 404);
+  CHECK(
+      agents
+          .call("POST",
+                "/chats/chat_other/tools/" + waiting.at("id").get<std::string>() + "/always-allow",
+                {{"tool_name", "echo"}})
+          .status == 404);
 }
 
-TEST_CASE("an app tool runs the app with its input defaults under the core's arguments, and a session when enabled") {
+TEST_CASE(
+    "an app tool runs the app with its input defaults under the core's arguments, and a session "
+    "when enabled") {
   Agents agents;
-  const json tools = json::array(
-      {{{"name", "echo"},
-        {"type", "app"},
-        {"app", {{"ref", "infsh/echo"}, {"input", {{"a", 1}, {"b", 1}}}}}},
-       {{"name", "count"},
-        {"type", "app"},
-        {"app", {{"ref", "infsh/counter"}, {"session_enabled", true}}}}});
-  const json script = {
-      {"steps",
-       {{{"tool_calls",
-          {{{"name", "echo"}, {"arguments", {{"b", 2}}}}, {{"name", "count"}, {"arguments", json::object()}}}}},
-        {{"text", "done"}}}}};
+  const json tools =
+      json::array({{{"name", "echo"},
+                    {"type", "app"},
+                    {"app", {{"ref", "infsh/echo"}, {"input", {{"a", 1}, {"b", 1}}}}}},
+                   {{"name", "count"},
+                    {"type", "app"},
+                    {"app", {{"ref", "infsh/counter"}, {"session_enabled", true}}}}});
+  const json script = {{"steps",
+                        {{{"tool_calls",
+                           {{{"name", "echo"}, {"arguments", {{"b", 2}}}},
+                            {{"name", "count"}, {"arguments", json::object()}}}}},
+                         {{"text", "done"}}}}};
   const std::string chat_id = agents.start(script, tools);
   const json chat = agents.chat_when_idle(chat_id);
   const json& invocations = first_step_invocations(chat);
@@ -288,14 +296,17 @@ TEST_CASE("an app tool runs the app with its input defaults under the core's arg
   CHECK(counted.at("calls") == 1);
   CHECK(counted.at("session_id").get<std::string>().rfind("sess_", 0) == 0);
   // The session stays open for the agent's next calls.
-  CHECK(agents.data("GET", "/sessions/" + counted.at("session_id").get<std::string>()).at("status") ==
-        "active");
+  CHECK(
+      agents.data("GET", "/sessions/" + counted.at("session_id").get<std::string>()).at("status") ==
+      "active");
 }
 
-TEST_CASE("an app tool whose app fails or does not exist fails the invocation, and the core is told") {
+TEST_CASE(
+    "an app tool whose app fails or does not exist fails the invocation, and the core is told") {
   Agents agents;
-  const json tools = json::array({{{"name", "boom"}, {"type", "app"}, {"app", {{"ref", "infsh/fail"}}}},
-                                  {{"name", "ghost"}, {"type", "app"}, {"app", {{"ref", "acme/ghost"}}}}});
+  const json tools =
+      json::array({{{"name", "boom"}, {"type", "app"}, {"app", {{"ref", "infsh/fail"}}}},
+                   {{"name", "ghost"}, {"type", "app"}, {"app", {{"ref", "acme/ghost"}}}}});
   const json script = {
       {"steps",
        {{{"tool_calls", {{{"name", "boom"}, {"arguments", json::object()}}, {{"name", "ghost"}}}}},
@@ -309,12 +320,13 @@ TEST_CASE("an app tool whose app fails or does not exist fails the invocation, a
   CHECK(invocations[1].at("result").get<std::string>().find("acme/ghost") != std::string::npos);
 }
 
-TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the result, to a capped depth") {
+TEST_CASE(
+    "an agent tool runs a sub-agent in a child chat, whose answer is the result, to a capped "
+    "depth") {
   TempDir dir;
-  const json sub = {
-      {"core_app",
-       {{"ref", "infsh/scripted-llm"},
-        {"setup", {{"steps", {{{"text", "sub got {{user_text}}"}}}}}}}}};
+  const json sub = {{"core_app",
+                     {{"ref", "infsh/scripted-llm"},
+                      {"setup", {{"steps", {{{"text", "sub got {{user_text}}"}}}}}}}}};
   // An agent that asks itself, deeper and deeper, until the cap refuses; then each level hands
   // the refusal up.
   const json loop = {
@@ -336,7 +348,8 @@ TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the r
                                    {"type", "agent"},
                                    {"display_name", "Sub"},
                                    {"agent", {{"ref", "acme/sub@latest"}}}}});
-  const std::string chat_id = agents.start(call_then_quote("ask_sub", {{"message", "ping"}}), tools);
+  const std::string chat_id =
+      agents.start(call_then_quote("ask_sub", {{"message", "ping"}}), tools);
   const json chat = agents.chat_when_idle(chat_id);
   CHECK(answer_of(chat) == "Result: sub got ping");
   const json& invocation = first_step_invocations(chat)[0];
@@ -350,24 +363,28 @@ TEST_CASE("an agent tool runs a sub-agent in a child chat, whose answer is the r
       "POST", "/chats/list",
       {{"filters", {{{"field", "parent_id"}, {"operator", "eq"}, {"value", chat_id}}}}});
   CHECK(children.at("total_items") == 1);
-  const json top = agents.data(
-      "POST", "/chats/list", {{"filters", {{{"field", "parent_id"}, {"operator", "is_null"}}}}});
+  const json top = agents.data("POST", "/chats/list",
+                               {{"filters", {{{"field", "parent_id"}, {"operator", "is_null"}}}}});
   CHECK(top.at("total_items") == 1);
 
-  const json ask_loop = json::array({{{"name", "ask_loop"}, {"type", "agent"}, {"agent", {{"ref", "acme/loop"}}}}});
+  const json ask_loop =
+      json::array({{{"name", "ask_loop"}, {"type", "agent"}, {"agent", {{"ref", "acme/loop"}}}}});
   const std::string deep = agents.start(call_then_quote("ask_loop", {{"message", "go"}}), ask_loop);
   const std::string answer = answer_of(agents.chat_when_idle(deep));
   INFO(answer);
   CHECK(answer.find("Result: up: up: sub-agents may nest 2 deep") == 0);
 }
 
-TEST_CASE("an http tool makes a real request with its method, headers and secrets, which never show") {
+TEST_CASE(
+    "an http tool makes a real request with its method, headers and secrets, which never show") {
   std::mutex mutex;
   std::vector<std::string> logs;
   ScriptedServer server([](const RecordedRequest& request) {
     if (request.path == "/fail") return Reply::json(500, {{"error", "down"}});
-    return Reply::status(200).header("Content-Type", "text/plain").body(
-        "weather in " + request.query + " for " + request.header("Authorization").value_or("-"));
+    return Reply::status(200)
+        .header("Content-Type", "text/plain")
+        .body("weather in " + request.query + " for " +
+              request.header("Authorization").value_or("-"));
   });
   RuntimeOptions options = LocalRuntime::quiet();
   options.secrets = {{"WEATHER_TOKEN", "s3cr3t-value"}};
@@ -385,22 +402,20 @@ TEST_CASE("an http tool makes a real request with its method, headers and secret
           {"method", "GET"},
           {"headers", {{"X-Token", "${{ secrets.WEATHER_TOKEN }}"}}},
           {"auth", {{"type", "bearer"}, {"secret", "WEATHER_TOKEN"}}}}}},
-       {{"name", "post"},
-        {"type", "http"},
-        {"http", {{"url", server.base_url() + "/post"}}}},
+       {{"name", "post"}, {"type", "http"}, {"http", {{"url", server.base_url() + "/post"}}}},
        {{"name", "broken"}, {"type", "http"}, {"http", {{"url", server.base_url() + "/fail"}}}},
        {{"name", "nokey"},
         {"type", "http"},
         {"http",
-         {{"url", server.base_url() + "/x"}, {"auth", {{"type", "api_key"}, {"secret", "MISSING"}}}}}}});
-  const json script = {
-      {"steps",
-       {{{"tool_calls",
-          {{{"name", "weather"}, {"arguments", {{"city", "Paris"}}}},
-           {{"name", "post"}, {"arguments", {{"n", 1}}}},
-           {{"name", "broken"}},
-           {{"name", "nokey"}}}}},
-        {{"text", "ok"}}}}};
+         {{"url", server.base_url() + "/x"},
+          {"auth", {{"type", "api_key"}, {"secret", "MISSING"}}}}}}});
+  const json script = {{"steps",
+                        {{{"tool_calls",
+                           {{{"name", "weather"}, {"arguments", {{"city", "Paris"}}}},
+                            {{"name", "post"}, {"arguments", {{"n", 1}}}},
+                            {{"name", "broken"}},
+                            {{"name", "nokey"}}}}},
+                         {{"text", "ok"}}}}};
   const std::string chat_id = agents.start(script, tools);
   const json chat = agents.chat_when_idle(chat_id);
   const json& invocations = first_step_invocations(chat);
@@ -436,7 +451,9 @@ TEST_CASE("an http tool makes a real request with its method, headers and secret
   for (const auto& line : logs) CHECK(line.find("s3cr3t-value") == std::string::npos);
 }
 
-TEST_CASE("a hook tool POSTs the HookPayload and waits for the result on its callback URL, without the key") {
+TEST_CASE(
+    "a hook tool POSTs the HookPayload and waits for the result on its callback URL, without the "
+    "key") {
   ScriptedServer hook([](const RecordedRequest&) { return Reply::json(200, {{"success", true}}); });
   RuntimeOptions options = LocalRuntime::quiet();
   options.api_key = "test-key";
@@ -445,14 +462,12 @@ TEST_CASE("a hook tool POSTs the HookPayload and waits for the result on its cal
     return http_request(agents.port(), method, path, body.dump(),
                         {{"Authorization", "Bearer test-key"}});
   };
-  const json config = {{"name", "hooked"},
-                       {"core_app",
-                        {{"ref", "infsh/scripted-llm"},
-                         {"setup", call_then_quote("notify", {{"to", "ops"}})}}},
-                       {"tools",
-                        {{{"name", "notify"},
-                          {"type", "hook"},
-                          {"hook", {{"url", hook.base_url() + "/hook"}}}}}}};
+  const json config = {
+      {"name", "hooked"},
+      {"core_app",
+       {{"ref", "infsh/scripted-llm"}, {"setup", call_then_quote("notify", {{"to", "ops"}})}}},
+      {"tools",
+       {{{"name", "notify"}, {"type", "hook"}, {"hook", {{"url", hook.base_url() + "/hook"}}}}}}};
   const RawResponse sent =
       call("POST", "/agents/run", {{"agent_config", config}, {"input", {{"text", "go"}}}});
   REQUIRE(sent.status == 200);
@@ -474,7 +489,8 @@ TEST_CASE("a hook tool POSTs the HookPayload and waits for the result on its cal
   CHECK(submit.status == 409);
   // A wrong token finds nothing; the right one needs no key.
   CHECK(http_request(agents.port(), "POST", path + "x", R"({"result": "x"})").status == 404);
-  const RawResponse answered = http_request(agents.port(), "POST", path, R"({"result": "delivered"})");
+  const RawResponse answered =
+      http_request(agents.port(), "POST", path, R"({"result": "delivered"})");
   CHECK(answered.status == 200);
   stream.wait_for_chat("idle");
   const json chat = call("GET", "/chats/" + chat_id, nullptr).json().at("data");
@@ -484,8 +500,9 @@ TEST_CASE("a hook tool POSTs the HookPayload and waits for the result on its cal
 
 TEST_CASE("mcp tools and unknown tools fail their invocation with a reason the core reads") {
   Agents agents;
-  const json tools = json::array(
-      {{{"name", "remote"}, {"type", "mcp"}, {"mcp", {{"integration_id", "i"}, {"tool_name", "t"}}}}});
+  const json tools = json::array({{{"name", "remote"},
+                                   {"type", "mcp"},
+                                   {"mcp", {{"integration_id", "i"}, {"tool_name", "t"}}}}});
   const json script = {
       {"steps",
        {{{"tool_calls", {{{"name", "remote"}}}}},
@@ -507,21 +524,21 @@ TEST_CASE("mcp tools and unknown tools fail their invocation with a reason the c
   CHECK(texts[3].find("3: the arguments of this call are not a JSON object") == 0);
 }
 
-TEST_CASE("finish checks its arguments against output_schema and stores them as the chat's output") {
+TEST_CASE(
+    "finish checks its arguments against output_schema and stores them as the chat's output") {
   Agents agents;
   const json schema = {{"type", "object"},
                        {"properties", {{"answer", {{"type", "string"}}}}},
                        {"required", {"answer"}},
                        {"additionalProperties", false}};
-  const json script = {
-      {"steps",
-       {{{"text", "trying"}, {"finish", {{"wrong", "x"}}}},
-        {{"when", {{"tool_result_contains", "output_schema"}}},
-         {"text", "fixed"},
-         {"finish", {{"answer", "42"}}}}}}};
-  const std::string chat_id = agents.start(script, json::array(), "go",
-                                           {{"internal_tools", {{"finish", true}}},
-                                            {"output_schema", schema}});
+  const json script = {{"steps",
+                        {{{"text", "trying"}, {"finish", {{"wrong", "x"}}}},
+                         {{"when", {{"tool_result_contains", "output_schema"}}},
+                          {"text", "fixed"},
+                          {"finish", {{"answer", "42"}}}}}}};
+  const std::string chat_id =
+      agents.start(script, json::array(), "go",
+                   {{"internal_tools", {{"finish", true}}}, {"output_schema", schema}});
   ChatStreamReader stream(agents.port(), chat_id);
   const json idle = stream.wait_for_chat("idle");
   CHECK(idle.at("data").at("output") == json{{"answer", "42"}});
@@ -566,7 +583,9 @@ TEST_CASE("a turn that goes past --agent-max-steps fails with a message saying s
   options.agent_max_steps = 3;
   Agents agents(options);
   const json script = {
-      {"default", {{"text", "again"}, {"tool_calls", {{{"name", "memory_get"}, {"arguments", {{"key", "k"}}}}}}}},
+      {"default",
+       {{"text", "again"},
+        {"tool_calls", {{{"name", "memory_get"}, {"arguments", {{"key", "k"}}}}}}}},
       {"steps", json::array()}};
   const std::string chat_id =
       agents.start(script, json::array(), "go", {{"internal_tools", {{"memory", true}}}});
@@ -638,15 +657,15 @@ TEST_CASE("the README's agent example runs as written: template, client tool, re
   options.agent_templates.push_back(
       parse_agent_template("acme/weather=" + dir.write("weather.json", config).string()));
   Agents agents(options);
-  const json sent = agents.data("POST", "/agents/run",
-                                {{"agent", "acme/weather@latest"},
-                                 {"input", {{"text", "Weather in Paris?"}}}});
+  const json sent =
+      agents.data("POST", "/agents/run",
+                  {{"agent", "acme/weather@latest"}, {"input", {{"text", "Weather in Paris?"}}}});
   const std::string chat_id = sent.at("assistant_message").at("chat_id");
   ChatStreamReader stream(agents.port(), chat_id);
   const json invocation = wait_for_invocation(stream, "awaiting_input");
-  CHECK(agents.data("POST", "/tools/" + invocation.at("id").get<std::string>(),
-                    {{"result", "sunny"}})
-            .is_null());
+  CHECK(
+      agents.data("POST", "/tools/" + invocation.at("id").get<std::string>(), {{"result", "sunny"}})
+          .is_null());
   stream.wait_for_chat("idle");
   CHECK(answer_of(agents.chat(chat_id)) == "It is sunny in Paris.");
 }

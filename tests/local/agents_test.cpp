@@ -72,17 +72,18 @@ TEST_CASE("agent templates from --agent files and POST /agents are found, listed
           .dump()));
   CHECK(changed.at("id") == writer);
   CHECK(changed.at("version_id") != created.at("version_id"));
-  CHECK(data_of(http_request(port, "GET", "/agents/acme/writer")).at("version").at("system_prompt") ==
-        "write more");
+  CHECK(
+      data_of(http_request(port, "GET", "/agents/acme/writer")).at("version").at("system_prompt") ==
+      "write more");
 
   const json listed = data_of(http_request(port, "POST", "/agents/list", R"({"limit": 1})"));
   CHECK(listed.at("total_items") == 2);
   REQUIRE(listed.at("items").size() == 1);
   CHECK(listed.at("items")[0].at("name") == "writer");  // newest first
   CHECK(listed.at("has_next") == true);
-  const json rest = data_of(http_request(
-      port, "POST", "/agents/list",
-      json{{"limit", 1}, {"cursor", listed.at("next_cursor")}}.dump()));
+  const json rest =
+      data_of(http_request(port, "POST", "/agents/list",
+                           json{{"limit", 1}, {"cursor", listed.at("next_cursor")}}.dump()));
   CHECK(rest.at("items")[0].at("name") == "helper");
   CHECK(rest.at("has_next") == false);
   CHECK(data_of(http_request(port, "POST", "/agents/list", R"({"search": {"term": "HELP"}})"))
@@ -109,10 +110,10 @@ TEST_CASE("agent templates are kept in the data directory for the next runtime")
   std::string id;
   {
     LocalRuntime local(options);
-    id = data_of(http_request(local.port(), "POST", "/agents",
-                              json{{"name", "kept"},
-                                   {"version", {{"core_app", {{"ref", "infsh/echo"}}}}}}
-                                  .dump()))
+    id = data_of(http_request(
+                     local.port(), "POST", "/agents",
+                     json{{"name", "kept"}, {"version", {{"core_app", {{"ref", "infsh/echo"}}}}}}
+                         .dump()))
              .at("id");
   }
   LocalRuntime local(options);
@@ -190,9 +191,10 @@ TEST_CASE("infsh-local serves --agent files and explains --agent in --help") {
   CHECK_THAT(bad.output(), Catch::Contains("--agent") && Catch::Contains("NAMESPACE/NAME"));
 
   TempDir dir;
-  const auto file = dir.write("a.json", R"({"core_app": {"ref": "infsh/echo"}, "system_prompt": "s"})");
-  Subprocess served({INFSH_LOCAL_PROGRAM, "--agent", "acme/cli=" + file.string(), "--log-level",
-                     "off"});
+  const auto file =
+      dir.write("a.json", R"({"core_app": {"ref": "infsh/echo"}, "system_prompt": "s"})");
+  Subprocess served(
+      {INFSH_LOCAL_PROGRAM, "--agent", "acme/cli=" + file.string(), "--log-level", "off"});
   const auto line = served.read_line_containing("http://", std::chrono::seconds(10));
   REQUIRE(line);
   const auto port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));

@@ -50,8 +50,7 @@ TEST_CASE("async runs on one loop complete concurrently with their own outputs",
   }
 }
 
-TEST_CASE("an async run streams partial outputs to its callback before the final task",
-          "[async]") {
+TEST_CASE("an async run streams partial outputs to its callback before the final task", "[async]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local));
   std::vector<inf::TaskStatus> statuses;  // written on the loop thread, read after get()
@@ -64,8 +63,7 @@ TEST_CASE("an async run streams partial outputs to its callback before the final
   CHECK(statuses.front() != inf::TaskStatus::completed);
 }
 
-TEST_CASE("an async run of a failing app raises TaskFailedError, and so does polling",
-          "[async]") {
+TEST_CASE("an async run of a failing app raises TaskFailedError, and so does polling", "[async]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local));
   const json failing = {{"app", "infsh/fail"}, {"input", {{"message", "gpu on fire"}}}};
@@ -74,9 +72,10 @@ TEST_CASE("an async run of a failing app raises TaskFailedError, and so does pol
                   inf::TaskFailedError);
 }
 
-TEST_CASE("cancelling a running task through the async client ends its wait with "
-          "CancelledError",
-          "[async]") {
+TEST_CASE(
+    "cancelling a running task through the async client ends its wait with "
+    "CancelledError",
+    "[async]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local));
   const inf::Task queued = client.tasks.run(progress(100000, 5), {.wait = false}).get();
@@ -105,9 +104,10 @@ TEST_CASE("an async wait reopens a stream the runtime drops and still completes"
   CHECK(done.output == json{{"steps_done", 60}});
 }
 
-TEST_CASE("shutting down the async client with 1000 waits on open streams fails each with "
-          "CancelledError",
-          "[async][shutdown]") {
+TEST_CASE(
+    "shutting down the async client with 1000 waits on open streams fails each with "
+    "CancelledError",
+    "[async][shutdown]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local));
   // A task that stays quiet for an hour: its 1000 streams carry nothing but heartbeats.

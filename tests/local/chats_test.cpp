@@ -133,13 +133,13 @@ std::string error_detail(const RawResponse& response) {
 
 }  // namespace
 
-TEST_CASE("a turn answers both messages with the chat busy, then streams deltas, the answer and idle") {
+TEST_CASE(
+    "a turn answers both messages with the chat busy, then streams deltas, the answer and idle") {
   Chats chats;
-  const json sent =
-      chats.run("hello", {{"agent_config",
-                           {{"name", "echo"},
-                            {"system_prompt", "be brief"},
-                            {"core_app", {{"ref", "test/echo-core"}}}}}});
+  const json sent = chats.run("hello", {{"agent_config",
+                                         {{"name", "echo"},
+                                          {"system_prompt", "be brief"},
+                                          {"core_app", {{"ref", "test/echo-core"}}}}}});
   const json& user = sent.at("user_message");
   const json& assistant = sent.at("assistant_message");
   CHECK(user.at("status") == "ready");
@@ -206,7 +206,8 @@ TEST_CASE("the next turn of a chat gives the core the conversation so far as con
   const json answer = stream.wait_for_message("assistant", "ready");
   stream.wait_for_chat("idle");
   CHECK(message_text(answer.at("data")) == "you said: two");
-  const json task = chats.data("GET", "/tasks/" + answer.at("data").at("task_id").get<std::string>());
+  const json task =
+      chats.data("GET", "/tasks/" + answer.at("data").at("task_id").get<std::string>());
   CHECK(task.at("input").at("text") == "two");
   CHECK(task.at("input").at("context") ==
         json::array({{{"role", "user"}, {"text", "one"}},
@@ -222,8 +223,8 @@ TEST_CASE("an existing chat's stream opened before the message sends no idle sna
   // event must be the busy one of the new turn, never the idle state the chat was in.
   ChatStreamReader stream(chats.port(), chat_id);
   chats.run("two", {{"chat_id", chat_id}});
-  const json first = stream.wait_for(
-      [](const json& event) { return event.at("event") == "chats"; });
+  const json first =
+      stream.wait_for([](const json& event) { return event.at("event") == "chats"; });
   CHECK(first.at("data").at("status") == "busy");
   stream.wait_for_chat("idle");
 }
@@ -277,7 +278,8 @@ TEST_CASE("a stream that arrives after its turn ended unwatched still gets the t
   // chat is then its first chat event.
   ChatStreamReader second(chats.port(), chat_id);
   chats.run("next", {{"chat_id", chat_id}});
-  const json first = second.wait_for([](const json& event) { return event.at("event") == "chats"; });
+  const json first =
+      second.wait_for([](const json& event) { return event.at("event") == "chats"; });
   CHECK(first.at("data").at("status") == "busy");
   second.wait_for_chat("idle");
 }
@@ -321,7 +323,8 @@ TEST_CASE("stop cancels the core's task mid-turn: the message ends cancelled, th
   CHECK(chats.data("POST", "/chats/" + chat_id + "/stop").is_null());
 }
 
-TEST_CASE("a message sent while the chat is busy is queued, runs after the turn, and can be cancelled") {
+TEST_CASE(
+    "a message sent while the chat is busy is queued, runs after the turn, and can be cancelled") {
   Chats chats;
   const std::string chat_id = chats.run("wait").at("user_message").at("chat_id");
   ChatStreamReader stream(chats.port(), chat_id);
@@ -331,8 +334,7 @@ TEST_CASE("a message sent while the chat is busy is queued, runs after the turn,
   CHECK(queued.at("user_message").at("status") == "queued");
   CHECK(queued.at("assistant_message").at("status") == "queued");
   // One more through the React client's endpoint, then cancelled.
-  const json third =
-      chats.data("POST", "/chats/" + chat_id + "/messages", {{"message", "third"}});
+  const json third = chats.data("POST", "/chats/" + chat_id + "/messages", {{"message", "third"}});
   CHECK(third.at("status") == "queued");
   CHECK(third.at("role") == "user");
   const json cancelled =
@@ -406,8 +408,8 @@ TEST_CASE("messages are paged newest first with limit and cursor") {
     cursor = page.at("next_cursor");
   }
   CHECK(pages == 2);
-  CHECK(texts == std::vector<std::string>{"m1", "you said: m1", "m2", "you said: m2", "m3",
-                                          "you said: m3"});
+  CHECK(texts ==
+        std::vector<std::string>{"m1", "you said: m1", "m2", "you said: m2", "m3", "you said: m3"});
   CHECK(chats.call("GET", "/chats/" + chat_id + "/messages?limit=0").status == 422);
   CHECK(chats.call("GET", "/chats/" + chat_id + "/messages?cursor=abc").status == 422);
 }
@@ -426,11 +428,11 @@ TEST_CASE("chats are listed, renamed, found by short id, and deleted with their 
   CHECK(list.at("items")[0].at("id") == ids[1]);  // newest first
   CHECK(list.at("has_next") == true);
   CHECK(list.at("total_items") == 2);
-  const json next = chats.data("POST", "/chats/list", {{"limit", 1}, {"cursor", list.at("next_cursor")}});
+  const json next =
+      chats.data("POST", "/chats/list", {{"limit", 1}, {"cursor", list.at("next_cursor")}});
   CHECK(next.at("items")[0].at("id") == ids[0]);
   CHECK(next.at("has_next") == false);
-  const json found =
-      chats.data("POST", "/chats/list", {{"search", {{"term", "SECOND"}}}});
+  const json found = chats.data("POST", "/chats/list", {{"search", {{"term", "SECOND"}}}});
   REQUIRE(found.at("items").size() == 1);
   CHECK(found.at("items")[0].at("id") == ids[1]);
 
@@ -448,7 +450,8 @@ TEST_CASE("chats are listed, renamed, found by short id, and deleted with their 
   CHECK(chats.data("POST", "/chats/list", json::object()).at("total_items") == 1);
 }
 
-TEST_CASE("ad-hoc agents are one agent per agent_name, with a new version when the config changes") {
+TEST_CASE(
+    "ad-hoc agents are one agent per agent_name, with a new version when the config changes") {
   Chats chats;
   const auto agent_of = [&](const json& sent) {
     return chats.data("GET", "/chats/" + sent.at("user_message").at("chat_id").get<std::string>());
@@ -459,8 +462,9 @@ TEST_CASE("ad-hoc agents are one agent per agent_name, with a new version when t
   CHECK(a.at("agent_version_id") == b.at("agent_version_id"));
   CHECK(a.at("agent").at("name") == "echo");
   const json changed = agent_of(chats.run(
-      "c", {{"agent_config",
-             {{"name", "echo"}, {"system_prompt", "new"}, {"core_app", {{"ref", "test/echo-core"}}}}}}));
+      "c",
+      {{"agent_config",
+        {{"name", "echo"}, {"system_prompt", "new"}, {"core_app", {{"ref", "test/echo-core"}}}}}}));
   CHECK(changed.at("agent_id") == a.at("agent_id"));
   CHECK(changed.at("agent_version_id") != a.at("agent_version_id"));
   const json other = agent_of(chats.run("d", {{"agent_name", "other"}}));
@@ -502,7 +506,9 @@ TEST_CASE("a template agent runs as ns/name at any version, with its config") {
   CHECK(task.at("input").at("tools")[0].at("function").at("name") == "finish");
 }
 
-TEST_CASE("chat answers come bare for X-API-Version 2, in the compat envelope otherwise, and errors in one body") {
+TEST_CASE(
+    "chat answers come bare for X-API-Version 2, in the compat envelope otherwise, and errors in "
+    "one body") {
   Chats chats;
   const json body = {{"agent_config", {{"core_app", {{"ref", "test/echo-core"}}}}},
                      {"input", {{"text", "v2"}}}};
@@ -598,7 +604,8 @@ TEST_CASE("bad chat and agent bodies are refused naming the field, and nothing i
   CHECK(chats.data("POST", "/chats/list", json::object()).at("total_items") == 0);
 }
 
-TEST_CASE("a turn running when the runtime stops ends failed when the next runtime opens the data") {
+TEST_CASE(
+    "a turn running when the runtime stops ends failed when the next runtime opens the data") {
   TempDir data;
   RuntimeOptions options = LocalRuntime::quiet();
   options.data_dir = data.path().string();

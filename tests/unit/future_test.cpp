@@ -116,9 +116,8 @@ TEST_CASE("a future returned by a then callback is unwrapped") {
   inf::promise<int> outer;
   inf::promise<std::string> inner;
   auto inner_future = std::make_shared<inf::future<std::string>>(inner.get_future());
-  inf::future<std::string> result = outer.get_future().then([inner_future](int) {
-    return std::move(*inner_future);
-  });
+  inf::future<std::string> result =
+      outer.get_future().then([inner_future](int) { return std::move(*inner_future); });
   outer.set_value(1);
   CHECK_FALSE(result.ready());
   inner.set_value("inner");
@@ -128,9 +127,8 @@ TEST_CASE("a future returned by a then callback is unwrapped") {
   inf::promise<int> outer2;
   inf::promise<int> inner2;
   auto inner2_future = std::make_shared<inf::future<int>>(inner2.get_future());
-  auto result2 = outer2.get_future().then([inner2_future](int) {
-    return std::move(*inner2_future);
-  });
+  auto result2 =
+      outer2.get_future().then([inner2_future](int) { return std::move(*inner2_future); });
   outer2.set_value(1);
   inner2.set_exception(std::make_exception_ptr(inf::DecodeError("bad")));
   CHECK_THROWS_AS(result2.get(), inf::DecodeError);

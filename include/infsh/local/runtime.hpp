@@ -172,8 +172,8 @@ struct RuntimeStats {
   std::uint64_t webhooks_delivered = 0;  ///< answered 2xx
   std::uint64_t webhooks_failed = 0;     ///< refused, or out of attempts
   std::uint64_t webhook_attempts = 0;    ///< POSTs made, retries included
-  std::size_t busy_chats = 0;    ///< chats in a turn now
-  std::size_t cached_chats = 0;  ///< chats held in memory
+  std::size_t busy_chats = 0;            ///< chats in a turn now
+  std::size_t cached_chats = 0;          ///< chats held in memory
 };
 
 /// A running local runtime. Start it, point clients at url(), stop it (or destroy it).

@@ -39,13 +39,13 @@ AgentRecord AgentCatalog::put_template(const std::string& namespace_name, const 
                                        nlohmann::json config, nlohmann::json images,
                                        const std::string& id) {
   std::lock_guard lock(mutex_);
-  auto it = id.empty() ? std::find_if(agents_.begin(), agents_.end(),
-                                      [&](const AgentRecord& agent) {
-                                        return !agent.ad_hoc &&
-                                               agent.namespace_name == namespace_name &&
-                                               agent.name == name;
-                                      })
-                       : find_locked(id);
+  auto it = id.empty()
+                ? std::find_if(agents_.begin(), agents_.end(),
+                               [&](const AgentRecord& agent) {
+                                 return !agent.ad_hoc && agent.namespace_name == namespace_name &&
+                                        agent.name == name;
+                               })
+                : find_locked(id);
   const std::string now = timestamp_now();
   if (it == agents_.end()) {
     AgentRecord agent;

@@ -73,15 +73,17 @@ void ChatEngine::follow_task(const std::string& task_id,
 
 // ---- turns --------------------------------------------------------------------------------------
 
-void ChatEngine::begin_turn_locked(ChatState& state, MessageRecord& user, MessageRecord& assistant) {
+void ChatEngine::begin_turn_locked(ChatState& state, MessageRecord& user,
+                                   MessageRecord& assistant) {
   // The sort below moves the records: they are found again by id.
   const std::string user_id = user.id;
   const std::string assistant_id = assistant.id;
   if (user.status == MessageStatus::queued) {  // after whatever the turn before it added
     user.order = next_order_locked(state);
     assistant.order = user.order + 1;
-    std::stable_sort(state.messages.begin(), state.messages.end(),
-                     [](const MessageRecord& a, const MessageRecord& b) { return a.order < b.order; });
+    std::stable_sort(
+        state.messages.begin(), state.messages.end(),
+        [](const MessageRecord& a, const MessageRecord& b) { return a.order < b.order; });
   }
   MessageRecord& u = *state.message(user_id);
   MessageRecord& a = *state.message(assistant_id);
@@ -153,11 +155,10 @@ void ChatEngine::start_step_locked(ChatState& state) {
   save_locked(*message);
   save_locked(state.chat);
   emit_message_locked(state, *message);
-  follow_task(message->task_id,
-              [this, chat_id = state.chat.id, message_id = message->id](const TaskView& view,
-                                                                        bool terminal) {
-                on_core_update(chat_id, message_id, view, terminal);
-              });
+  follow_task(message->task_id, [this, chat_id = state.chat.id, message_id = message->id](
+                                    const TaskView& view, bool terminal) {
+    on_core_update(chat_id, message_id, view, terminal);
+  });
 }
 
 json ChatEngine::core_input_locked(const ChatState& state) const {
@@ -185,14 +186,13 @@ json ChatEngine::core_input_locked(const ChatState& state) const {
     json results = json::array();
     for (const ToolInvocationRecord& invocation : message.invocations) {
       if (!is_settled(invocation.status)) continue;
-      calls.push_back({{"id", invocation.call_id},
-                       {"type", "function"},
-                       {"function",
-                        {{"name", invocation.name},
-                         {"arguments", compact_json(invocation.arguments)}}}});
-      results.push_back({{"role", "tool"},
-                         {"text", invocation.result},
-                         {"tool_call_id", invocation.call_id}});
+      calls.push_back(
+          {{"id", invocation.call_id},
+           {"type", "function"},
+           {"function",
+            {{"name", invocation.name}, {"arguments", compact_json(invocation.arguments)}}}});
+      results.push_back(
+          {{"role", "tool"}, {"text", invocation.result}, {"tool_call_id", invocation.call_id}});
     }
     if (message.text.empty() && calls.empty()) continue;
     json item = {{"role", "assistant"}, {"text", message.text}};
@@ -220,7 +220,8 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
   ChatState* state = find_locked(chat_id);
   if (state == nullptr) return;
   MessageRecord* message = state->current();
-  if (message == nullptr || message->id != message_id || message->status != MessageStatus::pending) {
+  if (message == nullptr || message->id != message_id ||
+      message->status != MessageStatus::pending) {
     return;  // stopped, or the step moved on
   }
   const json& output = task.output;
@@ -228,7 +229,8 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
     const std::string response = text_of(output, "response");
     const std::string reasoning = text_of(output, "reasoning");
     json delta = json::object();
-    if (response.size() > message->text.size() && response.compare(0, message->text.size(), message->text) == 0) {
+    if (response.size() > message->text.size() &&
+        response.compare(0, message->text.size(), message->text) == 0) {
       delta["response"] = response.substr(message->text.size());
     }
     if (reasoning.size() > message->reasoning.size() &&
@@ -241,8 +243,8 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
     if (!delta.empty()) {
       emit_locked(*state, "delta",
                   compact_json({{"delta", std::move(delta)},
-                        {"seq", ++state->delta_seq},
-                        {"resource_id", message->id}}));
+                                {"seq", ++state->delta_seq},
+                                {"resource_id", message->id}}));
     }
     if (changed && !terminal) {
       touch_locked(*message);
@@ -272,10 +274,10 @@ void ChatEngine::finish_step_locked(ChatState& state, MessageRecord& message, co
   message.usage = output.is_object() && output.contains("usage") ? output.at("usage") : json();
   const json& config = state.chat.agent_config;
   const std::string now = timestamp_now();
-  const json calls = output.is_object() && output.contains("tool_calls") &&
-                             output.at("tool_calls").is_array()
-                         ? output.at("tool_calls")
-                         : json::array();
+  const json calls =
+      output.is_object() && output.contains("tool_calls") && output.at("tool_calls").is_array()
+          ? output.at("tool_calls")
+          : json::array();
   std::vector<std::string> unusable;  // per invocation: why it cannot run ("" when it can)
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const json& call = calls[i];
@@ -338,10 +340,10 @@ void ChatEngine::finish_step_locked(ChatState& state, MessageRecord& message, co
 void ChatEngine::dispatch_locked(ChatState& state, ToolInvocationRecord& invocation) {
   const json* tool = find_tool(state.chat.agent_config, invocation.name);
   if (tool != nullptr && tool->value("require_approval", false)) {
-    const json& allowed = state.chat.agent_data.is_object() &&
-                                  state.chat.agent_data.contains("always_allowed_tools")
-                              ? state.chat.agent_data.at("always_allowed_tools")
-                              : json::array();
+    const json& allowed =
+        state.chat.agent_data.is_object() && state.chat.agent_data.contains("always_allowed_tools")
+            ? state.chat.agent_data.at("always_allowed_tools")
+            : json::array();
     if (!allowed.is_array() ||
         std::find(allowed.begin(), allowed.end(), invocation.name) == allowed.end()) {
       invocation.status = InvocationStatus::awaiting_approval;
@@ -415,9 +417,9 @@ void ChatEngine::on_tool_done(const ToolDone& done) {
 void ChatEngine::advance_locked(ChatState& state) {
   MessageRecord* message = state.current();
   if (message == nullptr || message->status == MessageStatus::pending) return;
-  const bool all_settled =
-      std::all_of(message->invocations.begin(), message->invocations.end(),
-                  [](const ToolInvocationRecord& invocation) { return is_settled(invocation.status); });
+  const bool all_settled = std::all_of(
+      message->invocations.begin(), message->invocations.end(),
+      [](const ToolInvocationRecord& invocation) { return is_settled(invocation.status); });
   if (!all_settled) {
     update_status_locked(state);
     return;
@@ -623,7 +625,8 @@ void ChatEngine::run_internal_tool_locked(ChatState& state, ToolInvocationRecord
     json plan = json::array();
     for (std::size_t i = 0; i < steps.size(); ++i) {
       plan.push_back({{"index", i},
-                      {"title", text_of(steps[i], "title", steps[i].is_string() ? steps[i].get<std::string>() : "")},
+                      {"title", text_of(steps[i], "title",
+                                        steps[i].is_string() ? steps[i].get<std::string>() : "")},
                       {"description", text_of(steps[i], "description")},
                       {"notes", ""},
                       {"status", "pending"}});
@@ -671,7 +674,8 @@ void ChatEngine::run_internal_tool_locked(ChatState& state, ToolInvocationRecord
     const std::string key = text_of(args, "key");
     const json& memory = data.contains("memory") ? data.at("memory") : json();
     if (!memory.is_object() || !memory.contains(key)) {
-      settle_locked(state, invocation, InvocationStatus::completed, "nothing is remembered under " + key);
+      settle_locked(state, invocation, InvocationStatus::completed,
+                    "nothing is remembered under " + key);
       return;
     }
     settle_locked(state, invocation, InvocationStatus::completed, result_text(memory.at(key)));
@@ -713,25 +717,26 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
   }
-  follow_task(invocation.execution_id, [this, chat_id = state.chat.id,
-                                        invocation_id = invocation.id](const TaskView& view,
-                                                                       bool terminal) {
-    if (!terminal) return;
-    ToolDone done{chat_id, invocation_id};
-    if (view.status == kTaskCompleted) {
-      json output = view.output;
-      if (!view.session_id.empty() && output.is_object()) output["session_id"] = view.session_id;
-      done.result = result_text(output);
-      done.data = std::move(output);
-    } else {
-      done.status =
-          view.status == kTaskFailed ? InvocationStatus::failed : InvocationStatus::cancelled;
-      done.result = "the app's task " + view.id + " " +
-                    (view.status == kTaskFailed ? "failed: " + view.error
-                                                : std::string("was cancelled"));
-    }
-    on_tool_done(done);
-  });
+  follow_task(
+      invocation.execution_id, [this, chat_id = state.chat.id, invocation_id = invocation.id](
+                                   const TaskView& view, bool terminal) {
+        if (!terminal) return;
+        ToolDone done{chat_id, invocation_id};
+        if (view.status == kTaskCompleted) {
+          json output = view.output;
+          if (!view.session_id.empty() && output.is_object())
+            output["session_id"] = view.session_id;
+          done.result = result_text(output);
+          done.data = std::move(output);
+        } else {
+          done.status =
+              view.status == kTaskFailed ? InvocationStatus::failed : InvocationStatus::cancelled;
+          done.result =
+              "the app's task " + view.id + " " +
+              (view.status == kTaskFailed ? "failed: " + view.error : std::string("was cancelled"));
+        }
+        on_tool_done(done);
+      });
 }
 
 void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& invocation,
@@ -739,8 +744,8 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   const std::string ref = text_of(object_or_empty(tool, "agent"), "ref");
   if (state.chat.depth + 1 > options_.max_depth) {
     settle_locked(state, invocation, InvocationStatus::failed,
-                  "sub-agents may nest " + std::to_string(options_.max_depth) +
-                      " deep; '" + ref + "' would be deeper");
+                  "sub-agents may nest " + std::to_string(options_.max_depth) + " deep; '" + ref +
+                      "' would be deeper");
     return;
   }
   const std::optional<AgentRecord> agent = agents_.find_template(ref);
@@ -812,8 +817,8 @@ void ChatEngine::run_request_tool_locked(ChatState& state, ToolInvocationRecord&
       request = hook_tool_request(config, invocation.id, invocation.name, callback, timestamp_now(),
                                   invocation.arguments, options_.secret);
     } else {
-      request = http_tool_request(config, invocation.arguments, state.chat.context,
-                                  options_.secret);
+      request =
+          http_tool_request(config, invocation.arguments, state.chat.context, options_.secret);
     }
   } catch (const ToolRequestError& e) {
     settle_locked(state, invocation, InvocationStatus::failed, e.what());

@@ -51,14 +51,14 @@ Response chat_stream(ChatEngine& chats, const std::string& chat_id, StreamFormat
       [&chats, chat_id, format](const std::shared_ptr<StreamSink>& sink) {
         // No snapshot: a client that opens the stream before sending (JS, existing chats) would
         // take an idle chat for the end of its turn.
-        return chats.subscribe(chat_id, [sink, format](std::string_view event,
-                                                       const std::string& data) {
-          if (event.empty()) {
-            sink->finish();
-            return;
-          }
-          sink->send(frame_named_event(format, event, data));
-        });
+        return chats.subscribe(chat_id,
+                               [sink, format](std::string_view event, const std::string& data) {
+                                 if (event.empty()) {
+                                   sink->finish();
+                                   return;
+                                 }
+                                 sink->send(frame_named_event(format, event, data));
+                               });
       },
       [&chats, chat_id](std::uint64_t id) { chats.unsubscribe(chat_id, id); });
 }
@@ -101,15 +101,16 @@ void register_chat_routes(Router& router, ChatEngine& chats, AgentCatalog& agent
     return api_success(request, chats.list(query));
   });
 
-  router.add("POST", "/chats/messages/{id}/cancel", [&chats](Request& request, const PathParams& p) {
-    return api_success(request, chats.cancel_message(p.get("id")));
-  });
+  router.add("POST", "/chats/messages/{id}/cancel",
+             [&chats](Request& request, const PathParams& p) {
+               return api_success(request, chats.cancel_message(p.get("id")));
+             });
 
   router.add("POST", "/chats", [&](Request& request, const PathParams&) {
     CreateChatRequest create = parse_create_chat_request(request.body);
     const AgentChoice choice = resolve_agent(agents, apps, create.agent, "agent");
-    return api_success(request,
-                       chats.create_chat(choice, std::move(create.context), std::move(create.name)));
+    return api_success(
+        request, chats.create_chat(choice, std::move(create.context), std::move(create.name)));
   });
 
   router.add("GET", "/chats/{id}", [&chats](Request& request, const PathParams& p) {
@@ -137,15 +138,17 @@ void register_chat_routes(Router& router, ChatEngine& chats, AgentCatalog& agent
 
   router.add("POST", "/chats/{id}/messages", [&chats](Request& request, const PathParams& p) {
     TurnInput input = parse_chat_message_request(request.body);
-    return api_success(request,
-                       chats.send(p.get("id"), std::move(input), std::nullopt, nullptr).user_message);
+    return api_success(
+        request, chats.send(p.get("id"), std::move(input), std::nullopt, nullptr).user_message);
   });
 
-  router.add("GET", "/chats/{id}/stream", [&chats, settings](Request& request, const PathParams& p) {
-    // Not a read of the chat: subscribing is what starts a turn held for a stream.
-    const std::string id = chats.resolve_id(p.get("id"));  // 404 for an unknown chat
-    return chat_stream(chats, id, negotiate_stream_format(request), settings.heartbeat_interval);
-  });
+  router.add("GET", "/chats/{id}/stream",
+             [&chats, settings](Request& request, const PathParams& p) {
+               // Not a read of the chat: subscribing is what starts a turn held for a stream.
+               const std::string id = chats.resolve_id(p.get("id"));  // 404 for an unknown chat
+               return chat_stream(chats, id, negotiate_stream_format(request),
+                                  settings.heartbeat_interval);
+             });
 
   router.add("POST", "/chats/{id}/stop", [&chats](Request& request, const PathParams& p) {
     chats.stop_chat(p.get("id"));
@@ -154,8 +157,8 @@ void register_chat_routes(Router& router, ChatEngine& chats, AgentCatalog& agent
 
   router.add("POST", "/chats/{id}/agent", [&](Request& request, const PathParams& p) {
     const CreateChatRequest body = parse_create_chat_request(request.body);
-    return api_success(request,
-                       chats.set_agent(p.get("id"), resolve_agent(agents, apps, body.agent, "agent")));
+    return api_success(
+        request, chats.set_agent(p.get("id"), resolve_agent(agents, apps, body.agent, "agent")));
   });
 
   router.add("POST", "/chats/{chat_id}/tools/{id}/always-allow",

@@ -175,8 +175,8 @@ ChatEngine::ChatState& ChatEngine::get_locked(const std::string& id_or_short_id)
   return *state;
 }
 
-ChatEngine::ChatState& ChatEngine::load_invocation_locked(
-    const std::string& invocation_id, ToolInvocationRecord*& invocation) const {
+ChatEngine::ChatState& ChatEngine::load_invocation_locked(const std::string& invocation_id,
+                                                          ToolInvocationRecord*& invocation) const {
   for (auto& [id, state] : chats_) {
     if ((invocation = state->invocation(invocation_id)) != nullptr) return *state;
   }
@@ -632,9 +632,8 @@ void ChatEngine::always_allow(const std::string& chat_id, const std::string& inv
 
 std::size_t ChatEngine::busy_count() const {
   std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(std::count_if(chats_.begin(), chats_.end(), [](const auto& e) {
-    return e.second->chat.turn.has_value();
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      chats_.begin(), chats_.end(), [](const auto& e) { return e.second->chat.turn.has_value(); }));
 }
 
 std::size_t ChatEngine::cached_count() const {

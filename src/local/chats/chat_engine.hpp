@@ -246,7 +246,7 @@ class ChatEngine {
   // Hands `observer` the messages of the turn starting at `first_message_id`, then the chat.
   void send_turn_locked(ChatState& state, const std::shared_ptr<Observer>& observer,
                         const std::string& first_message_id);
-  void run_timers();                              // the timer thread
+  void run_timers();  // the timer thread
   // Subscribes to a task: each change is handed to `handle` on the loop thread.
   void follow_task(const std::string& task_id,
                    std::function<void(const TaskView& task, bool terminal)> handle);

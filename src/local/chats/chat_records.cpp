@@ -16,8 +16,8 @@ constexpr std::string_view kMessageStatuses[] = {"pending", "ready", "failed", "
                                                  "queued"};
 constexpr std::string_view kRoles[] = {"system", "user", "assistant", "tool"};
 constexpr std::string_view kInvocationStatuses[] = {
-    "pending", "in_progress", "awaiting_input", "awaiting_approval", "completed", "failed",
-    "cancelled"};
+    "pending",   "in_progress", "awaiting_input", "awaiting_approval",
+    "completed", "failed",      "cancelled"};
 
 template <class E, std::size_t N>
 std::optional<E> parse_enum(const std::string_view (&names)[N], std::string_view text) noexcept {
@@ -52,13 +52,11 @@ json base_dto(const std::string& id, const std::string& created_at, const std::s
 }
 
 void require_object(const json& value, const char* what) {
-  if (!value.is_object()) throw std::invalid_argument(std::string("a stored ") + what +
-                                                      " is not a JSON object");
+  if (!value.is_object())
+    throw std::invalid_argument(std::string("a stored ") + what + " is not a JSON object");
 }
 
-bool is_image(const json& file) {
-  return text_of(file, "content_type").rfind("image/", 0) == 0;
-}
+bool is_image(const json& file) { return text_of(file, "content_type").rfind("image/", 0) == 0; }
 
 }  // namespace
 
@@ -130,9 +128,10 @@ json to_message_dto(const MessageRecord& message) {
   if (!message.invocations.empty()) {
     json calls = json::array();
     for (const auto& invocation : message.invocations) {
-      calls.push_back({{"id", invocation.call_id},
-                       {"type", "function"},
-                       {"function", {{"name", invocation.name}, {"arguments", invocation.arguments}}}});
+      calls.push_back(
+          {{"id", invocation.call_id},
+           {"type", "function"},
+           {"function", {{"name", invocation.name}, {"arguments", invocation.arguments}}}});
     }
     text["tool_calls"] = std::move(calls);
   }
@@ -236,15 +235,11 @@ class FieldWriter {
     out_[key] = value;
   }
   template <class Number>  // bool too
-    requires std::is_integral_v<Number>
-  void operator()(const char* key, Number value) {
-    out_[key] = value;
-  }
+  requires std::is_integral_v<Number>
+  void operator()(const char* key, Number value) { out_[key] = value; }
   template <class Enum>
-    requires std::is_enum_v<Enum>
-  void operator()(const char* key, Enum value, Enum /*fallback*/) {
-    out_[key] = to_string(value);
-  }
+  requires std::is_enum_v<Enum>
+  void operator()(const char* key, Enum value, Enum /*fallback*/) { out_[key] = to_string(value); }
   // A nested record, or null.
   template <class Record, class Fields>
   void operator()(const char* key, const std::optional<Record>& value, Fields fields) {
@@ -272,13 +267,13 @@ class FieldReader {
     value = value_of(in_, key, std::move(fallback));
   }
   template <class Number>
-    requires std::is_integral_v<Number>
+  requires std::is_integral_v<Number>
   void operator()(const char* key, Number& value) {
     const auto it = in_.find(key);
     value = it != in_.end() && it->is_number_integer() ? it->get<Number>() : Number{0};
   }
   template <class Enum>
-    requires std::is_enum_v<Enum>
+  requires std::is_enum_v<Enum>
   void operator()(const char* key, Enum& value, Enum fallback) {
     value = enum_from(text_of(in_, key), fallback).value_or(fallback);
   }

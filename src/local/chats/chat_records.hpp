@@ -66,7 +66,7 @@ std::string short_id_of(const std::string& id);
 
 /// One call of a tool by the core, and what became of it.
 struct ToolInvocationRecord {
-  std::string id;          ///< "tinv_…": the handle clients submit results to
+  std::string id;  ///< "tinv_…": the handle clients submit results to
   std::string chat_id;
   std::string message_id;  ///< the assistant message whose step made the call
   std::string call_id;     ///< the core's id for the call (tool_invocation_id)
@@ -96,8 +96,8 @@ struct MessageRecord {
   std::string reasoning;
   /// FileRef objects ({uri, filename, content_type, size?, id?}) sent with a user message.
   nlohmann::json attachments = nlohmann::json::array();
-  std::string task_id;  ///< the core's task for an assistant message
-  std::string error;    ///< why it failed or was cancelled
+  std::string task_id;   ///< the core's task for an assistant message
+  std::string error;     ///< why it failed or was cancelled
   nlohmann::json usage;  ///< the core's LLMUsage for this step, or null
   std::vector<ToolInvocationRecord> invocations;
   std::string created_at;
@@ -124,21 +124,22 @@ struct ChatRecord {
   std::string agent_version_id;
   /// The AgentConfig turns run with (a template's, or the ad-hoc one sent last).
   nlohmann::json agent_config = nlohmann::json::object();
-  nlohmann::json output;                                ///< the finish tool's output, or null
-  nlohmann::json context = nlohmann::json::object();    ///< the JS `context` map
-  nlohmann::json agent_data = nlohmann::json::object();  ///< plan_steps, memory, always_allowed_tools
-  std::optional<TurnState> turn;                        ///< set while a turn is under way
+  nlohmann::json output;                              ///< the finish tool's output, or null
+  nlohmann::json context = nlohmann::json::object();  ///< the JS `context` map
+  nlohmann::json agent_data =
+      nlohmann::json::object();   ///< plan_steps, memory, always_allowed_tools
+  std::optional<TurnState> turn;  ///< set while a turn is under way
   std::string created_at;
   std::string updated_at;
 };
 
 /// An agent: a template (`--agent`, POST /agents) or an ad-hoc config kept under its name.
 struct AgentRecord {
-  std::string id;  ///< "agent_…"
+  std::string id;              ///< "agent_…"
   std::string namespace_name;  ///< "local" for ad-hoc agents
   std::string name;
   bool ad_hoc = false;
-  std::string version_id;  ///< changes whenever the config does
+  std::string version_id;                            ///< changes whenever the config does
   nlohmann::json config = nlohmann::json::object();  ///< the AgentConfig
   nlohmann::json images;                             ///< {card, thumbnail, banner} or null
   std::string created_at;
@@ -163,7 +164,8 @@ nlohmann::json to_invocation_dto(const ToolInvocationRecord& invocation);
 /// The ChatMessageDTO, with its tool_invocations.
 nlohmann::json to_message_dto(const MessageRecord& message);
 /// The ChatDTO; `messages` (in order) become its chat_messages, `agent` its agent when given.
-nlohmann::json to_chat_dto(const ChatRecord& chat, const std::vector<const MessageRecord*>& messages,
+nlohmann::json to_chat_dto(const ChatRecord& chat,
+                           const std::vector<const MessageRecord*>& messages,
                            const AgentRecord* agent = nullptr);
 /// The ResourceStatusDTO of GET /chats/{id}/status: {id, status, updated_at}.
 nlohmann::json to_chat_status_dto(const ChatRecord& chat);

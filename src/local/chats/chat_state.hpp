@@ -21,11 +21,11 @@ struct ChatEngine::ChatState {
   std::uint64_t last_used = 0;
 
   // The step under way (not stored: a restart fails it).
-  std::string core_task;        ///< the core's task while it runs
-  std::int64_t delta_seq = 0;   ///< the last `seq` of its delta events
-  bool finished = false;        ///< the finish tool was called in this turn
-  bool held = false;            ///< the turn waits for a stream before its first step
-  bool watched = false;         ///< a stream or a read of the chat saw the turn under way
+  std::string core_task;       ///< the core's task while it runs
+  std::int64_t delta_seq = 0;  ///< the last `seq` of its delta events
+  bool finished = false;       ///< the finish tool was called in this turn
+  bool held = false;           ///< the turn waits for a stream before its first step
+  bool watched = false;        ///< a stream or a read of the chat saw the turn under way
   /// The first message of the last turn when it ended with nobody watching, and until when a
   /// stream opened on the idle chat still gets that turn (ChatEngineOptions::unseen_turn_replay).
   std::string unseen_turn;

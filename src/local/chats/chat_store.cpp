@@ -177,8 +177,8 @@ ChatStore::ChatPage ChatStore::list_chats(const ChatQuery& query) const {
   };
   ChatPage page;
   auto lock = db_.lock();
-  auto& select = db_.statement("SELECT seq, record FROM chats" + kWhere +
-                               " ORDER BY seq DESC LIMIT ?5");
+  auto& select =
+      db_.statement("SELECT seq, record FROM chats" + kWhere + " ORDER BY seq DESC LIMIT ?5");
   bind(select, true);
   select.bind(5, static_cast<std::int64_t>(query.limit + 1));
   std::int64_t last_seq = 0;

@@ -65,7 +65,8 @@ std::string fill(const std::string& text, const json& context, const SecretValue
       const std::string key = expression.substr(8);
       const auto it = context.is_object() ? context.find(key) : context.end();
       if (!context.is_object() || it == context.end()) {
-        throw ToolRequestError("the chat's context has no '" + key + "' (send it in the run's "
+        throw ToolRequestError("the chat's context has no '" + key +
+                               "' (send it in the run's "
                                "context map)");
       }
       value = it->is_string() ? it->get<std::string>() : it->dump();
@@ -104,15 +105,16 @@ ToolRequest http_tool_request(const json& http, const json& arguments, const jso
   if (const auto headers = http.find("headers"); headers != http.end() && headers->is_object()) {
     for (const auto& [name, value] : headers->items()) {
       if (!value.is_string()) continue;
-      request.headers.emplace_back(name,
-                                   fill(value.get<std::string>(), context, secret, out.secrets, false));
+      request.headers.emplace_back(
+          name, fill(value.get<std::string>(), context, secret, out.secrets, false));
     }
   }
   if (const auto auth = http.find("auth"); auth != http.end() && auth->is_object()) {
     const std::string type = text_of(*auth, "type");
     if (type == "bearer") {
       request.headers.emplace_back(
-          "Authorization", "Bearer " + secret_or_throw(text_of(*auth, "secret"), secret, out.secrets));
+          "Authorization",
+          "Bearer " + secret_or_throw(text_of(*auth, "secret"), secret, out.secrets));
     } else if (type == "api_key") {
       request.headers.emplace_back(text_of(*auth, "header", "X-API-Key"),
                                    secret_or_throw(text_of(*auth, "secret"), secret, out.secrets));
