@@ -121,4 +121,8 @@ std::optional<nlohmann::json> parse_untrusted_json(std::string_view text, JsonPa
   return std::nullopt;
 }
 
+std::string compact_json(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace inferencesh::common

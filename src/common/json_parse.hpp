@@ -30,4 +30,8 @@ struct JsonParseError {
 std::optional<nlohmann::json> parse_untrusted_json(std::string_view text,
                                                    JsonParseError* error = nullptr);
 
+/// Compact JSON text with invalid UTF-8 in strings replaced by U+FFFD (dump() would throw):
+/// how values are written to the wire, the store and logs.
+std::string compact_json(const nlohmann::json& value);
+
 }  // namespace inferencesh::common

@@ -1,9 +1,12 @@
 #include "apps/instance_pool.hpp"
+#include "common/json_parse.hpp"
 
 #include <array>
 #include <cstdio>
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 InstancePool::InstancePool(std::size_t max_idle) : max_idle_(max_idle) {}
 
@@ -12,8 +15,7 @@ std::string InstancePool::key_of(const App& app, const nlohmann::json& setup) {
   std::array<char, 32> address{};
   std::snprintf(address.data(), address.size(), "%p", static_cast<const void*>(&app));
   const nlohmann::json& canonical = setup.is_null() ? nlohmann::json::object() : setup;
-  return std::string(address.data()) + '\n' +
-         canonical.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return std::string(address.data()) + '\n' + common::compact_json(canonical);
 }
 
 std::unique_ptr<AppInstance> InstancePool::take(const std::string& key) {

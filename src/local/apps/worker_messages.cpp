@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/json_fields.hpp"
+#include "common/json_parse.hpp"
 
 namespace infsh::local {
 
@@ -42,9 +43,8 @@ std::string signal_name(int number) {
 
 WorkerReady parse_ready(const json& message) {
   if (!message.is_object() || common::string_field_or(message, "type") != "ready") {
-    throw std::runtime_error(
-        "its first message was not 'ready': " +
-        message.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 200));
+    throw std::runtime_error("its first message was not 'ready': " +
+                             common::compact_json(message).substr(0, 200));
   }
   const auto protocol = message.find("protocol");
   if (protocol == message.end() || !protocol->is_number_integer()) {

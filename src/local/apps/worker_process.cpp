@@ -21,6 +21,8 @@
 
 namespace infsh::local {
 
+namespace common = inferencesh::common;
+
 namespace {
 
 // A protocol line may carry a large output; beyond this the worker is broken, not busy.
@@ -149,7 +151,7 @@ WorkerProcess::~WorkerProcess() {
 // ---- writing ------------------------------------------------------------------------------------
 
 bool WorkerProcess::send(const nlohmann::json& message, Clock::time_point deadline) {
-  std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  std::string line = common::compact_json(message) + '\n';
   std::lock_guard lock(write_mutex_);
   if (write_broken_) return false;
   std::size_t written = 0;

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "support/id_generator.hpp"
+#include "support/time_format.hpp"
 
 namespace infsh::local {
 
@@ -46,7 +47,7 @@ AgentRecord AgentCatalog::put_template(const std::string& namespace_name, const 
                                         agent.name == name;
                                })
                 : find_locked(id);
-  const std::string now = timestamp_now();
+  const std::string now = rfc3339_now();
   if (it == agents_.end()) {
     AgentRecord agent;
     agent.id = new_id("agent");
@@ -77,7 +78,7 @@ AgentRecord AgentCatalog::ad_hoc(const std::string& name, nlohmann::json config)
                          : std::find_if(agents_.begin(), agents_.end(), [&](const AgentRecord& a) {
                              return a.ad_hoc && a.name == name;
                            });
-  const std::string now = timestamp_now();
+  const std::string now = rfc3339_now();
   if (it == agents_.end()) {
     AgentRecord agent;
     agent.id = new_id("agent");

@@ -9,11 +9,15 @@
 #include "chats/output_schema.hpp"
 #include "chats/tool_http.hpp"
 #include "chats/tool_requests.hpp"
+#include "common/json_parse.hpp"
 #include "http/api_envelope.hpp"
 #include "support/id_generator.hpp"
+#include "support/time_format.hpp"
 #include "tasks/run_request.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 using nlohmann::json;
 
@@ -43,7 +47,7 @@ json file_of(const json& ref) {
 
 // The text a tool's result gives the core for a structured value.
 std::string result_text(const json& value) {
-  return value.is_string() ? value.get<std::string>() : compact_json(value);
+  return value.is_string() ? value.get<std::string>() : common::compact_json(value);
 }
 
 // Task statuses (tasks/task_record.hpp) as they appear in a TaskDTO.
@@ -142,7 +146,7 @@ void ChatEngine::start_step_locked(ChatState& state) {
   if (core.contains("setup") && !core.at("setup").is_null()) body["setup"] = core.at("setup");
   json task;
   try {
-    RunRequest request = parse_run_request(compact_json(body), apps_);
+    RunRequest request = parse_run_request(common::compact_json(body), apps_);
     task = tasks_.create(std::move(request));
   } catch (const std::exception& e) {
     fail_turn_locked(state, "the agent's core app '" + ref + "' cannot run: " + e.what());
@@ -186,11 +190,11 @@ json ChatEngine::core_input_locked(const ChatState& state) const {
     json results = json::array();
     for (const ToolInvocationRecord& invocation : message.invocations) {
       if (!is_settled(invocation.status)) continue;
-      calls.push_back(
-          {{"id", invocation.call_id},
-           {"type", "function"},
-           {"function",
-            {{"name", invocation.name}, {"arguments", compact_json(invocation.arguments)}}}});
+      calls.push_back({{"id", invocation.call_id},
+                       {"type", "function"},
+                       {"function",
+                        {{"name", invocation.name},
+                         {"arguments", common::compact_json(invocation.arguments)}}}});
       results.push_back(
           {{"role", "tool"}, {"text", invocation.result}, {"tool_call_id", invocation.call_id}});
     }
@@ -242,9 +246,9 @@ void ChatEngine::on_core_update(const std::string& chat_id, const std::string& m
     message->reasoning = reasoning;
     if (!delta.empty()) {
       emit_locked(*state, "delta",
-                  compact_json({{"delta", std::move(delta)},
-                                {"seq", ++state->delta_seq},
-                                {"resource_id", message->id}}));
+                  common::compact_json({{"delta", std::move(delta)},
+                                        {"seq", ++state->delta_seq},
+                                        {"resource_id", message->id}}));
     }
     if (changed && !terminal) {
       touch_locked(*message);
@@ -273,7 +277,7 @@ void ChatEngine::finish_step_locked(ChatState& state, MessageRecord& message, co
   message.reasoning = text_of(output, "reasoning");
   message.usage = output.is_object() && output.contains("usage") ? output.at("usage") : json();
   const json& config = state.chat.agent_config;
-  const std::string now = timestamp_now();
+  const std::string now = rfc3339_now();
   const json calls =
       output.is_object() && output.contains("tool_calls") && output.at("tool_calls").is_array()
           ? output.at("tool_calls")
@@ -347,7 +351,7 @@ void ChatEngine::dispatch_locked(ChatState& state, ToolInvocationRecord& invocat
     if (!allowed.is_array() ||
         std::find(allowed.begin(), allowed.end(), invocation.name) == allowed.end()) {
       invocation.status = InvocationStatus::awaiting_approval;
-      invocation.updated_at = timestamp_now();
+      invocation.updated_at = rfc3339_now();
       save_locked(invocation);
       if (MessageRecord* message = state.message(invocation.message_id)) {
         emit_message_locked(state, *message);
@@ -363,7 +367,7 @@ void ChatEngine::execute_locked(ChatState& state, ToolInvocationRecord& invocati
   const std::string& type = invocation.type;
   const auto set_status = [&](InvocationStatus status) {
     invocation.status = status;
-    invocation.updated_at = timestamp_now();
+    invocation.updated_at = rfc3339_now();
     save_locked(invocation);
     if (MessageRecord* message = state.message(invocation.message_id)) {
       emit_message_locked(state, *message);
@@ -395,7 +399,7 @@ void ChatEngine::settle_locked(ChatState& state, ToolInvocationRecord& invocatio
   invocation.result = std::move(result);
   invocation.data = std::move(data);
   invocation.callback_token.clear();
-  invocation.updated_at = timestamp_now();
+  invocation.updated_at = rfc3339_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
@@ -435,7 +439,7 @@ void ChatEngine::advance_locked(ChatState& state) {
   next.role = MessageRole::assistant;
   next.status = MessageStatus::pending;
   next.order = next_order_locked(state);
-  next.created_at = next.updated_at = timestamp_now();
+  next.created_at = next.updated_at = rfc3339_now();
   state.chat.turn->assistant_message_id = next.id;
   state.messages.push_back(std::move(next));
   MessageRecord& added = state.messages.back();
@@ -510,7 +514,7 @@ void ChatEngine::stop_turn_locked(ChatState& state, const std::string& why) {
       invocation.status = InvocationStatus::cancelled;
       invocation.result = "cancelled: " + why;
       invocation.callback_token.clear();
-      invocation.updated_at = timestamp_now();
+      invocation.updated_at = rfc3339_now();
       save_locked(invocation);
       if (invocation.type == "app" && !invocation.execution_id.empty()) {
         tasks_.cancel(invocation.execution_id);
@@ -704,7 +708,7 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
   }
   json task;
   try {
-    task = tasks_.create(parse_run_request(compact_json(body), apps_));
+    task = tasks_.create(parse_run_request(common::compact_json(body), apps_));
   } catch (const std::exception& e) {
     settle_locked(state, invocation, InvocationStatus::failed,
                   "the app '" + text_of(app, "ref") + "' cannot run: " + e.what());
@@ -712,7 +716,7 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
   }
   invocation.execution_id = text_of(task, "id");
   invocation.status = InvocationStatus::in_progress;
-  invocation.updated_at = timestamp_now();
+  invocation.updated_at = rfc3339_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
@@ -758,7 +762,7 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   std::string text = text_of(args, "message");
   if (text.empty()) text = text_of(args, "text");
   if (text.empty()) text = text_of(args, "input");
-  if (text.empty()) text = compact_json(args);
+  if (text.empty()) text = common::compact_json(args);
 
   auto child_state = std::make_unique<ChatState>();
   ChatRecord& child = child_state->chat;
@@ -771,14 +775,14 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   child.agent_version_id = agent->version_id;
   child.agent_config = agent->config;
   child.context = state.chat.context;
-  child.created_at = child.updated_at = timestamp_now();
+  child.created_at = child.updated_at = rfc3339_now();
   child_state->last_used = ++clock_;
   const std::string child_id = child.id;
   save_locked(child);
 
   invocation.execution_id = child_id;
   invocation.status = InvocationStatus::in_progress;
-  invocation.updated_at = timestamp_now();
+  invocation.updated_at = rfc3339_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);
@@ -791,7 +795,7 @@ void ChatEngine::run_agent_tool_locked(ChatState& state, ToolInvocationRecord& i
   user.role = MessageRole::user;
   user.text = std::move(text);
   user.order = 1;
-  user.created_at = user.updated_at = timestamp_now();
+  user.created_at = user.updated_at = rfc3339_now();
   MessageRecord assistant;
   assistant.id = new_id("msg");
   assistant.chat_id = child_id;
@@ -814,7 +818,7 @@ void ChatEngine::run_request_tool_locked(ChatState& state, ToolInvocationRecord&
       token = new_secret();
       const std::string callback =
           base_url_.get() + "/tools/" + invocation.id + "/callback/" + token;
-      request = hook_tool_request(config, invocation.id, invocation.name, callback, timestamp_now(),
+      request = hook_tool_request(config, invocation.id, invocation.name, callback, rfc3339_now(),
                                   invocation.arguments, options_.secret);
     } else {
       request =
@@ -826,7 +830,7 @@ void ChatEngine::run_request_tool_locked(ChatState& state, ToolInvocationRecord&
   }
   invocation.status = InvocationStatus::in_progress;
   invocation.callback_token = token;
-  invocation.updated_at = timestamp_now();
+  invocation.updated_at = rfc3339_now();
   save_locked(invocation);
   if (MessageRecord* message = state.message(invocation.message_id)) {
     emit_message_locked(state, *message);

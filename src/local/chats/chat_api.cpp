@@ -3,7 +3,7 @@
 #include "chats/agent_config.hpp"
 #include "chats/chat_requests.hpp"
 #include "http/api_envelope.hpp"
-#include "tasks/event_stream.hpp"
+#include "http/event_stream.hpp"
 
 namespace infsh::local {
 

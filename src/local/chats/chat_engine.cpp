@@ -7,10 +7,14 @@
 
 #include "chats/chat_state.hpp"
 #include "chats/tool_requests.hpp"
+#include "common/json_parse.hpp"
 #include "http/api_envelope.hpp"
 #include "support/id_generator.hpp"
+#include "support/time_format.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 using nlohmann::json;
 
@@ -91,12 +95,14 @@ void ChatEngine::send_turn_locked(ChatState& state, const std::shared_ptr<Observ
   for (const MessageRecord& message : state.messages) {
     in_turn = in_turn || message.id == first_message_id;
     if (in_turn && message.status != MessageStatus::queued) {
-      deliver_locked(observer, "chat_messages",
-                     std::make_shared<const std::string>(compact_json(to_message_dto(message))));
+      deliver_locked(
+          observer, "chat_messages",
+          std::make_shared<const std::string>(common::compact_json(to_message_dto(message))));
     }
   }
-  deliver_locked(observer, "chats",
-                 std::make_shared<const std::string>(compact_json(chat_dto_locked(state, false))));
+  deliver_locked(
+      observer, "chats",
+      std::make_shared<const std::string>(common::compact_json(chat_dto_locked(state, false))));
 }
 
 void ChatEngine::start_held_locked(ChatState& state) {
@@ -109,7 +115,7 @@ void ChatEngine::start_held_locked(ChatState& state) {
 
 void ChatEngine::start() {
   std::lock_guard lock(mutex_);
-  const auto recovered = store_.recover_interrupted_turns(timestamp_now());
+  const auto recovered = store_.recover_interrupted_turns(rfc3339_now());
   if (!recovered.empty()) {
     log_.info("ended " + std::to_string(recovered.size()) +
               " chat turn(s) the previous runtime left under way");
@@ -222,8 +228,8 @@ std::int64_t ChatEngine::next_order_locked(const ChatState& state) const {
   return order + 1;
 }
 
-void ChatEngine::touch_locked(ChatRecord& chat) { chat.updated_at = timestamp_now(); }
-void ChatEngine::touch_locked(MessageRecord& message) { message.updated_at = timestamp_now(); }
+void ChatEngine::touch_locked(ChatRecord& chat) { chat.updated_at = rfc3339_now(); }
+void ChatEngine::touch_locked(MessageRecord& message) { message.updated_at = rfc3339_now(); }
 
 // ---- events -------------------------------------------------------------------------------------
 
@@ -266,12 +272,12 @@ void ChatEngine::emit_locked(ChatState& state, std::string_view event, const std
 
 void ChatEngine::emit_chat_locked(ChatState& state) {
   if (state.observers.empty()) return;
-  emit_locked(state, "chats", compact_json(chat_dto_locked(state, false)));
+  emit_locked(state, "chats", common::compact_json(chat_dto_locked(state, false)));
 }
 
 void ChatEngine::emit_message_locked(ChatState& state, const MessageRecord& message) {
   if (state.observers.empty()) return;
-  emit_locked(state, "chat_messages", compact_json(to_message_dto(message)));
+  emit_locked(state, "chat_messages", common::compact_json(to_message_dto(message)));
 }
 
 std::optional<std::uint64_t> ChatEngine::subscribe(const std::string& chat_id, Observer observer) {
@@ -331,7 +337,7 @@ json ChatEngine::create_chat(const AgentChoice& agent, json context, std::string
   chat.agent_version_id = agent.agent_version_id;
   chat.agent_config = agent.config;
   chat.context = context.is_object() ? std::move(context) : json::object();
-  chat.created_at = chat.updated_at = timestamp_now();
+  chat.created_at = chat.updated_at = rfc3339_now();
   save_locked(chat);
   state->last_used = ++clock_;
   const json dto = chat_dto_locked(*state, true);
@@ -363,7 +369,7 @@ ChatEngine::Sent ChatEngine::send(const std::string& chat_id, TurnInput input,
     }
     chat.name = input.text.substr(0, end);
   }
-  const std::string now = timestamp_now();
+  const std::string now = rfc3339_now();
   MessageRecord user;
   user.id = new_id("msg");
   user.chat_id = chat.id;

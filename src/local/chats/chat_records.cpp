@@ -84,12 +84,6 @@ std::optional<InvocationStatus> invocation_status_from(std::string_view text) no
   return parse_enum<InvocationStatus>(kInvocationStatuses, text);
 }
 
-std::string timestamp_now() { return format_rfc3339(std::chrono::system_clock::now()); }
-
-std::string compact_json(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::string short_id_of(const std::string& id) {
   const auto underscore = id.find('_');
   const std::size_t start = underscore == std::string::npos ? 0 : underscore + 1;

@@ -53,13 +53,6 @@ constexpr bool is_waiting(InvocationStatus status) noexcept {
          status == InvocationStatus::awaiting_approval;
 }
 
-/// The time now as records carry it (created_at, updated_at): RFC 3339.
-std::string timestamp_now();
-
-/// Compact JSON text with invalid UTF-8 replaced (U+FFFD): how records are stored and chat
-/// events sent.
-std::string compact_json(const nlohmann::json& value);
-
 /// The short form of an id, accepted wherever the id is: its type prefix and the first 8
 /// characters after it ("chat_1a2b3c4d"), a prefix of the id as the platform's short ids are.
 std::string short_id_of(const std::string& id);

@@ -2,9 +2,12 @@
 
 #include <unordered_map>
 
+#include "common/json_parse.hpp"
 #include "store/sqlite_database.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 using nlohmann::json;
 
@@ -52,7 +55,7 @@ void ChatStore::save_agent(const AgentRecord& agent) {
       "ad_hoc = excluded.ad_hoc, record = excluded.record");
   upsert.bind(1, agent.id).bind(2, short_id_of(agent.id)).bind(3, agent.namespace_name);
   upsert.bind(4, agent.name).bind(5, std::int64_t{agent.ad_hoc ? 1 : 0});
-  upsert.bind(6, compact_json(agent_to_json(agent))).run();
+  upsert.bind(6, common::compact_json(agent_to_json(agent))).run();
 }
 
 void ChatStore::delete_agent(const std::string& id) {
@@ -73,7 +76,7 @@ void ChatStore::save_chat(const ChatRecord& chat) {
   } else {
     upsert.bind(3, chat.parent_id);
   }
-  upsert.bind(4, to_string(chat.status)).bind(5, compact_json(chat_to_json(chat))).run();
+  upsert.bind(4, to_string(chat.status)).bind(5, common::compact_json(chat_to_json(chat))).run();
 }
 
 std::optional<ChatRecord> ChatStore::find_chat(const std::string& id_or_short_id) const {
@@ -209,7 +212,7 @@ void ChatStore::save_message(const MessageRecord& message) {
       "record = excluded.record");
   upsert.bind(1, message.id).bind(2, short_id_of(message.id)).bind(3, message.chat_id);
   upsert.bind(4, message.order).bind(5, to_string(message.status));
-  upsert.bind(6, compact_json(message_to_json(message))).run();
+  upsert.bind(6, common::compact_json(message_to_json(message))).run();
 }
 
 void ChatStore::save_invocation(const ToolInvocationRecord& invocation) {
@@ -220,7 +223,7 @@ void ChatStore::save_invocation(const ToolInvocationRecord& invocation) {
       "ON CONFLICT (id) DO UPDATE SET status = excluded.status, record = excluded.record");
   upsert.bind(1, invocation.id).bind(2, short_id_of(invocation.id)).bind(3, invocation.chat_id);
   upsert.bind(4, invocation.message_id).bind(5, to_string(invocation.status));
-  upsert.bind(6, compact_json(invocation_to_json(invocation))).run();
+  upsert.bind(6, common::compact_json(invocation_to_json(invocation))).run();
 }
 
 std::vector<MessageRecord> ChatStore::load_messages(const std::string& chat_id) const {

@@ -25,8 +25,6 @@ constexpr const char* kColumns =
     "seq, id, read_token, upload_token, uploaded, filename, content_type, declared_size, size, "
     "path_hint, category, visibility, created_at, updated_at";
 
-std::string now_text() { return format_rfc3339(std::chrono::system_clock::now()); }
-
 FileRecord record_from(const Statement& row) {
   FileRecord file;
   file.seq = row.integer(0);
@@ -139,7 +137,7 @@ FileRecord FileStore::insert(FileRecord record) {
   record.id = new_id("file");
   record.read_token = new_secret();
   record.upload_token = new_secret();
-  record.created_at = now_text();
+  record.created_at = rfc3339_now();
   record.updated_at = record.created_at;
   auto lock = db_.lock();
   auto& insert = db_.statement(
@@ -269,7 +267,7 @@ FileStore::UploadEnd FileStore::complete_upload(std::string_view id, common::Ato
   }
   record->uploaded = true;
   record->size = size;
-  record->updated_at = now_text();
+  record->updated_at = rfc3339_now();
   auto& update = db_.statement(
       "UPDATE files SET uploaded = 1, size = ?2, content_type = ?3, updated_at = ?4 "
       "WHERE id = ?1 AND uploaded = 0");

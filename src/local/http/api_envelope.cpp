@@ -1,6 +1,9 @@
 #include "http/api_envelope.hpp"
+#include "common/json_parse.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace {
 
@@ -22,7 +25,7 @@ ApiVersion api_version(const Request& request) noexcept {
 Response json_response(int status, const nlohmann::json& body) {
   Response response;
   response.status = status;
-  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  response.body = common::compact_json(body);
   response.headers.emplace_back("Content-Type", "application/json");
   return response;
 }

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/json_parse.hpp"
 #include "store/sqlite_database.hpp"
 #include "store/task_store.hpp"
 #include "support/id_generator.hpp"
@@ -27,6 +28,8 @@
 #include "support/time_format.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace {
 
@@ -37,10 +40,6 @@ constexpr const char* kUpsert =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
     "ON CONFLICT (id) DO UPDATE SET status = excluded.status, session_id = excluded.session_id, "
     "updated_at = excluded.updated_at, dto = excluded.dto";
-
-std::string dump(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 struct Row {
   std::string id;
@@ -59,7 +58,7 @@ Row row_of(const TaskRecord& task) {
           task.session_id.value_or(""),
           task.created_at,
           task.updated_at,
-          dump(to_task_dto(task))};
+          common::compact_json(to_task_dto(task))};
 }
 
 void write_rows(Database& db, const std::vector<Row>& rows) {
@@ -332,7 +331,7 @@ class SqliteTaskStore final : public TaskStore {
     for (const auto& [id, text] : stored) {
       try {
         TaskRecord task = task_record_from_dto(nlohmann::json::parse(text));
-        task.updated_at = format_rfc3339(std::chrono::system_clock::now());
+        task.updated_at = rfc3339_now();
         task.status = TaskStatus::failed;
         task.error = kRestartedError;
         task.events.push_back({new_id("tev"), task.updated_at, TaskStatus::failed});

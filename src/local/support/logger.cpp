@@ -17,7 +17,7 @@ void Logger::write(LogLevel level, std::string_view message) const {
   }
   // One fprintf per line keeps lines from different threads whole.
   static std::mutex stderr_mutex;
-  const std::string stamp = format_rfc3339(std::chrono::system_clock::now());
+  const std::string stamp = rfc3339_now();
   std::lock_guard lock(stderr_mutex);
   std::fprintf(stderr, "%s %-7s %.*s\n", stamp.c_str(), std::string(to_string(level)).c_str(),
                static_cast<int>(message.size()), message.data());

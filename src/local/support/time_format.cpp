@@ -20,4 +20,6 @@ std::string format_rfc3339(std::chrono::system_clock::time_point time) {
   return buffer.data();
 }
 
+std::string rfc3339_now() { return format_rfc3339(std::chrono::system_clock::now()); }
+
 }  // namespace infsh::local

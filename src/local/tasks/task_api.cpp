@@ -1,7 +1,7 @@
 #include "tasks/task_api.hpp"
 
 #include "http/api_envelope.hpp"
-#include "tasks/event_stream.hpp"
+#include "http/event_stream.hpp"
 #include "tasks/run_request.hpp"
 
 namespace infsh::local {
@@ -24,6 +24,24 @@ Response not_stored(const nlohmann::json& task) {
   return api_error(500, (id.empty() ? std::string("the change") : "task " + id) +
                             " was made but could not be written to the database (see the "
                             "runtime's log); it will not survive a restart");
+}
+
+// The task update stream (GET /tasks/{id}/stream) of a task known to exist: the full task first
+// on every connect, then the full task after every change, heartbeats while idle, and the final
+// state as the last line before the response ends.
+Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
+                              std::chrono::milliseconds heartbeat_interval) {
+  return event_stream_response(
+      format, heartbeat_interval,
+      [&engine, task_id, format](const std::shared_ptr<StreamSink>& sink) {
+        // The observer runs under the engine lock; the sink only queues, so it never blocks.
+        return engine.subscribe(task_id,
+                                [sink, format](const std::string& task_json, bool terminal) {
+                                  sink->send(frame_event(format, task_json));
+                                  if (terminal) sink->finish();
+                                });
+      },
+      [&engine, task_id](std::uint64_t id) { engine.unsubscribe(task_id, id); });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <exception>
 #include <utility>
 
+#include "common/json_parse.hpp"
 #include "http/api_envelope.hpp"
 #include "support/id_generator.hpp"
 #include "support/time_format.hpp"
@@ -10,15 +11,9 @@
 
 namespace infsh::local {
 
-namespace {
+namespace common = inferencesh::common;
 
-std::string now_text() { return format_rfc3339(std::chrono::system_clock::now()); }
-
-std::string dump(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // ---- the context app code sees ------------------------------------------------------------------
 
@@ -102,7 +97,7 @@ nlohmann::json TaskEngine::create_task(RunRequest request, Answer answer) {
   request.input = nullptr;
   task.setup = request.setup;
   task.request_extras = request.extras;
-  task.created_at = now_text();
+  task.created_at = rfc3339_now();
   task.updated_at = task.created_at;
   set_status_locked(task, TaskStatus::received);
   set_status_locked(task, TaskStatus::queued);
@@ -209,7 +204,7 @@ std::optional<std::uint64_t> TaskEngine::subscribe(const std::string& id, Observ
   std::string text;
   bool terminal = false;
   const bool known = store_.read(id, [&](const TaskRecord& task) {
-    text = dump(to_task_dto(task));
+    text = common::compact_json(to_task_dto(task));
     terminal = is_terminal(task.status);
   });
   if (!known) return std::nullopt;
@@ -402,7 +397,7 @@ void TaskEngine::append_log(const std::string& id, LogType type, std::string lin
   std::lock_guard lock(mutex_);
   if (live_.find(id) == live_.end()) return;
   change_locked(id, [&](TaskRecord& task) {
-    task.logs.push_back({new_id("log"), now_text(), type, std::move(line)});
+    task.logs.push_back({new_id("log"), rfc3339_now(), type, std::move(line)});
   });
 }
 
@@ -420,7 +415,8 @@ void TaskEngine::set_progress(const std::string& id, LogType type, double curren
     nlohmann::json& metadata = task.request_extras["metadata"];
     if (metadata.is_null()) metadata = nlohmann::json::object();
     if (metadata.is_object()) metadata["progress"] = progress_json(current, total, message);
-    task.logs.push_back({new_id("log"), now_text(), type, progress_line(current, total, message)});
+    task.logs.push_back(
+        {new_id("log"), rfc3339_now(), type, progress_line(current, total, message)});
   });
 }
 
@@ -440,7 +436,7 @@ void TaskEngine::forget_live_locked(std::unordered_map<std::string, Live>::itera
 
 void TaskEngine::set_status_locked(TaskRecord& task, TaskStatus status) {
   task.status = status;
-  task.updated_at = now_text();
+  task.updated_at = rfc3339_now();
   task.events.push_back({new_id("tev"), task.updated_at, status});
 }
 
@@ -452,9 +448,9 @@ void TaskEngine::change_locked(const std::string& id,
   bool terminal = false;
   store_.update(id, [&](TaskRecord& task) {
     change(task);
-    task.updated_at = now_text();
+    task.updated_at = rfc3339_now();
     terminal = is_terminal(task.status);
-    if (watched) text = dump(to_task_dto(task));
+    if (watched) text = common::compact_json(to_task_dto(task));
     if (terminal && final_hook_) final_hook_(task);
     if (live == live_.end()) return;
     for (const auto& [subscription, observer] : live->second.record_observers) {

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "common/json_parse.hpp"
 #include "common/retryable_status.hpp"
 #include "inferencesh/errors.hpp"
 #include "inferencesh/version.hpp"
@@ -14,6 +15,8 @@
 #include "tasks/webhook_url.hpp"
 
 namespace infsh::local {
+
+namespace common = inferencesh::common;
 
 namespace {
 
@@ -64,8 +67,7 @@ bool WebhookDeliverer::deliver(std::string url, const nlohmann::json& body) {
                       : std::string("the runtime is stopping")));
     return false;
   }
-  queue_.push({std::move(url), body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-               new_id("whd"), 0, Clock::now()});
+  queue_.push({std::move(url), common::compact_json(body), new_id("whd"), 0, Clock::now()});
   if (threads_.empty()) {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, settings_.threads); ++i) {
       threads_.emplace_back([this] { run(); });

@@ -1,4 +1,4 @@
-#include "tasks/event_stream.hpp"
+#include "http/event_stream.hpp"
 
 #include <optional>
 
@@ -73,21 +73,6 @@ Response event_stream_response(
   };
   response.stream = std::move(body);
   return response;
-}
-
-Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
-                              std::chrono::milliseconds heartbeat_interval) {
-  return event_stream_response(
-      format, heartbeat_interval,
-      [&engine, task_id, format](const std::shared_ptr<StreamSink>& sink) {
-        // The observer runs under the engine lock; the sink only queues, so it never blocks.
-        return engine.subscribe(task_id,
-                                [sink, format](const std::string& task_json, bool terminal) {
-                                  sink->send(frame_event(format, task_json));
-                                  if (terminal) sink->finish();
-                                });
-      },
-      [&engine, task_id](std::uint64_t id) { engine.unsubscribe(task_id, id); });
 }
 
 }  // namespace infsh::local

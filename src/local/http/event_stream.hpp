@@ -1,9 +1,7 @@
 #pragma once
 
-// Event streams: NDJSON or SSE chosen by Accept, their framing and their response. The task
-// update stream (GET /tasks/{id}/stream): the full task first on every connect, then the full
-// task after every change, heartbeats while idle, and the final state as the last line before
-// the response ends. The chat stream (chat_api.cpp) is the same response with named events.
+// Event streams: NDJSON or SSE chosen by Accept, their framing and their response, for the
+// task stream (tasks/task_api.cpp) and the chat stream (chats/chat_api.cpp) alike.
 
 #include <chrono>
 #include <cstdint>
@@ -14,7 +12,6 @@
 #include <string_view>
 
 #include "http/http_message.hpp"
-#include "tasks/task_engine.hpp"
 
 namespace infsh::local {
 
@@ -44,9 +41,5 @@ Response event_stream_response(
     StreamFormat format, std::chrono::milliseconds heartbeat_interval,
     std::function<std::optional<std::uint64_t>(const std::shared_ptr<StreamSink>& sink)> subscribe,
     std::function<void(std::uint64_t subscription)> unsubscribe);
-
-/// The streaming response for a task known to exist.
-Response task_stream_response(TaskEngine& engine, const std::string& task_id, StreamFormat format,
-                              std::chrono::milliseconds heartbeat_interval);
 
 }  // namespace infsh::local
