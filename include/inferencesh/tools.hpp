@@ -39,7 +39,7 @@ Schema integer(const std::string& description = {});
 /// `{"type":"boolean"}`
 Schema boolean(const std::string& description = {});
 /// `{"type":"string","enum":[...]}`
-Schema enum_of(std::vector<std::string> values, const std::string& description = {});
+Schema enum_of(const std::vector<std::string>& values, const std::string& description = {});
 /// `{"type":"array","items":<items>}`
 Schema array(const Schema& items, const std::string& description = {});
 /// `{"type":"object","properties":{...},"required":[...]}`: `required` lists the properties
@@ -86,15 +86,15 @@ template <class Derived>
 class ToolBuilder : public ToolBuilderBase {
  public:
   /// The description the model reads (default "").
-  Derived& describe(std::string text) {
-    description_ = std::move(text);
+  Derived& describe(const std::string& text) {
+    description_ = text;
     return self();
   }
   /// Same as describe().
-  Derived& description(std::string text) { return describe(std::move(text)); }
+  Derived& description(const std::string& text) { return describe(text); }
   /// The name shown to people (default: the tool's name).
-  Derived& display_name(std::string name) {
-    display_name_ = std::move(name);
+  Derived& display_name(const std::string& name) {
+    display_name_ = name;
     return self();
   }
   /// Same as display_name() (the official SDKs' former name).

@@ -157,13 +157,13 @@ void CurlExchange::finish(CURLcode result) {
 }
 
 TimeoutError CurlExchange::idle_timeout_error() const {
-  return TimeoutError(request_.method + " " + request_.url + ": no data for " +
-                          std::to_string(request_.idle_timeout.count()) + " ms (idle timeout)",
-                      true);
+  return {request_.method + " " + request_.url + ": no data for " +
+              std::to_string(request_.idle_timeout.count()) + " ms (idle timeout)",
+          true};
 }
 
 TimeoutError CurlExchange::deadline_error() const {
-  return TimeoutError(request_.method + " " + request_.url + ": the deadline passed", true);
+  return {request_.method + " " + request_.url + ": the deadline passed", true};
 }
 
 std::string CurlExchange::describe_failure() const {

@@ -25,7 +25,7 @@ bool normalise(json& schema) {
   if (auto properties = schema.find("properties");
       properties != schema.end() && properties->is_object()) {
     json required = json::array();
-    for (auto& [name, property] : properties->items()) {
+    for (const auto& [name, property] : properties->items()) {
       if (!normalise(property)) required.push_back(name);
     }
     if (!schema.contains("required") && !required.empty()) schema["required"] = required;
@@ -52,9 +52,9 @@ Schema number(const std::string& description) { return typed("number", descripti
 Schema integer(const std::string& description) { return typed("integer", description); }
 Schema boolean(const std::string& description) { return typed("boolean", description); }
 
-Schema enum_of(std::vector<std::string> values, const std::string& description) {
+Schema enum_of(const std::vector<std::string>& values, const std::string& description) {
   Schema schema = typed("string", description);
-  schema.json["enum"] = std::move(values);
+  schema.json["enum"] = values;
   return schema;
 }
 

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,16 +53,28 @@ TEST_CASE("async runs on one loop complete concurrently with their own outputs",
 }
 
 TEST_CASE("an async run streams partial outputs to its callback before the final task", "[async]") {
+  // The app reports a partial output, then waits at the gate until the callback has seen it:
+  // the final state cannot arrive first.
   LocalRuntime local;
+  const auto app = std::make_shared<GatedApp>();
+  local.runtime().apps().add("test/gated", app);
   auto client = inf::async_inference(async_options(local));
-  std::vector<inf::TaskStatus> statuses;  // written on the loop thread, read after get()
+  std::vector<inf::Task> updates;  // written on the loop thread, read after get()
   inf::RunOptions options;
-  options.on_update = [&statuses](const inf::Task& t) { statuses.push_back(t.status); };
-  const inf::Task done = client.tasks.run(progress(3, 5), options).get();
-  CHECK(done.output == json{{"steps_done", 3}});
-  REQUIRE(statuses.size() >= 2);
-  CHECK(statuses.back() == inf::TaskStatus::completed);
-  CHECK(statuses.front() != inf::TaskStatus::completed);
+  options.on_update = [&updates, &app](const inf::Task& t) {
+    updates.push_back(t);
+    if (t.output == json{{"stage", "started"}}) app->gate->open();
+  };
+  const inf::Task done =
+      client.tasks.run({{"app", "test/gated"}, {"input", {{"n", 1}}}}, options).get();
+  CHECK(done.output == json{{"n", 1}});
+  REQUIRE(updates.size() >= 2);
+  CHECK(updates.back().status == inf::TaskStatus::completed);
+  const auto partial = std::find_if(updates.begin(), updates.end(), [](const inf::Task& t) {
+    return t.output == json{{"stage", "started"}};
+  });
+  REQUIRE(partial != updates.end());
+  CHECK(partial->status == inf::TaskStatus::running);
 }
 
 TEST_CASE("an async run of a failing app raises TaskFailedError, and so does polling", "[async]") {

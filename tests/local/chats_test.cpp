@@ -23,13 +23,6 @@ namespace {
 // holds until the test opens the gate or the task is cancelled.
 class EchoCore final : public App {
  public:
-  struct Gate {
-    std::mutex mutex;
-    std::condition_variable changed;
-    bool open = false;
-    int waiting = 0;
-  };
-
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
   std::unique_ptr<AppInstance> setup(const json&, AppContext&) override {
@@ -43,17 +36,7 @@ class EchoCore final : public App {
     json run(const std::string&, const json& input, AppContext& context) override {
       const std::string text = input.value("text", "");
       if (text == "fail") throw std::runtime_error("the model is on fire");
-      if (text == "wait") {
-        context.on_cancel([gate = gate_] {
-          std::lock_guard lock(gate->mutex);
-          gate->changed.notify_all();
-        });
-        std::unique_lock lock(gate_->mutex);
-        ++gate_->waiting;
-        gate_->changed.notify_all();
-        gate_->changed.wait(lock, [&] { return gate_->open || context.cancelled(); });
-        --gate_->waiting;
-      }
+      if (text == "wait") gate_->wait(&context);
       const std::string reply = "you said: " + text;
       json output = {{"response", ""}};
       for (const std::string& piece : {reply.substr(0, 4), reply.substr(4, 5), reply.substr(9)}) {
@@ -106,16 +89,8 @@ struct Chats {
     stream.wait_for_chat("idle");
   }
   // Waits (on the stream) for the core's task to be waiting at the gate.
-  void wait_for_gate() const {
-    std::unique_lock lock(core->gate->mutex);
-    REQUIRE(core->gate->changed.wait_for(lock, std::chrono::seconds(10),
-                                         [&] { return core->gate->waiting > 0; }));
-  }
-  void open_gate() const {
-    std::lock_guard lock(core->gate->mutex);
-    core->gate->open = true;
-    core->gate->changed.notify_all();
-  }
+  void wait_for_gate() const { REQUIRE(core->gate->wait_for_waiters()); }
+  void open_gate() const { core->gate->open(); }
 };
 
 // Waits for the core's answer (an assistant message, ready) and returns its text.

@@ -88,6 +88,56 @@ bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) 
   return in_a.eof() && in_b.eof();
 }
 
+void Gate::open() {
+  {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool Gate::wait(AppContext* context) {
+  if (context != nullptr) {
+    context->on_cancel([this] {
+      std::lock_guard lock(mutex_);
+      changed_.notify_all();
+    });
+  }
+  std::unique_lock lock(mutex_);
+  ++waiting_;
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return open_ || (context != nullptr && context->cancelled()); });
+  --waiting_;
+  return open_;
+}
+
+bool Gate::wait_for_waiters(int count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return waiting_ >= count; });
+}
+
+namespace {
+
+class GatedInstance final : public AppInstance {
+ public:
+  explicit GatedInstance(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  nlohmann::json run(const std::string&, const nlohmann::json& input,
+                     AppContext& context) override {
+    context.partial_output({{"stage", "started"}});
+    gate_->wait(&context);
+    return input;
+  }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
+}  // namespace
+
+std::unique_ptr<AppInstance> GatedApp::setup(const nlohmann::json&, AppContext&) {
+  return std::make_unique<GatedInstance>(gate);
+}
+
 RuntimeOptions LocalRuntime::quiet() {
   RuntimeOptions options;
   options.log_level = LogLevel::off;

@@ -4,9 +4,12 @@
 // state, raw HTTP over a socket, and a child infsh-local process.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,6 +38,33 @@ using inferencesh::testing::write_random_file;
 
 /// True when both files have the same bytes; compared in chunks, never loaded whole.
 bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b);
+
+/// Holds app code at a point until the test opens it: what makes "while the task is running"
+/// a state a test can be in, rather than a race against the clock.
+class Gate {
+ public:
+  /// Lets every waiter through, and every later one at once.
+  void open();
+  /// Waits until the gate is open; with a context, also until the task is cancelled. Returns
+  /// true when the gate opened.
+  bool wait(AppContext* context = nullptr);
+  /// Waits up to `timeout` until at least `count` waiters are held at the gate.
+  bool wait_for_waiters(int count = 1, std::chrono::milliseconds timeout = 10s);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+  int waiting_ = 0;
+};
+
+/// An app whose runs report `{"stage": "started"}` as a partial output, wait at the gate (or
+/// for their cancel), then return their input.
+class GatedApp final : public App {
+ public:
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+  std::unique_ptr<AppInstance> setup(const nlohmann::json& setup, AppContext& context) override;
+};
 
 /// A started runtime on a free loopback port, stopped on destruction.
 class LocalRuntime {

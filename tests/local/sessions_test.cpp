@@ -32,27 +32,6 @@ std::string error_code(const RawResponse& response) {
   return response.json().at("error").at("code").get<std::string>();
 }
 
-// Holds runs until opened.
-class Gate {
- public:
-  void open() {
-    {
-      std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    opened_.notify_all();
-  }
-  void wait() {
-    std::unique_lock lock(mutex_);
-    opened_.wait(lock, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
-};
-
 // An in-process app whose instance cannot be reused once it has run, and throws when asked why
 // (AppInstance::lost_reason is app code like any other). Its runs wait for the gate.
 class LosingApp final : public infsh::local::App {
@@ -328,8 +307,9 @@ TEST_CASE("a session handle runs its calls in the session and ends it on scope e
   CHECK(client.sessions.get(id).status == "ended");
 }
 
-TEST_CASE("a session whose instance is lost without a reason still ends its call, and the next "
-          "call runs") {
+TEST_CASE(
+    "a session whose instance is lost without a reason still ends its call, and the next "
+    "call runs") {
   LocalRuntime local;
   const auto gate = std::make_shared<Gate>();
   local.runtime().apps().add("test/losing", std::make_shared<LosingApp>(gate));
@@ -345,7 +325,8 @@ TEST_CASE("a session whose instance is lost without a reason still ends its call
   gate->open();
 
   // The first call ran: it completes, and its session is lost with it.
-  REQUIRE(wait_until([&] { return client.tasks.get(first.id).status == inf::TaskStatus::completed; }));
+  REQUIRE(
+      wait_until([&] { return client.tasks.get(first.id).status == inf::TaskStatus::completed; }));
   CHECK(client.tasks.get(first.id).output == json{{"ran", true}});
   const inf::Session lost = client.sessions.get(first.session_id);
   CHECK(lost.status == "ended");
@@ -353,7 +334,8 @@ TEST_CASE("a session whose instance is lost without a reason still ends its call
   CHECK_THAT(lost.raw.at("error").at("message").get<std::string>(),
              Catch::Contains("it cannot be reused"));
   // The call waiting behind it is not left queued: it runs, and fails with the session's loss.
-  REQUIRE(wait_until([&] { return client.tasks.get(second.id).status == inf::TaskStatus::failed; }));
+  REQUIRE(
+      wait_until([&] { return client.tasks.get(second.id).status == inf::TaskStatus::failed; }));
   CHECK_THAT(client.tasks.get(second.id).error, Catch::Contains("was lost"));
   const auto next = http_request(local.port(), "POST", "/apps/run", second_call.dump());
   CHECK(next.status == 500);
