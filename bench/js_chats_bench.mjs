@@ -1,7 +1,9 @@
 // The JavaScript half of bench/runtime_chats_bench.cpp: the same agent turns through the
 // official JS SDK's headless Agent (@inferencesh/sdk 0.6.54), against a running infsh-local that
 // serves the bench's templates (acme/plain: answers in pieces; acme/tool: calls the client tool
-// `ask` first, then answers).
+// `ask` first, then answers). With a tool config (the acme/tool template's JSON file), the
+// client-tool turns use an ad-hoc agent of that config, as the C++ side must to give its tool a
+// handler, so both send the same turns.
 //
 // - concurrent: N agents (one chat each) send their first message at once, each
 //   `sendMessage(text, {onMessage})` in streaming mode (POST /agents/run, then the chat's NDJSON
@@ -10,20 +12,23 @@
 // - per turn, one after another: a new chat's first turn (as above), and a client-tool turn
 //   (onToolCall answered with submitToolResult), each in milliseconds.
 //
-// Prints one JSON line; runtime_chats_bench spawns this script after its own turns so both
-// clients are measured in the same run against the same runtime.
+// Prints one JSON line (with this process's peak RSS and threads); runtime_chats_bench spawns
+// this script after its own turns and the C++ client's, so all are measured in the same run
+// against the same runtime.
 //
 //   INFSH_JS_SDK_PREFIX=build/dev/tests/conformance \
 //   node --import ./tests/conformance/register_esm_hook.mjs bench/js_chats_bench.mjs \
-//        <base-url> <api-key> [concurrent=1000] [turns=200]
+//        <base-url> <api-key> [concurrent=1000] [turns=200] [tool-config.json]
 
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 import { loadSdk, PINNED_SDK_VERSION } from '../tests/conformance/load_sdk.mjs';
 
-const [baseUrl, apiKey, concurrentArg = '1000', turnsArg = '200'] = process.argv.slice(2);
+const [baseUrl, apiKey, concurrentArg = '1000', turnsArg = '200', toolConfigPath] =
+    process.argv.slice(2);
 if (!baseUrl || !apiKey) {
-  console.error('usage: js_chats_bench.mjs <base-url> <api-key> [concurrent] [turns]');
+  console.error('usage: js_chats_bench.mjs <base-url> <api-key> [concurrent] [turns] [tool-config]');
   process.exit(2);
 }
 const concurrent = Number(concurrentArg);
@@ -31,6 +36,16 @@ const turns = Number(turnsArg);
 
 const {Inference} = await loadSdk();
 const client = new Inference({apiKey, baseUrl});
+
+const toolConfig = toolConfigPath ? JSON.parse(readFileSync(toolConfigPath, 'utf8')) : null;
+const toolAgent = () => toolConfig ? client.agent(toolConfig, {name: 'bench-tool-js'}) :
+                                     client.agent('acme/tool@1');
+
+// A field of /proc/self/status, in its unit (kB for memory).
+const statusField = (name) => {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  return line ? Number.parseInt(line.slice(name.length + 1), 10) : -1;
+};
 
 const textOf = (message) =>
     (message?.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('');
@@ -66,10 +81,10 @@ async function toolTurn(agent) {
   }
 }
 
-async function timedTurns(n, agentRef, turn) {
+async function timedTurns(n, makeAgent, turn) {
   const millis = [];
   for (let i = 0; i < n; ++i) {
-    const agent = client.agent(agentRef);
+    const agent = makeAgent();
     const start = performance.now();
     await turn(agent);
     millis.push(performance.now() - start);
@@ -81,21 +96,22 @@ async function timedTurns(n, agentRef, turn) {
 }
 
 // Warm-up: JIT, the connection pool, the core's warm instance.
-await timedTurns(20, 'acme/plain@1', plainTurn);
-await timedTurns(20, 'acme/tool@1', toolTurn);
+const plainAgent = () => client.agent('acme/plain@1');
+await timedTurns(20, plainAgent, plainTurn);
+await timedTurns(20, toolAgent, toolTurn);
 
-const agents = Array.from({length: concurrent}, () => client.agent('acme/plain@1'));
+const agents = Array.from({length: concurrent}, plainAgent);
 const start = performance.now();
 await Promise.all(agents.map(plainTurn));
 const concurrentSeconds = (performance.now() - start) / 1000;
 for (const agent of agents) agent.disconnect();
 
-const plain = await timedTurns(turns, 'acme/plain@1', plainTurn);
-const tool = await timedTurns(turns, 'acme/tool@1', toolTurn);
+const plain = await timedTurns(turns, plainAgent, plainTurn);
+const tool = await timedTurns(turns, toolAgent, toolTurn);
 console.log(JSON.stringify({
-  sdk: `@inferencesh/sdk ${PINNED_SDK_VERSION}`,
-  node: process.version,
+  sdk: `@inferencesh/sdk ${PINNED_SDK_VERSION}, node ${process.version}`,
   concurrent: {chats: concurrent, seconds: concurrentSeconds},
   plain,
   tool,
+  client: {peak_rss_kib: statusField('VmHWM'), peak_threads: statusField('Threads')},
 }));

@@ -5,8 +5,9 @@
 //   way), as the JS SDK sends to an existing chat;
 // - client tool: the same, with the core calling a client tool: the stream shows the
 //   invocation awaiting_input, POST /tools/{id} gives the result, the core answers, idle;
-// - new chat: POST /agents/run without a chat, then the stream opened (as the Python SDK
-//   does), until idle;
+// - new chat: POST /agents/run without a chat, then the stream opened (as the SDKs do), until
+//   idle;
+// - new chat, client tool: the same with the client-tool agent (the SDKs' client-tool turn);
 // - turn 81-100: client-tool turns late in one chat, whose core input holds every turn before.
 //
 // Plain HTTP/1.1 over sockets (keep-alive for the POSTs, one stream per chat), so the figure is
@@ -15,12 +16,18 @@
 // Then many chats at once: C new chats (POST /agents/run, then each chat's stream opened, as the
 // SDKs do), all C streams open together while the turns run, until every stream has said idle;
 // the wall time, and the runtime's memory (VmRSS sampled every 5 ms, VmHWM) and threads from
-// /proc/<pid>/status. In the same run the official JS SDK does the same (bench/js_chats_bench.mjs,
-// spawned with node: C agents' first turns at once, then per-turn latencies), sampled the same
-// way.
+// /proc/<pid>/status. In the same run, against the same runtime, two SDK clients do the same
+// turns, each in a process of its own, sampled the same way:
+//
+// - this SDK's `inf::Agent` (client.agents.create(...).send_message), in this program started
+//   again with --side agent: C agents' first turns at once (C threads of one blocking Client),
+//   then per-turn latencies: a new chat's first turn, and a new chat's client-tool turn whose
+//   C++ handler runs itself;
+// - the official JS SDK's headless Agent (bench/js_chats_bench.mjs, spawned with node): the same,
+//   with onToolCall answered by submitToolResult.
 //
 //     runtime_chats_bench [--runtime PATH] [--turns N] [--rounds R] [--concurrent C]
-//                         [--node PATH] [--sdk-prefix DIR] [--no-js]
+//                         [--node PATH] [--sdk-prefix DIR] [--no-js] [--no-agent]
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,19 +44,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bench_util.hpp"
+#include "inferencesh/inferencesh.hpp"
+#include "inferencesh/version.hpp"
 #include "support/subprocess.hpp"
 
+namespace inf = inferencesh;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
@@ -182,16 +194,25 @@ double millis_since(Clock::time_point start) {
 }
 
 struct Figures {
-  std::vector<double> plain, tool, fresh, late;
+  std::vector<double> plain, tool, fresh, fresh_tool, late;
 };
 
-void print(const char* name, std::vector<double> values) {
+// Median, p90 and min of turn times in ms, picked as js_chats_bench.mjs picks them.
+json summary(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const auto at = [&](double q) {
     return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
   };
-  std::printf("  %-12s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%zu turns)\n", name,
-              at(0.5), at(0.9), values.front(), values.size());
+  return {{"turns", values.size()},
+          {"median_ms", at(0.5)},
+          {"p90_ms", at(0.9)},
+          {"min_ms", values.front()}};
+}
+
+void print(const char* name, const json& figures) {
+  std::printf("  %-22s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%d turns)\n", name,
+              figures.at("median_ms").get<double>(), figures.at("p90_ms").get<double>(),
+              figures.at("min_ms").get<double>(), figures.at("turns").get<int>());
 }
 
 // ---- the runtime's process, from /proc/<pid>/status
@@ -229,6 +250,7 @@ class Sampler {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
   }
+  long max_threads() const { return max_threads_; }
   void print(const char* label) {
     finish();
     const ProcessSample after = sample(pid_);
@@ -266,6 +288,145 @@ void raise_descriptor_limit() {
   }
 }
 
+// ---- this SDK's inf::Agent, in a process of its own (--side agent)
+
+constexpr const char* kPlainAnswer = "The answer, streamed in pieces.";
+
+// A new chat's first turn of acme/plain; checks the answer.
+void plain_agent_turn(inf::Agent& agent) {
+  std::string ready_id;
+  const inf::AgentResponse reply = agent.send_message(
+      "hello", {.on_message = [&](const inf::ChatMessage& message) {
+        if (message.role == "assistant" && message.status == inf::MessageStatus::ready) {
+          ready_id = message.id;
+        }
+      }});
+  if (!reply.turn_ended() || reply.text() != kPlainAnswer ||
+      reply.assistant_message.id != ready_id) {
+    throw std::runtime_error("unexpected answer: " + reply.assistant_message.raw.dump());
+  }
+}
+
+// Figures of n turns, each of a new agent (made before the clock starts, as the JS side does).
+template <class Make, class Turn>
+json timed_agent_turns(int n, const Make& make, const Turn& turn) {
+  std::vector<double> millis;
+  for (int i = 0; i < n; ++i) {
+    inf::Agent agent = make();
+    const auto start = Clock::now();
+    turn(agent);
+    millis.push_back(millis_since(start));
+  }
+  return summary(std::move(millis));
+}
+
+// Prints one JSON line: the concurrent wall time, per-turn figures, this process's peak RSS and
+// threads (the 5 ms sampler's own thread included).
+int run_agent_side(const std::string& url, const std::string& tool_config, int concurrent,
+                   int turns) {
+  Sampler self(::getpid());
+  inf::ClientOptions options;
+  options.api_key = "sk-bench-unused";
+  options.base_url = url;
+  options.request_timeout = std::chrono::seconds(120);
+  options.connect_timeout = std::chrono::seconds(60);
+  auto client = inf::inference(options);
+
+  // The client-tool agent: the acme/tool template's core, sent ad hoc with the tool's handler.
+  const json config = json::parse(std::ifstream(tool_config));
+  const json& core = config.at("core_app");
+  std::atomic<int> handled{0};
+  const auto make_tool_agent = [&] {
+    return client.agents.create(inf::AdHocAgentOptions{
+        .core_app = inf::CoreApp(core.at("ref").get<std::string>(), core.at("setup")),
+        .tools = {inf::tool("ask")
+                      .handler([&handled](const json&) {
+                        ++handled;
+                        return std::string("yes");
+                      })
+                      .build()},
+        .name = "bench-tool-cpp"});
+  };
+  const auto tool_turn = [&](inf::Agent& agent) {
+    handled = 0;
+    const inf::AgentResponse reply = agent.send_message("hello");
+    if (handled != 1 || !reply.turn_ended() || reply.text() != "You said yes.") {
+      throw std::runtime_error("unexpected tool turn: " + std::to_string(handled.load()) +
+                               " calls, " + reply.assistant_message.raw.dump());
+    }
+  };
+  const auto make_plain_agent = [&] { return client.agents.create("acme/plain@1"); };
+
+  // Warm-up: the connection pool, the core's warm instance.
+  timed_agent_turns(20, make_plain_agent, plain_agent_turn);
+  timed_agent_turns(20, make_tool_agent, tool_turn);
+
+  // C agents' first turns at once, one thread each (the blocking client).
+  std::vector<inf::Agent> agents;
+  agents.reserve(static_cast<std::size_t>(concurrent));
+  for (int i = 0; i < concurrent; ++i) agents.push_back(make_plain_agent());
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  threads.reserve(agents.size());
+  for (auto& agent : agents) {
+    threads.emplace_back([&] {
+      try {
+        plain_agent_turn(agent);
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double seconds = millis_since(start) / 1000;
+  if (failure) std::rethrow_exception(failure);
+  agents.clear();
+
+  const json plain = timed_agent_turns(turns, make_plain_agent, plain_agent_turn);
+  const json tool = timed_agent_turns(turns, make_tool_agent, tool_turn);
+  self.finish();
+  std::printf(
+      "%s\n",
+      json{{"sdk", std::string("inferencesh-cpp ") + inf::kVersion},
+           {"concurrent", {{"chats", concurrent}, {"seconds", seconds}}},
+           {"plain", plain},
+           {"tool", tool},
+           {"client",
+            {{"peak_rss_kib", sample(::getpid()).hwm_kib}, {"peak_threads", self.max_threads()}}}}
+          .dump()
+          .c_str());
+  return 0;
+}
+
+// Runs one client side (a child process that prints its figures as a JSON line) against the
+// runtime, sampling the runtime while it runs; prints and returns its figures.
+json run_client_side(const char* label, const std::vector<std::string>& argv,
+                     const std::vector<std::string>& environment, pid_t runtime) {
+  Sampler sampler(runtime);
+  inferencesh::testing::Subprocess side(argv, environment);
+  const auto result = side.read_line_containing("\"concurrent\"", std::chrono::minutes(10));
+  const auto status = side.wait(std::chrono::seconds(30));
+  sampler.finish();
+  if (!result || status != 0) {
+    throw std::runtime_error(std::string(label) + " failed; its output:\n" + side.output());
+  }
+  const json figures = json::parse(*result);
+  const int chats = figures.at("concurrent").at("chats").get<int>();
+  const double seconds = figures.at("concurrent").at("seconds").get<double>();
+  std::printf("  %-22s %.2f s wall for %d turns (%.0f turns/s; %s)\n", label, seconds, chats,
+              chats / seconds, figures.at("sdk").get<std::string>().c_str());
+  sampler.print(label);
+  print("  new chat, no tool", figures.at("plain"));
+  print("  new chat, client tool", figures.at("tool"));
+  std::printf("  %-22s client process: peak RSS %.1f MiB, peak threads %ld\n", label,
+              figures.at("client").at("peak_rss_kib").get<double>() / 1024,
+              figures.at("client").at("peak_threads").get<long>());
+  return figures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -278,6 +439,10 @@ int main(int argc, char** argv) try {
   int rounds = 3;
   int concurrent = 1000;
   bool js = true;
+  bool with_agent = true;
+  std::string side;  // the child's mode: "agent"
+  std::string url;
+  std::string tool_config;
   for (inferencesh::bench::Flags flags(argc, argv); flags.next();) {
     if (flags.is("--runtime")) {
       runtime = flags.value();
@@ -293,13 +458,26 @@ int main(int argc, char** argv) try {
       sdk_prefix = flags.value();
     } else if (flags.is("--no-js")) {
       js = false;
+    } else if (flags.is("--no-agent")) {
+      with_agent = false;
+    } else if (flags.is("--side")) {
+      side = flags.value();
+    } else if (flags.is("--url")) {
+      url = flags.value();
+    } else if (flags.is("--tool-config")) {
+      tool_config = flags.value();
     } else {
       flags.unknown();
     }
   }
   raise_descriptor_limit();
+  if (!side.empty()) {
+    if (side != "agent") throw std::invalid_argument("--side must be agent");
+    return run_agent_side(url, tool_config, concurrent, turns);
+  }
   // Two templates: one answers in four pieces; one first calls a client tool.
-  const auto dir = std::filesystem::temp_directory_path() / "runtime_chats_bench";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("runtime_chats_bench." + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const json answer = {{"text", "The answer, streamed in pieces."}};
   std::ofstream(dir / "plain.json")
@@ -361,6 +539,7 @@ int main(int argc, char** argv) try {
     until(*chat.stream, [](const json& e) { return is_chat(e, "idle"); });
   };
 
+  Figures all_rounds;  // rounds 1..R together, for the comparison with the SDK clients
   for (int round = 0; round <= rounds; ++round) {  // round 0 warms up
     const int n = round == 0 ? 20 : turns;
     Figures figures;
@@ -383,6 +562,16 @@ int main(int argc, char** argv) try {
       stream.open_stream(chat);
       until(stream, [](const json& e) { return is_chat(e, "idle"); });
       figures.fresh.push_back(millis_since(start));
+      // A new chat's client-tool turn, its stream opened after the answer (as the SDKs do).
+      start = Clock::now();
+      const std::string tool_chat = new_chat("acme/tool@1");
+      Connection tool_stream(port);
+      tool_stream.open_stream(tool_chat);
+      const std::string id = waiting_invocation(
+          until(tool_stream, [](const json& e) { return !waiting_invocation(e).empty(); }));
+      api.call("POST", "/tools/" + id, R"({"result": "yes"})");
+      until(tool_stream, [](const json& e) { return is_chat(e, "idle"); });
+      figures.fresh_tool.push_back(millis_since(start));
     }
     // The 100th client-tool turn of one chat: the core's input holds the 99 turns before it.
     OpenChat long_chat = open_chat("acme/tool@1");
@@ -393,15 +582,20 @@ int main(int argc, char** argv) try {
       figures.late.push_back(millis_since(start));
     }
     if (round == 0) continue;
+    all_rounds.fresh.insert(all_rounds.fresh.end(), figures.fresh.begin(), figures.fresh.end());
+    all_rounds.fresh_tool.insert(all_rounds.fresh_tool.end(), figures.fresh_tool.begin(),
+                                 figures.fresh_tool.end());
     std::printf("round %d\n", round);
-    print("no tool", figures.plain);
-    print("client tool", figures.tool);
-    print("new chat", figures.fresh);
-    print("turn 81-100", figures.late);
+    print("no tool", summary(figures.plain));
+    print("client tool", summary(figures.tool));
+    print("new chat", summary(figures.fresh));
+    print("new chat, client tool", summary(figures.fresh_tool));
+    print("turn 81-100", summary(figures.late));
   }
 
   // Many chats at once: every new chat's turn started, every stream open, until all are idle.
   std::printf("%d chats at once\n", concurrent);
+  double raw_seconds = 0;
   {
     Sampler sampler(server.pid());
     const auto start = Clock::now();
@@ -413,40 +607,72 @@ int main(int argc, char** argv) try {
       streams.back()->open_stream(chat);
     }
     for (auto& stream : streams) until(*stream, [](const json& e) { return is_chat(e, "idle"); });
-    const double seconds = millis_since(start) / 1000;
+    raw_seconds = millis_since(start) / 1000;
     sampler.finish();
     std::printf("  %-22s %.2f s wall for %d turns (%.0f turns/s)\n", "raw HTTP (this program)",
-                seconds, concurrent, concurrent / seconds);
+                raw_seconds, concurrent, concurrent / raw_seconds);
     sampler.print("raw HTTP (this program)");
   }
-  if (js) {
-    // The same through the JS SDK's Agent, against this runtime.
-    Sampler sampler(server.pid());
-    inferencesh::testing::Subprocess script(
-        {node, "--import", INFSH_ESM_HOOK, INFSH_JS_CHATS_BENCH, *line, "sk-bench-unused",
-         std::to_string(concurrent), std::to_string(turns)},
-        {"INFSH_JS_SDK_PREFIX=" + sdk_prefix});
-    const auto result = script.read_line_containing("\"concurrent\"", std::chrono::minutes(10));
-    const auto status = script.wait(std::chrono::seconds(10));
-    sampler.finish();
-    if (!result || status != 0) {
-      throw std::runtime_error("the JS benchmark failed; its output:\n" + script.output());
-    }
-    const json js_figures = json::parse(*result);
-    const double seconds = js_figures.at("concurrent").at("seconds").get<double>();
-    const std::string label = js_figures.at("sdk").get<std::string>();
-    std::printf("  %-22s %.2f s wall for %d turns (%.0f turns/s; %s, node %s)\n", "JS SDK Agent",
-                seconds, concurrent, concurrent / seconds, label.c_str(),
-                js_figures.at("node").get<std::string>().c_str());
-    sampler.print("JS SDK Agent");
-    for (const char* kind : {"plain", "tool"}) {
-      const json& f = js_figures.at(kind);
-      std::printf("  JS SDK %-11s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%d turns)\n",
-                  std::string(kind) == "plain" ? "new chat" : "client tool",
-                  f.at("median_ms").get<double>(), f.at("p90_ms").get<double>(),
-                  f.at("min_ms").get<double>(), f.at("turns").get<int>());
-    }
+  // The same turns through the two SDK clients, each in its own process, one after the other.
+  json cpp;
+  json js_figures;
+  if (with_agent) {
+    cpp = run_client_side(
+        "C++ inf::Agent",
+        {argv[0], "--side", "agent", "--url", *line, "--tool-config", (dir / "tool.json").string(),
+         "--concurrent", std::to_string(concurrent), "--turns", std::to_string(turns)},
+        {}, server.pid());
   }
+  if (js) {
+    js_figures = run_client_side(
+        "JS SDK Agent",
+        {node, "--import", INFSH_ESM_HOOK, INFSH_JS_CHATS_BENCH, *line, "sk-bench-unused",
+         std::to_string(concurrent), std::to_string(turns), (dir / "tool.json").string()},
+        {"INFSH_JS_SDK_PREFIX=" + sdk_prefix}, server.pid());
+  }
+
+  // Side by side, and the JS SDK's figures over the C++ client's.
+  std::printf("summary (medians; p90 in brackets)%s\n",
+              with_agent && js ? "; JS / C++ is the ratio of the medians" : "");
+  const auto cell = [](const json& f) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%.2f ms (%.2f)", f.at("median_ms").get<double>(),
+                  f.at("p90_ms").get<double>());
+    return std::string(text);
+  };
+  const bool both = with_agent && js;
+  const auto ratio = [&](double js_value, double cpp_value) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.2fx", js_value / cpp_value);
+    return both ? std::string(text) : std::string();
+  };
+  const auto row = [](const std::string& name, const std::string& raw, const std::string& cpp_cell,
+                      const std::string& js_cell, const std::string& js_over_cpp) {
+    std::printf("  %-24s %-20s %-20s %-20s %s\n", name.c_str(), raw.c_str(), cpp_cell.c_str(),
+                js_cell.c_str(), js_over_cpp.c_str());
+  };
+  const auto turn_row = [&](const std::string& name, const std::vector<double>& raw,
+                            const char* kind) {
+    row(name, cell(summary(raw)), with_agent ? cell(cpp.at(kind)) : "",
+        js ? cell(js_figures.at(kind)) : "",
+        both ? ratio(js_figures.at(kind).at("median_ms").get<double>(),
+                     cpp.at(kind).at("median_ms").get<double>())
+             : "");
+  };
+  const auto seconds_of = [](const json& f) {
+    return f.at("concurrent").at("seconds").get<double>();
+  };
+  const auto wall = [](double seconds) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%.2f s", seconds);
+    return std::string(text);
+  };
+  row("", "raw HTTP", "C++ inf::Agent", "JS SDK Agent", both ? "JS / C++" : "");
+  turn_row("new chat, no tool", all_rounds.fresh, "plain");
+  turn_row("new chat, client tool", all_rounds.fresh_tool, "tool");
+  row(std::to_string(concurrent) + " chats at once", wall(raw_seconds),
+      with_agent ? wall(seconds_of(cpp)) : "", js ? wall(seconds_of(js_figures)) : "",
+      both ? ratio(seconds_of(js_figures), seconds_of(cpp)) : "");
   server.signal(SIGTERM);
   server.wait(std::chrono::seconds(10));
   std::filesystem::remove_all(dir);
