@@ -5,12 +5,12 @@
 // client-tool turns use an ad-hoc agent of that config, as the C++ side must to give its tool a
 // handler, so both send the same turns.
 //
-// - concurrent: N agents (one chat each) send their first message at once, each
-//   `sendMessage(text, {onMessage})` in streaming mode (POST /agents/run, then the chat's NDJSON
-//   stream, resolved on the idle chat), all N streams open together; the wall time until the
-//   last has ended;
-// - per turn, one after another: a new chat's first turn (as above), and a client-tool turn
-//   (onToolCall answered with submitToolResult), each in milliseconds.
+// - per turn, one after another: a new chat's first turn (`sendMessage(text, {onMessage})` in
+//   streaming mode: POST /agents/run, then the chat's NDJSON stream, resolved on the idle chat),
+//   and a client-tool turn (onToolCall answered with submitToolResult), each in milliseconds,
+//   with this process's CPU time per turn;
+// - concurrent: N agents (one chat each) send their first message at once, all N streams open
+//   together; the wall time until the last has ended.
 //
 // Prints one JSON line (with this process's peak RSS and threads); runtime_chats_bench spawns
 // this script after its own turns and the C++ client's, so all are measured in the same run
@@ -83,6 +83,7 @@ async function toolTurn(agent) {
 
 async function timedTurns(n, makeAgent, turn) {
   const millis = [];
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < n; ++i) {
     const agent = makeAgent();
     const start = performance.now();
@@ -90,9 +91,16 @@ async function timedTurns(n, makeAgent, turn) {
     millis.push(performance.now() - start);
     agent.disconnect();
   }
+  const cpu = process.cpuUsage(cpuBefore);  // every thread of this process, in µs
   millis.sort((a, b) => a - b);
   const at = (q) => millis[Math.floor(q * (millis.length - 1))];
-  return {turns: n, median_ms: at(0.5), p90_ms: at(0.9), min_ms: millis[0]};
+  return {
+    turns: n,
+    median_ms: at(0.5),
+    p90_ms: at(0.9),
+    min_ms: millis[0],
+    cpu_ms_per_turn: (cpu.user + cpu.system) / 1000 / n,
+  };
 }
 
 // Warm-up: JIT, the connection pool, the core's warm instance.
@@ -100,14 +108,15 @@ const plainAgent = () => client.agent('acme/plain@1');
 await timedTurns(20, plainAgent, plainTurn);
 await timedTurns(20, toolAgent, toolTurn);
 
+// Per turn first; the burst last, so its aftermath in the runtime falls in no timed turn.
+const plain = await timedTurns(turns, plainAgent, plainTurn);
+const tool = await timedTurns(turns, toolAgent, toolTurn);
+
 const agents = Array.from({length: concurrent}, plainAgent);
 const start = performance.now();
 await Promise.all(agents.map(plainTurn));
 const concurrentSeconds = (performance.now() - start) / 1000;
 for (const agent of agents) agent.disconnect();
-
-const plain = await timedTurns(turns, plainAgent, plainTurn);
-const tool = await timedTurns(turns, toolAgent, toolTurn);
 console.log(JSON.stringify({
   sdk: `@inferencesh/sdk ${PINNED_SDK_VERSION}, node ${process.version}`,
   concurrent: {chats: concurrent, seconds: concurrentSeconds},

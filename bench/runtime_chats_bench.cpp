@@ -17,14 +17,17 @@
 // SDKs do), all C streams open together while the turns run, until every stream has said idle;
 // the wall time, and the runtime's memory (VmRSS sampled every 5 ms, VmHWM) and threads from
 // /proc/<pid>/status. In the same run, against the same runtime, two SDK clients do the same
-// turns, each in a process of its own, sampled the same way:
+// turns, each in a process of its own (one after the other), sampled the same way:
 //
 // - this SDK's `inf::Agent` (client.agents.create(...).send_message), in this program started
-//   again with --side agent: C agents' first turns at once (C threads of one blocking Client),
-//   then per-turn latencies: a new chat's first turn, and a new chat's client-tool turn whose
-//   C++ handler runs itself;
+//   again with --side agent: per-turn latencies (a new chat's first turn, and a new chat's
+//   client-tool turn whose C++ handler runs itself), then C agents' first turns at once (C
+//   threads of one blocking Client);
 // - the official JS SDK's headless Agent (bench/js_chats_bench.mjs, spawned with node): the same,
 //   with onToolCall answered by submitToolResult.
+//
+// The new-chat turns of all three come with the client process's CPU time per turn, which the
+// load of other programs on the machine changes much less than the latencies.
 //
 //     runtime_chats_bench [--runtime PATH] [--turns N] [--rounds R] [--concurrent C]
 //                         [--node PATH] [--sdk-prefix DIR] [--no-js] [--no-agent]
@@ -189,30 +192,45 @@ std::string run_body(const std::string& agent, const std::string& chat_id,
   return body.dump();
 }
 
+// CPU time of this process (every thread, exited ones included), in ms.
+double process_cpu_ms() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
 double millis_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 struct Figures {
   std::vector<double> plain, tool, fresh, fresh_tool, late;
+  double fresh_cpu_ms = 0, fresh_tool_cpu_ms = 0;  // this process's CPU over those turns
 };
 
-// Median, p90 and min of turn times in ms, picked as js_chats_bench.mjs picks them.
-json summary(std::vector<double> values) {
+// Median, p90 and min of turn times in ms, picked as js_chats_bench.mjs picks them; with the
+// client's CPU time over the turns (when measured), per turn.
+json summary(std::vector<double> values, double cpu_ms = -1) {
   std::sort(values.begin(), values.end());
   const auto at = [&](double q) {
     return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
   };
-  return {{"turns", values.size()},
-          {"median_ms", at(0.5)},
-          {"p90_ms", at(0.9)},
-          {"min_ms", values.front()}};
+  json figures = {{"turns", values.size()},
+                  {"median_ms", at(0.5)},
+                  {"p90_ms", at(0.9)},
+                  {"min_ms", values.front()}};
+  if (cpu_ms >= 0) figures["cpu_ms_per_turn"] = cpu_ms / static_cast<double>(values.size());
+  return figures;
 }
 
 void print(const char* name, const json& figures) {
-  std::printf("  %-22s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%d turns)\n", name,
+  std::printf("  %-22s median %6.2f ms   p90 %6.2f ms   min %6.2f ms   (%d turns)", name,
               figures.at("median_ms").get<double>(), figures.at("p90_ms").get<double>(),
               figures.at("min_ms").get<double>(), figures.at("turns").get<int>());
+  if (figures.contains("cpu_ms_per_turn")) {
+    std::printf("   client CPU %.2f ms/turn", figures.at("cpu_ms_per_turn").get<double>());
+  }
+  std::printf("\n");
 }
 
 // ---- the runtime's process, from /proc/<pid>/status
@@ -311,20 +329,21 @@ void plain_agent_turn(inf::Agent& agent) {
 template <class Make, class Turn>
 json timed_agent_turns(int n, const Make& make, const Turn& turn) {
   std::vector<double> millis;
+  const double cpu_before = process_cpu_ms();
   for (int i = 0; i < n; ++i) {
     inf::Agent agent = make();
     const auto start = Clock::now();
     turn(agent);
     millis.push_back(millis_since(start));
   }
-  return summary(std::move(millis));
+  return summary(std::move(millis), process_cpu_ms() - cpu_before);
 }
 
-// Prints one JSON line: the concurrent wall time, per-turn figures, this process's peak RSS and
-// threads (the 5 ms sampler's own thread included).
+// Prints one JSON line: per-turn figures (with this process's CPU time per turn), the concurrent
+// wall time, this process's peak RSS and its peak threads during the burst (the 5 ms sampler's
+// own thread included).
 int run_agent_side(const std::string& url, const std::string& tool_config, int concurrent,
                    int turns) {
-  Sampler self(::getpid());
   inf::ClientOptions options;
   options.api_key = "sk-bench-unused";
   options.base_url = url;
@@ -361,7 +380,13 @@ int run_agent_side(const std::string& url, const std::string& tool_config, int c
   timed_agent_turns(20, make_plain_agent, plain_agent_turn);
   timed_agent_turns(20, make_tool_agent, tool_turn);
 
+  // Per turn, one after another; then the burst, so that its aftermath in the runtime (1,000
+  // chats to store and close) falls in the next side's warm-up, not in these turns.
+  const json plain = timed_agent_turns(turns, make_plain_agent, plain_agent_turn);
+  const json tool = timed_agent_turns(turns, make_tool_agent, tool_turn);
+
   // C agents' first turns at once, one thread each (the blocking client).
+  Sampler self(::getpid());
   std::vector<inf::Agent> agents;
   agents.reserve(static_cast<std::size_t>(concurrent));
   for (int i = 0; i < concurrent; ++i) agents.push_back(make_plain_agent());
@@ -383,10 +408,6 @@ int run_agent_side(const std::string& url, const std::string& tool_config, int c
   for (auto& thread : threads) thread.join();
   const double seconds = millis_since(start) / 1000;
   if (failure) std::rethrow_exception(failure);
-  agents.clear();
-
-  const json plain = timed_agent_turns(turns, make_plain_agent, plain_agent_turn);
-  const json tool = timed_agent_turns(turns, make_tool_agent, tool_turn);
   self.finish();
   std::printf(
       "%s\n",
@@ -557,13 +578,16 @@ int main(int argc, char** argv) try {
       figures.tool.push_back(millis_since(start));
       // A new chat, its stream opened after the answer (as the Python SDK does).
       start = Clock::now();
+      double cpu = process_cpu_ms();
       const std::string chat = new_chat("acme/plain@1");
       Connection stream(port);
       stream.open_stream(chat);
       until(stream, [](const json& e) { return is_chat(e, "idle"); });
       figures.fresh.push_back(millis_since(start));
+      figures.fresh_cpu_ms += process_cpu_ms() - cpu;
       // A new chat's client-tool turn, its stream opened after the answer (as the SDKs do).
       start = Clock::now();
+      cpu = process_cpu_ms();
       const std::string tool_chat = new_chat("acme/tool@1");
       Connection tool_stream(port);
       tool_stream.open_stream(tool_chat);
@@ -572,6 +596,7 @@ int main(int argc, char** argv) try {
       api.call("POST", "/tools/" + id, R"({"result": "yes"})");
       until(tool_stream, [](const json& e) { return is_chat(e, "idle"); });
       figures.fresh_tool.push_back(millis_since(start));
+      figures.fresh_tool_cpu_ms += process_cpu_ms() - cpu;
     }
     // The 100th client-tool turn of one chat: the core's input holds the 99 turns before it.
     OpenChat long_chat = open_chat("acme/tool@1");
@@ -583,13 +608,15 @@ int main(int argc, char** argv) try {
     }
     if (round == 0) continue;
     all_rounds.fresh.insert(all_rounds.fresh.end(), figures.fresh.begin(), figures.fresh.end());
+    all_rounds.fresh_cpu_ms += figures.fresh_cpu_ms;
+    all_rounds.fresh_tool_cpu_ms += figures.fresh_tool_cpu_ms;
     all_rounds.fresh_tool.insert(all_rounds.fresh_tool.end(), figures.fresh_tool.begin(),
                                  figures.fresh_tool.end());
     std::printf("round %d\n", round);
     print("no tool", summary(figures.plain));
     print("client tool", summary(figures.tool));
-    print("new chat", summary(figures.fresh));
-    print("new chat, client tool", summary(figures.fresh_tool));
+    print("new chat", summary(figures.fresh, figures.fresh_cpu_ms));
+    print("new chat, client tool", summary(figures.fresh_tool, figures.fresh_tool_cpu_ms));
     print("turn 81-100", summary(figures.late));
   }
 
@@ -632,14 +659,8 @@ int main(int argc, char** argv) try {
   }
 
   // Side by side, and the JS SDK's figures over the C++ client's.
-  std::printf("summary (medians; p90 in brackets)%s\n",
-              with_agent && js ? "; JS / C++ is the ratio of the medians" : "");
-  const auto cell = [](const json& f) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%.2f ms (%.2f)", f.at("median_ms").get<double>(),
-                  f.at("p90_ms").get<double>());
-    return std::string(text);
-  };
+  std::printf("summary (medians; p90 in brackets; the client process's CPU time per turn)%s\n",
+              with_agent && js ? "; JS / C++ is the ratio of the medians (of the CPU times)" : "");
   const bool both = with_agent && js;
   const auto ratio = [&](double js_value, double cpp_value) {
     char text[16];
@@ -651,13 +672,25 @@ int main(int argc, char** argv) try {
     std::printf("  %-24s %-20s %-20s %-20s %s\n", name.c_str(), raw.c_str(), cpp_cell.c_str(),
                 js_cell.c_str(), js_over_cpp.c_str());
   };
-  const auto turn_row = [&](const std::string& name, const std::vector<double>& raw,
-                            const char* kind) {
-    row(name, cell(summary(raw)), with_agent ? cell(cpp.at(kind)) : "",
-        js ? cell(js_figures.at(kind)) : "",
-        both ? ratio(js_figures.at(kind).at("median_ms").get<double>(),
-                     cpp.at(kind).at("median_ms").get<double>())
-             : "");
+  const json raw_plain = summary(all_rounds.fresh, all_rounds.fresh_cpu_ms);
+  const json raw_tool = summary(all_rounds.fresh_tool, all_rounds.fresh_tool_cpu_ms);
+  const auto turn_row = [&](const std::string& name, const json& raw, const char* kind,
+                            const char* field, const auto& format) {
+    const auto value = [&](const json& f) { return f.at(kind).at(field).template get<double>(); };
+    row(name, format(raw.at(field).get<double>(), raw.at("p90_ms").get<double>()),
+        with_agent ? format(value(cpp), cpp.at(kind).at("p90_ms").get<double>()) : "",
+        js ? format(value(js_figures), js_figures.at(kind).at("p90_ms").get<double>()) : "",
+        both ? ratio(value(js_figures), value(cpp)) : "");
+  };
+  const auto latency = [](double median, double p90) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%.2f ms (%.2f)", median, p90);
+    return std::string(text);
+  };
+  const auto cpu_time = [](double cpu, double) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%.2f ms", cpu);
+    return std::string(text);
   };
   const auto seconds_of = [](const json& f) {
     return f.at("concurrent").at("seconds").get<double>();
@@ -668,8 +701,10 @@ int main(int argc, char** argv) try {
     return std::string(text);
   };
   row("", "raw HTTP", "C++ inf::Agent", "JS SDK Agent", both ? "JS / C++" : "");
-  turn_row("new chat, no tool", all_rounds.fresh, "plain");
-  turn_row("new chat, client tool", all_rounds.fresh_tool, "tool");
+  turn_row("new chat, no tool", raw_plain, "plain", "median_ms", latency);
+  turn_row("new chat, client tool", raw_tool, "tool", "median_ms", latency);
+  turn_row("client CPU, no tool", raw_plain, "plain", "cpu_ms_per_turn", cpu_time);
+  turn_row("client CPU, client tool", raw_tool, "tool", "cpu_ms_per_turn", cpu_time);
   row(std::to_string(concurrent) + " chats at once", wall(raw_seconds),
       with_agent ? wall(seconds_of(cpp)) : "", js ? wall(seconds_of(js_figures)) : "",
       both ? ratio(seconds_of(js_figures), seconds_of(cpp)) : "");
