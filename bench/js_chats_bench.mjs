@@ -7,8 +7,9 @@
 //
 // - per turn, one after another: a new chat's first turn (`sendMessage(text, {onMessage})` in
 //   streaming mode: POST /agents/run, then the chat's NDJSON stream, resolved on the idle chat),
-//   and a client-tool turn (onToolCall answered with submitToolResult), each in milliseconds,
-//   with this process's CPU time per turn;
+//   its next turn (the stream opened before the POST), and a new chat's client-tool turn
+//   (onToolCall answered with submitToolResult), each in milliseconds, with this process's CPU
+//   time per turn;
 // - concurrent: N agents (one chat each) send their first message at once, all N streams open
 //   together; the wall time until the last has ended.
 //
@@ -81,36 +82,47 @@ async function toolTurn(agent) {
   }
 }
 
-async function timedTurns(n, makeAgent, turn) {
-  const millis = [];
-  const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < n; ++i) {
-    const agent = makeAgent();
-    const start = performance.now();
-    await turn(agent);
-    millis.push(performance.now() - start);
-    agent.disconnect();
-  }
-  const cpu = process.cpuUsage(cpuBefore);  // every thread of this process, in µs
+function summary(millis, cpuMicros) {
   millis.sort((a, b) => a - b);
   const at = (q) => millis[Math.floor(q * (millis.length - 1))];
   return {
-    turns: n,
+    turns: millis.length,
     median_ms: at(0.5),
     p90_ms: at(0.9),
     min_ms: millis[0],
-    cpu_ms_per_turn: (cpu.user + cpu.system) / 1000 / n,
+    cpu_ms_per_turn: cpuMicros / 1000 / millis.length,
   };
+}
+
+// n turns, each of a new agent: its first turn, and with `next`, its second as well (the
+// chat's stream opened before the POST). CPU: every thread of this process.
+async function timedTurns(n, makeAgent, turn, next = false) {
+  const first = [];
+  const second = [];
+  const cpu = [0, 0];
+  for (let i = 0; i < n; ++i) {
+    const agent = makeAgent();
+    for (const [k, millis] of (next ? [first, second] : [first]).entries()) {
+      const cpuBefore = process.cpuUsage();
+      const start = performance.now();
+      await turn(agent);
+      millis.push(performance.now() - start);
+      const used = process.cpuUsage(cpuBefore);
+      cpu[k] += used.user + used.system;
+    }
+    agent.disconnect();
+  }
+  return {first: summary(first, cpu[0]), next: next ? summary(second, cpu[1]) : null};
 }
 
 // Warm-up: JIT, the connection pool, the core's warm instance.
 const plainAgent = () => client.agent('acme/plain@1');
-await timedTurns(20, plainAgent, plainTurn);
+await timedTurns(20, plainAgent, plainTurn, true);
 await timedTurns(20, toolAgent, toolTurn);
 
 // Per turn first; the burst last, so its aftermath in the runtime falls in no timed turn.
-const plain = await timedTurns(turns, plainAgent, plainTurn);
-const tool = await timedTurns(turns, toolAgent, toolTurn);
+const plain = await timedTurns(turns, plainAgent, plainTurn, true);
+const tool = (await timedTurns(turns, toolAgent, toolTurn)).first;
 
 const agents = Array.from({length: concurrent}, plainAgent);
 const start = performance.now();
@@ -120,7 +132,8 @@ for (const agent of agents) agent.disconnect();
 console.log(JSON.stringify({
   sdk: `@inferencesh/sdk ${PINNED_SDK_VERSION}, node ${process.version}`,
   concurrent: {chats: concurrent, seconds: concurrentSeconds},
-  plain,
+  plain: plain.first,
+  next: plain.next,
   tool,
   client: {peak_rss_kib: statusField('VmHWM'), peak_threads: statusField('Threads')},
 }));

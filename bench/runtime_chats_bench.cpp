@@ -6,7 +6,8 @@
 // - client tool: the same, with the core calling a client tool: the stream shows the
 //   invocation awaiting_input, POST /tools/{id} gives the result, the core answers, idle;
 // - new chat: POST /agents/run without a chat, then the stream opened (as the SDKs do), until
-//   idle;
+//   idle; its next turn: a stream opened, then POST /agents/run to the chat (as the SDKs send to
+//   a chat they are in), until idle;
 // - new chat, client tool: the same with the client-tool agent (the SDKs' client-tool turn);
 // - turn 81-100: client-tool turns late in one chat, whose core input holds every turn before.
 //
@@ -20,14 +21,14 @@
 // turns, each in a process of its own (one after the other), sampled the same way:
 //
 // - this SDK's `inf::Agent` (client.agents.create(...).send_message), in this program started
-//   again with --side agent: per-turn latencies (a new chat's first turn, and a new chat's
-//   client-tool turn whose C++ handler runs itself), then C agents' first turns at once (C
-//   threads of one blocking Client);
+//   again with --side agent: per-turn latencies (a new chat's first turn, its next turn, and a
+//   new chat's client-tool turn whose C++ handler runs itself), then C agents' first turns at
+//   once (C threads of one blocking Client);
 // - the official JS SDK's headless Agent (bench/js_chats_bench.mjs, spawned with node): the same,
 //   with onToolCall answered by submitToolResult.
 //
-// The new-chat turns of all three come with the client process's CPU time per turn, which the
-// load of other programs on the machine changes much less than the latencies.
+// These turns of all three come with the client process's CPU time per turn, which the load of
+// other programs on the machine changes much less than the latencies.
 //
 //     runtime_chats_bench [--runtime PATH] [--turns N] [--rounds R] [--concurrent C]
 //                         [--node PATH] [--sdk-prefix DIR] [--no-js] [--no-agent]
@@ -204,8 +205,8 @@ double millis_since(Clock::time_point start) {
 }
 
 struct Figures {
-  std::vector<double> plain, tool, fresh, fresh_tool, late;
-  double fresh_cpu_ms = 0, fresh_tool_cpu_ms = 0;  // this process's CPU over those turns
+  std::vector<double> plain, tool, fresh, next, fresh_tool, late;
+  double fresh_cpu_ms = 0, next_cpu_ms = 0, fresh_tool_cpu_ms = 0;  // this process's CPU
 };
 
 // Median, p90 and min of turn times in ms, picked as js_chats_bench.mjs picks them; with the
@@ -325,18 +326,30 @@ void plain_agent_turn(inf::Agent& agent) {
   }
 }
 
-// Figures of n turns, each of a new agent (made before the clock starts, as the JS side does).
+// Figures of n turns, each of a new agent (made before the clock starts, as the JS side does):
+// its first turn, and with `next`, its second as well (the chat's stream opened before the POST).
+struct AgentTurns {
+  json first;
+  json next;
+};
 template <class Make, class Turn>
-json timed_agent_turns(int n, const Make& make, const Turn& turn) {
-  std::vector<double> millis;
-  const double cpu_before = process_cpu_ms();
+AgentTurns timed_agent_turns(int n, const Make& make, const Turn& turn, bool next = false) {
+  std::vector<double> first, second;
+  double first_cpu = 0, second_cpu = 0;
   for (int i = 0; i < n; ++i) {
     inf::Agent agent = make();
-    const auto start = Clock::now();
-    turn(agent);
-    millis.push_back(millis_since(start));
+    for (auto* millis : {&first, &second}) {
+      double& cpu = millis == &first ? first_cpu : second_cpu;
+      const double cpu_before = process_cpu_ms();
+      const auto start = Clock::now();
+      turn(agent);
+      millis->push_back(millis_since(start));
+      cpu += process_cpu_ms() - cpu_before;
+      if (!next) break;
+    }
   }
-  return summary(std::move(millis), process_cpu_ms() - cpu_before);
+  return {summary(std::move(first), first_cpu),
+          next ? summary(std::move(second), second_cpu) : json()};
 }
 
 // Prints one JSON line: per-turn figures (with this process's CPU time per turn), the concurrent
@@ -377,13 +390,13 @@ int run_agent_side(const std::string& url, const std::string& tool_config, int c
   const auto make_plain_agent = [&] { return client.agents.create("acme/plain@1"); };
 
   // Warm-up: the connection pool, the core's warm instance.
-  timed_agent_turns(20, make_plain_agent, plain_agent_turn);
+  timed_agent_turns(20, make_plain_agent, plain_agent_turn, true);
   timed_agent_turns(20, make_tool_agent, tool_turn);
 
   // Per turn, one after another; then the burst, so that its aftermath in the runtime (1,000
   // chats to store and close) falls in the next side's warm-up, not in these turns.
-  const json plain = timed_agent_turns(turns, make_plain_agent, plain_agent_turn);
-  const json tool = timed_agent_turns(turns, make_tool_agent, tool_turn);
+  const AgentTurns plain = timed_agent_turns(turns, make_plain_agent, plain_agent_turn, true);
+  const json tool = timed_agent_turns(turns, make_tool_agent, tool_turn).first;
 
   // C agents' first turns at once, one thread each (the blocking client).
   Sampler self(::getpid());
@@ -413,7 +426,8 @@ int run_agent_side(const std::string& url, const std::string& tool_config, int c
       "%s\n",
       json{{"sdk", std::string("inferencesh-cpp ") + inf::kVersion},
            {"concurrent", {{"chats", concurrent}, {"seconds", seconds}}},
-           {"plain", plain},
+           {"plain", plain.first},
+           {"next", plain.next},
            {"tool", tool},
            {"client",
             {{"peak_rss_kib", sample(::getpid()).hwm_kib}, {"peak_threads", self.max_threads()}}}}
@@ -441,6 +455,7 @@ json run_client_side(const char* label, const std::vector<std::string>& argv,
               chats / seconds, figures.at("sdk").get<std::string>().c_str());
   sampler.print(label);
   print("  new chat, no tool", figures.at("plain"));
+  print("  its next turn", figures.at("next"));
   print("  new chat, client tool", figures.at("tool"));
   std::printf("  %-22s client process: peak RSS %.1f MiB, peak threads %ld\n", label,
               figures.at("client").at("peak_rss_kib").get<double>() / 1024,
@@ -576,15 +591,28 @@ int main(int argc, char** argv) try {
       start = Clock::now();
       tool_turn(tool);
       figures.tool.push_back(millis_since(start));
-      // A new chat, its stream opened after the answer (as the Python SDK does).
+      // A new chat, its stream opened after the answer (as the SDKs do).
       start = Clock::now();
       double cpu = process_cpu_ms();
       const std::string chat = new_chat("acme/plain@1");
-      Connection stream(port);
-      stream.open_stream(chat);
-      until(stream, [](const json& e) { return is_chat(e, "idle"); });
+      {
+        Connection stream(port);
+        stream.open_stream(chat);
+        until(stream, [](const json& e) { return is_chat(e, "idle"); });
+      }
       figures.fresh.push_back(millis_since(start));
       figures.fresh_cpu_ms += process_cpu_ms() - cpu;
+      // Its next turn, a stream opened before the POST (as the SDKs send to a chat they are in).
+      start = Clock::now();
+      cpu = process_cpu_ms();
+      {
+        Connection stream(port);
+        stream.open_stream(chat);
+        api.call("POST", "/agents/run", run_body("acme/plain@1", chat, "again"));
+        until(stream, [](const json& e) { return is_chat(e, "idle"); });
+      }
+      figures.next.push_back(millis_since(start));
+      figures.next_cpu_ms += process_cpu_ms() - cpu;
       // A new chat's client-tool turn, its stream opened after the answer (as the SDKs do).
       start = Clock::now();
       cpu = process_cpu_ms();
@@ -609,6 +637,8 @@ int main(int argc, char** argv) try {
     if (round == 0) continue;
     all_rounds.fresh.insert(all_rounds.fresh.end(), figures.fresh.begin(), figures.fresh.end());
     all_rounds.fresh_cpu_ms += figures.fresh_cpu_ms;
+    all_rounds.next.insert(all_rounds.next.end(), figures.next.begin(), figures.next.end());
+    all_rounds.next_cpu_ms += figures.next_cpu_ms;
     all_rounds.fresh_tool_cpu_ms += figures.fresh_tool_cpu_ms;
     all_rounds.fresh_tool.insert(all_rounds.fresh_tool.end(), figures.fresh_tool.begin(),
                                  figures.fresh_tool.end());
@@ -616,6 +646,7 @@ int main(int argc, char** argv) try {
     print("no tool", summary(figures.plain));
     print("client tool", summary(figures.tool));
     print("new chat", summary(figures.fresh, figures.fresh_cpu_ms));
+    print("its next turn", summary(figures.next, figures.next_cpu_ms));
     print("new chat, client tool", summary(figures.fresh_tool, figures.fresh_tool_cpu_ms));
     print("turn 81-100", summary(figures.late));
   }
@@ -673,6 +704,7 @@ int main(int argc, char** argv) try {
                 js_cell.c_str(), js_over_cpp.c_str());
   };
   const json raw_plain = summary(all_rounds.fresh, all_rounds.fresh_cpu_ms);
+  const json raw_next = summary(all_rounds.next, all_rounds.next_cpu_ms);
   const json raw_tool = summary(all_rounds.fresh_tool, all_rounds.fresh_tool_cpu_ms);
   const auto turn_row = [&](const std::string& name, const json& raw, const char* kind,
                             const char* field, const auto& format) {
@@ -702,8 +734,10 @@ int main(int argc, char** argv) try {
   };
   row("", "raw HTTP", "C++ inf::Agent", "JS SDK Agent", both ? "JS / C++" : "");
   turn_row("new chat, no tool", raw_plain, "plain", "median_ms", latency);
+  turn_row("its next turn", raw_next, "next", "median_ms", latency);
   turn_row("new chat, client tool", raw_tool, "tool", "median_ms", latency);
   turn_row("client CPU, no tool", raw_plain, "plain", "cpu_ms_per_turn", cpu_time);
+  turn_row("client CPU, next turn", raw_next, "next", "cpu_ms_per_turn", cpu_time);
   turn_row("client CPU, client tool", raw_tool, "tool", "cpu_ms_per_turn", cpu_time);
   row(std::to_string(concurrent) + " chats at once", wall(raw_seconds),
       with_agent ? wall(seconds_of(cpp)) : "", js ? wall(seconds_of(js_figures)) : "",
