@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -334,8 +335,10 @@ struct AgentTurns {
 };
 template <class Make, class Turn>
 AgentTurns timed_agent_turns(int n, const Make& make, const Turn& turn, bool next = false) {
-  std::vector<double> first, second;
-  double first_cpu = 0, second_cpu = 0;
+  std::vector<double> first;
+  std::vector<double> second;
+  double first_cpu = 0;
+  double second_cpu = 0;
   for (int i = 0; i < n; ++i) {
     inf::Agent agent = make();
     for (auto* millis : {&first, &second}) {
@@ -448,7 +451,7 @@ json run_client_side(const char* label, const std::vector<std::string>& argv,
   if (!result || status != 0) {
     throw std::runtime_error(std::string(label) + " failed; its output:\n" + side.output());
   }
-  const json figures = json::parse(*result);
+  json figures = json::parse(*result);
   const int chats = figures.at("concurrent").at("chats").get<int>();
   const double seconds = figures.at("concurrent").at("seconds").get<double>();
   std::printf("  %-22s %.2f s wall for %d turns (%.0f turns/s; %s)\n", label, seconds, chats,
@@ -694,9 +697,9 @@ int main(int argc, char** argv) try {
               with_agent && js ? "; JS / C++ is the ratio of the medians (of the CPU times)" : "");
   const bool both = with_agent && js;
   const auto ratio = [&](double js_value, double cpp_value) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%.2fx", js_value / cpp_value);
-    return both ? std::string(text) : std::string();
+    std::array<char, 16> text{};
+    std::snprintf(text.data(), text.size(), "%.2fx", js_value / cpp_value);
+    return both ? std::string(text.data()) : std::string();
   };
   const auto row = [](const std::string& name, const std::string& raw, const std::string& cpp_cell,
                       const std::string& js_cell, const std::string& js_over_cpp) {
@@ -715,22 +718,22 @@ int main(int argc, char** argv) try {
         both ? ratio(value(js_figures), value(cpp)) : "");
   };
   const auto latency = [](double median, double p90) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%.2f ms (%.2f)", median, p90);
-    return std::string(text);
+    std::array<char, 48> text{};
+    std::snprintf(text.data(), text.size(), "%.2f ms (%.2f)", median, p90);
+    return std::string(text.data());
   };
   const auto cpu_time = [](double cpu, double) {
-    char text[24];
-    std::snprintf(text, sizeof text, "%.2f ms", cpu);
-    return std::string(text);
+    std::array<char, 24> text{};
+    std::snprintf(text.data(), text.size(), "%.2f ms", cpu);
+    return std::string(text.data());
   };
   const auto seconds_of = [](const json& f) {
     return f.at("concurrent").at("seconds").get<double>();
   };
   const auto wall = [](double seconds) {
-    char text[24];
-    std::snprintf(text, sizeof text, "%.2f s", seconds);
-    return std::string(text);
+    std::array<char, 24> text{};
+    std::snprintf(text.data(), text.size(), "%.2f s", seconds);
+    return std::string(text.data());
   };
   row("", "raw HTTP", "C++ inf::Agent", "JS SDK Agent", both ? "JS / C++" : "");
   turn_row("new chat, no tool", raw_plain, "plain", "median_ms", latency);
