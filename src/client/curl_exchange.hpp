@@ -38,7 +38,8 @@ using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
 using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
-/// The connection cache, DNS cache and TLS sessions shared by the handles of one transport.
+/// The DNS cache and TLS sessions shared by the handles of one transport (not the connection
+/// cache, which libcurl cannot share between threads: each handle keeps its own connections).
 class CurlShare {
  public:
   CurlShare();

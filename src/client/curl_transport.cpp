@@ -4,9 +4,12 @@
 // multi interface (rather than curl_easy_perform) is what makes a call cancellable from another
 // thread (curl_multi_wakeup interrupts the poll at once), lets a stream hand out body bytes as
 // they arrive (pull model, no extra thread) and lets us apply an idle timeout to streams.
-// Connections live in one share handle per transport, so keep-alive connections are reused by
-// every handle of the pool, whichever thread runs the call. How a transfer is configured and
-// read (curl_exchange.hpp) is shared with the async client's loop.
+// Keep-alive connections stay with the pooled handle that opened them (in its multi handle's
+// cache), and a handle serves one call at a time on whichever thread runs it: libcurl does not
+// support a connection cache shared by handles in use on several threads at once. The pool hands
+// out the handle released last, so sequential calls reuse one connection. DNS and TLS sessions
+// are shared. How a transfer is configured and read (curl_exchange.hpp) is shared with the async
+// client's loop.
 
 #include <curl/curl.h>
 

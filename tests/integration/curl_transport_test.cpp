@@ -73,6 +73,29 @@ TEST_CASE("calls from different threads share the connection pool", "[transport]
   CHECK(server.connection_count() == 1);
 }
 
+TEST_CASE("a keep-alive connection stays with the pooled handle that opened it", "[transport]") {
+  // libcurl does not support one connection cache for handles in use on several threads at
+  // once, so no connection may pass from one pooled handle to another.
+  ScriptedServer server([](const auto& request) {
+    if (request.path == "/s") return Reply::status(200).chunked().send("a").stall();
+    return Reply::json(200, {{"ok", true}});
+  });
+  auto transport = inf::make_curl_transport();
+  {
+    auto stream = transport->open(get(server.base_url() + "/s"), {});  // handle A, connection 1
+    std::string chunk;
+    REQUIRE(stream->next(chunk));
+    // Handle B opens connection 2 and keeps it alive when it goes back to the pool.
+    REQUIRE(transport->send(get(server.base_url() + "/b"), {}).status == 200);
+  }  // the stream closes connection 1 unfinished; handle A goes back to the pool last
+  // Handle A again: it opens a connection of its own rather than taking B's.
+  REQUIRE(transport->send(get(server.base_url() + "/a"), {}).status == 200);
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[1].connection_id == 2);
+  CHECK(requests[2].connection_id == 3);
+}
+
 TEST_CASE("status, headers and body of a response arrive whole", "[transport]") {
   ScriptedServer server([](const auto&) {
     return Reply::status(201).header("X-Request-Id", "r1").body(std::string(300000, 'z'));
