@@ -95,16 +95,20 @@ TEST_CASE("a session keeps its instance between calls, so infsh/counter counts 1
 }
 
 TEST_CASE("every update of a session task carries the real session id") {
+  // The app waits at the gate until its partial output has been seen: the stream cannot start
+  // at the final state.
   LocalRuntime local;
+  const auto app = std::make_shared<GatedApp>();
+  local.runtime().apps().add("test/gated", app);
   auto client = local.client();
   std::vector<inf::Task> updates;
-  for (const inf::Task& update : client.tasks.run({{"app", "infsh/progress"},
-                                                   {"input", {{"steps", 2}, {"delay_ms", 5}}},
-                                                   {"session", "new"}},
-                                                  inf::stream)) {
+  for (const inf::Task& update : client.tasks.run(
+           {{"app", "test/gated"}, {"input", json::object()}, {"session", "new"}}, inf::stream)) {
     updates.push_back(update);
+    if (update.output == json{{"stage", "started"}}) app->gate->open();
   }
   REQUIRE(updates.size() >= 2);
+  CHECK(updates.back().status == inf::TaskStatus::completed);
   const std::string id = updates.front().session_id;
   CHECK(id.rfind("sess_", 0) == 0);
   for (const auto& update : updates) CHECK(update.session_id == id);
