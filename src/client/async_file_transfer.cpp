@@ -30,20 +30,21 @@ class AsyncUpload : public std::enable_shared_from_this<AsyncUpload> {
       finish(std::current_exception(), {});
       return;
     }
-    async_call(loop_, core_, call, options_.cancel,
-               [self = shared_from_this()](std::exception_ptr error, ApiResult result) {
-                 if (error) {
-                   self->finish(error, {});
-                   return;
-                 }
-                 try {
-                   self->created_ = created_file(result.data);
-                 } catch (...) {
-                   self->finish(std::current_exception(), {});
-                   return;
-                 }
-                 self->put();
-               });
+    async_call(
+        loop_, core_, call, options_.cancel,
+        [self = shared_from_this()](const std::exception_ptr& error, const ApiResult& result) {
+          if (error) {
+            self->finish(error, {});
+            return;
+          }
+          try {
+            self->created_ = created_file(result.data);
+          } catch (...) {
+            self->finish(std::current_exception(), {});
+            return;
+          }
+          self->put();
+        });
   }
 
  private:
@@ -56,10 +57,11 @@ class AsyncUpload : public std::enable_shared_from_this<AsyncUpload> {
       finish(std::current_exception(), {});
       return;
     }
-    loop_->send(std::move(request), options_.cancel,
-                [self = shared_from_this()](std::exception_ptr error, HttpResponse response) {
-                  self->judge(error, response);
-                });
+    loop_->send(
+        std::move(request), options_.cancel,
+        [self = shared_from_this()](const std::exception_ptr& error, const HttpResponse& response) {
+          self->judge(error, response);
+        });
   }
 
   void judge(const std::exception_ptr& error, const HttpResponse& response) {
@@ -85,7 +87,7 @@ class AsyncUpload : public std::enable_shared_from_this<AsyncUpload> {
     }
     ++retry_;
     async_sleep(loop_, outcome.retry_in, options_.cancel,
-                [self = shared_from_this()](std::exception_ptr cancelled) {
+                [self = shared_from_this()](const std::exception_ptr& cancelled) {
                   if (cancelled) {
                     self->finish(cancelled, {});
                   } else {
@@ -223,13 +225,14 @@ class AsyncDownload : public std::enable_shared_from_this<AsyncDownload> {
       return;
     }
     ++retry_;
-    async_sleep(loop_, delay, cancel_, [self = shared_from_this()](std::exception_ptr cancelled) {
-      if (cancelled) {
-        self->finish(cancelled, {});
-      } else {
-        self->attempt();
-      }
-    });
+    async_sleep(loop_, delay, cancel_,
+                [self = shared_from_this()](const std::exception_ptr& cancelled) {
+                  if (cancelled) {
+                    self->finish(cancelled, {});
+                  } else {
+                    self->attempt();
+                  }
+                });
   }
 
   /// Stops listening to the current transfer (closing it, if it is still open).
@@ -278,10 +281,11 @@ class AsyncInputUploads : public std::enable_shared_from_this<AsyncInputUploads>
       InputFile& file = files_[next_++];
       file.options.cancel = cancel_;
       ++running_;
-      upload_file_async(loop_, core_, file.source, file.options,
-                        [self = shared_from_this(), &file](std::exception_ptr error, FileRef ref) {
-                          self->ended(file, std::move(error), ref);
-                        });
+      upload_file_async(
+          loop_, core_, file.source, file.options,
+          [self = shared_from_this(), &file](std::exception_ptr error, const FileRef& ref) {
+            self->ended(file, std::move(error), ref);
+          });
     }
     if (running_ == 0 && done_) {
       auto done = std::move(done_);
