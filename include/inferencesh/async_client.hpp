@@ -1,14 +1,20 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "inferencesh/client_options.hpp"
+#include "inferencesh/files.hpp"
 #include "inferencesh/future.hpp"
+#include "inferencesh/sessions.hpp"
 #include "inferencesh/task.hpp"
 #include "inferencesh/tasks.hpp"
 
@@ -55,7 +61,128 @@ class AsyncTasks {
 
  private:
   friend class AsyncClient;
+  friend class AsyncSessions;
+  friend class AsyncSessionHandle;
   explicit AsyncTasks(std::shared_ptr<detail::AsyncCore> core) : core_(std::move(core)) {}
+  std::shared_ptr<detail::AsyncCore> core_;
+};
+
+/// The Files API of the async client: the calls of `Files`, each returning a future at once.
+/// The source is checked (and a data URI or base64 decoded) on the calling thread, so a bad one
+/// fails the future before any request; the requests, the PUT of the content (a file read from
+/// disk in pieces as it is sent, on the loop thread) and a download's body (written to disk as
+/// it arrives, on the loop thread) run on the loop. on_progress runs on the loop thread. The API
+/// key goes only to the API's own origin, never with the PUT. A download appears whole or not
+/// at all: a failure, a cancel or a shutdown leaves no file. Reached as `async_client.files`.
+///
+///     client.files.upload("cat.png").then([](inf::FileRef f) { std::cout << f.uri << "\n"; });
+class AsyncFiles {
+ public:
+  /// Uploads a local file, a `data:` URI or base64 text, as Files::upload(source) decides.
+  future<FileRef> upload(const std::string& source, const UploadFileOptions& options) const;
+  // Overloads rather than default arguments: see AsyncTasks::run.
+  future<FileRef> upload(const std::string& source) const;
+  future<FileRef> upload(const char* source, const UploadFileOptions& options) const;
+  future<FileRef> upload(const char* source) const;
+  /// Uploads a local file.
+  future<FileRef> upload(const std::filesystem::path& path, const UploadFileOptions& options) const;
+  future<FileRef> upload(const std::filesystem::path& path) const;
+  /// Uploads bytes from memory (copied when the call is made).
+  future<FileRef> upload(const std::vector<std::uint8_t>& bytes,
+                         const UploadFileOptions& options) const;
+  future<FileRef> upload(const std::vector<std::uint8_t>& bytes) const;
+  future<FileRef> upload_bytes(std::string_view bytes, const UploadFileOptions& options) const;
+  future<FileRef> upload_bytes(std::string_view bytes) const;
+
+  /// Downloads a file to `destination` (a directory, or a file path) as Files::download does;
+  /// the future holds the path written.
+  future<std::filesystem::path> download(const std::string& uri,
+                                         const std::filesystem::path& destination,
+                                         const DownloadOptions& options) const;
+  future<std::filesystem::path> download(const std::string& uri,
+                                         const std::filesystem::path& destination) const;
+  future<std::filesystem::path> download(const FileRef& file,
+                                         const std::filesystem::path& destination,
+                                         const DownloadOptions& options) const;
+  future<std::filesystem::path> download(const FileRef& file,
+                                         const std::filesystem::path& destination) const;
+
+  /// A stored file's metadata.
+  future<FileRef> get(const std::string& file_id) const;
+  /// Deletes a stored file.
+  future<void> remove(const std::string& file_id) const;
+
+ private:
+  friend class AsyncClient;
+  explicit AsyncFiles(std::shared_ptr<detail::AsyncCore> core) : core_(std::move(core)) {}
+  std::shared_ptr<detail::AsyncCore> core_;
+};
+
+class AsyncSessions;
+
+/// An open session of the async client: its calls run on the same warm instance. Destroying a
+/// handle that was not ended asks the server to end the session, without waiting for the answer
+/// (call end() to see it). Move-only.
+///
+///     auto session = co_await client.sessions.open("my-org/chat-app", options);
+///     inf::Task next = co_await session.call(input);
+class AsyncSessionHandle {
+ public:
+  AsyncSessionHandle(AsyncSessionHandle&& other) noexcept;
+  AsyncSessionHandle& operator=(AsyncSessionHandle&& other) noexcept;
+  AsyncSessionHandle(const AsyncSessionHandle&) = delete;
+  AsyncSessionHandle& operator=(const AsyncSessionHandle&) = delete;
+  ~AsyncSessionHandle();
+
+  const std::string& id() const noexcept { return id_; }
+  const std::string& app() const noexcept { return app_; }
+  /// The result of the call that opened the session.
+  const Task& first_result() const noexcept { return first_result_; }
+
+  /// Runs `input` in this session; the future holds the result.
+  future<Task> call(const nlohmann::json& input, const std::string& function,
+                    const RunOptions& options) const;
+  future<Task> call(const nlohmann::json& input, const std::string& function) const;
+  future<Task> call(const nlohmann::json& input) const;
+  /// The session as the server sees it now.
+  future<Session> info() const;
+  /// Resets the idle timer.
+  future<Session> keepalive() const;
+  /// Ends the session now. Idempotent: once ended, a ready future.
+  future<void> end();
+  bool ended() const noexcept { return ended_; }
+
+ private:
+  friend class AsyncSessions;
+  AsyncSessionHandle(std::shared_ptr<detail::AsyncCore> core, std::string app, Task first);
+
+  std::shared_ptr<detail::AsyncCore> core_;
+  std::string app_;
+  std::string id_;
+  Task first_result_;
+  bool ended_ = false;
+};
+
+/// The Sessions API of the async client: the calls of `Sessions`, each returning a future at
+/// once. Reached as `async_client.sessions`.
+class AsyncSessions {
+ public:
+  /// Starts a session with a first call of `app`; the future holds a handle that ends it when
+  /// destroyed.
+  future<AsyncSessionHandle> open(const std::string& app, const SessionOptions& options) const;
+  future<AsyncSessionHandle> open(const std::string& app) const;
+
+  future<Session> get(const std::string& session_id) const;
+  future<std::vector<Session>> list() const;
+  /// Resets the session's idle timer; SessionExpiredError / SessionEndedError when too late.
+  future<Session> keepalive(const std::string& session_id) const;
+  /// Ends the session.
+  future<void> end(const std::string& session_id) const;
+
+ private:
+  friend class AsyncClient;
+  friend class AsyncSessionHandle;
+  explicit AsyncSessions(std::shared_ptr<detail::AsyncCore> core) : core_(std::move(core)) {}
   std::shared_ptr<detail::AsyncCore> core_;
 };
 
@@ -80,7 +207,9 @@ class AsyncClient {
   /// libcurl itself, with the same TLS, proxy and timeout settings as the built-in transport.
   explicit AsyncClient(ClientOptions options = {}, AsyncOptions async = {});
 
-  AsyncTasks tasks;  ///< run apps and follow their tasks
+  AsyncTasks tasks;        ///< run apps and follow their tasks
+  AsyncFiles files;        ///< upload and download files
+  AsyncSessions sessions;  ///< warm app instances kept for a series of calls
 
   /// The API base URL in use, without a trailing slash.
   const std::string& base_url() const noexcept;

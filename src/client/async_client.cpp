@@ -1,9 +1,12 @@
 #include "inferencesh/async_client.hpp"
 
 #include <chrono>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "async_core.hpp"
+#include "async_file_transfer.hpp"
 #include "async_operations.hpp"
 #include "async_task_follower.hpp"
 #include "inferencesh/errors.hpp"
@@ -26,35 +29,52 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Runs an API call on the loop from any thread; `decode` turns its payload into the value.
-template <typename T, typename Decode>
-future<T> call_on_loop(const std::shared_ptr<detail::AsyncCore>& core, detail::ApiCall call,
-                       CancellationToken cancel, Decode decode) {
-  promise<T> result;
-  auto future = result.get_future();
-  const auto& loop = core->loop();
-  loop->post([loop, client = core->client(), call = std::move(call), cancel = std::move(cancel),
-              decode = std::move(decode), result]() mutable {
-    detail::async_call(loop, client, call, cancel,
-                       [result, decode = std::move(decode)](std::exception_ptr error,
-                                                            detail::ApiResult payload) mutable {
-                         if (error) {
-                           result.set_exception(error);
-                           return;
-                         }
-                         try {
-                           if constexpr (std::is_void_v<T>) {
-                             decode(std::move(payload));
-                             result.set_value();
-                           } else {
-                             result.set_value(decode(std::move(payload)));
-                           }
-                         } catch (...) {
-                           result.set_exception(std::current_exception());
-                         }
-                       });
-  });
-  return future;
+/// Creates the task (POST /apps/run) on the loop, then follows it unless `options.wait` is false.
+void create_task_on_loop(const std::shared_ptr<detail::AsyncLoop>& loop,
+                         const std::shared_ptr<const detail::ClientCore>& client,
+                         nlohmann::json body, const RunOptions& options, Clock::time_point started,
+                         promise<Task> result) {
+  detail::ApiCall call;
+  try {
+    if (options.deadline && Clock::now() >= started + *options.deadline) {
+      throw detail::run_deadline_error(*options.deadline, "before the task was created");
+    }
+    call = detail::run_task_call(std::move(body), options.idempotency_key);
+    if (options.deadline) call.deadline = started + *options.deadline;
+  } catch (...) {
+    result.set_exception(std::current_exception());
+    return;
+  }
+  detail::async_call(
+      loop, client, call, options.cancel,
+      [loop, client, options, started, result](const std::exception_ptr& error,
+                                               const detail::ApiResult& payload) mutable {
+        try {
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const CancelledError&) {
+              throw;
+            } catch (const ConnectionError&) {
+              if (options.deadline && Clock::now() >= started + *options.deadline) {
+                throw detail::run_deadline_error(
+                    *options.deadline, "while the task was being created (it may have been)");
+              }
+              throw;
+            }
+          }
+          Task created = detail::task_from_payload(payload.data, "POST /apps/run");
+          if (!options.wait) {
+            result.set_value(std::move(created));
+            return;
+          }
+          std::string id = created.id;
+          detail::follow_task_async(loop, client, std::move(id), std::move(created),
+                                    options.waiting(), started, std::move(result));
+        } catch (...) {
+          result.set_exception(std::current_exception());
+        }
+      });
 }
 
 }  // namespace
@@ -63,56 +83,35 @@ future<Task> AsyncTasks::run(const nlohmann::json& params, const RunOptions& opt
   const auto started = Clock::now();
   promise<Task> result;
   auto future = result.get_future();
-  detail::ApiCall call;
+  std::shared_ptr<nlohmann::json> body;
+  std::vector<detail::InputFile> files;
   try {
-    auto body = detail::prepare_run_body(params);
-    // Files in the input are uploaded here, on the calling thread, by the blocking client's
-    // code; an input without files costs a scan and no request.
-    detail::upload_input_files(*core_->client(), body["input"],
-                               core_->client()->options().upload_file_like_strings, options.cancel);
-    if (options.deadline && Clock::now() >= started + *options.deadline) {
-      throw detail::run_deadline_error(*options.deadline, "before the task was created");
-    }
-    call = detail::run_task_call(std::move(body), options.idempotency_key);
-    if (options.deadline) call.deadline = started + *options.deadline;
+    body = std::make_shared<nlohmann::json>(detail::prepare_run_body(params));
+    // Found and checked here, on the calling thread (no request): a bad file fails the future
+    // at once. Their uploads run on the loop; an input without files costs this scan only.
+    files = detail::collect_input_files((*body)["input"],
+                                        core_->client()->options().upload_file_like_strings);
   } catch (...) {
     result.set_exception(std::current_exception());
     return future;
   }
   const auto& loop = core_->loop();
-  loop->post(
-      [loop, client = core_->client(), call = std::move(call), options, started, result]() mutable {
-        detail::async_call(
-            loop, client, call, options.cancel,
-            [loop, client, options, started, result](std::exception_ptr error,
-                                                     detail::ApiResult payload) mutable {
-              try {
-                if (error) {
-                  try {
-                    std::rethrow_exception(error);
-                  } catch (const CancelledError&) {
-                    throw;
-                  } catch (const ConnectionError&) {
-                    if (options.deadline && Clock::now() >= started + *options.deadline) {
-                      throw detail::run_deadline_error(
-                          *options.deadline, "while the task was being created (it may have been)");
-                    }
-                    throw;
-                  }
-                }
-                Task created = detail::task_from_payload(payload.data, "POST /apps/run");
-                if (!options.wait) {
-                  result.set_value(std::move(created));
-                  return;
-                }
-                std::string id = created.id;
-                detail::follow_task_async(loop, client, std::move(id), std::move(created),
-                                          options.waiting(), started, std::move(result));
-              } catch (...) {
-                result.set_exception(std::current_exception());
-              }
-            });
-      });
+  loop->post([loop, client = core_->client(), body = std::move(body), files = std::move(files),
+              options, started, result]() mutable {
+    if (files.empty()) {
+      create_task_on_loop(loop, client, std::move(*body), options, started, std::move(result));
+      return;
+    }
+    detail::upload_input_files_async(
+        loop, client, std::move(files), options.cancel,
+        [loop, client, body, options, started, result](const std::exception_ptr& error) mutable {
+          if (error) {
+            result.set_exception(error);
+            return;
+          }
+          create_task_on_loop(loop, client, std::move(*body), options, started, std::move(result));
+        });
+  });
   return future;
 }
 
@@ -122,7 +121,7 @@ future<Task> AsyncTasks::run(const nlohmann::json& params) const {
 
 future<Task> AsyncTasks::get(const std::string& task_id) const {
   try {
-    return call_on_loop<Task>(
+    return detail::call_on_loop<Task>(
         core_, detail::get_task_call(task_id), {}, [task_id](detail::ApiResult payload) {
           return detail::task_from_payload(payload.data, "GET /tasks/" + task_id);
         });
@@ -133,8 +132,8 @@ future<Task> AsyncTasks::get(const std::string& task_id) const {
 
 future<void> AsyncTasks::cancel(const std::string& task_id) const {
   try {
-    return call_on_loop<void>(core_, detail::cancel_task_call(task_id), {},
-                              [](detail::ApiResult) {});
+    return detail::call_on_loop<void>(core_, detail::cancel_task_call(task_id), {},
+                                      [](detail::ApiResult) {});
   } catch (...) {
     return make_exceptional_future<void>(std::current_exception());
   }
@@ -154,7 +153,10 @@ future<Task> AsyncTasks::wait_for_completion(const std::string& task_id) const {
 }
 
 AsyncClient::AsyncClient(ClientOptions options, AsyncOptions async)
-    : core_(std::make_shared<detail::AsyncCore>(options, async)), tasks(core_) {}
+    : core_(std::make_shared<detail::AsyncCore>(options, async)),
+      tasks(core_),
+      files(core_),
+      sessions(core_) {}
 
 const std::string& AsyncClient::base_url() const noexcept {
   return core_->client()->options().base_url;

@@ -7,9 +7,13 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <type_traits>
+#include <utility>
 
+#include "async_core.hpp"
 #include "async_loop.hpp"
 #include "client_core.hpp"
+#include "inferencesh/future.hpp"
 
 namespace inferencesh::detail {
 
@@ -20,6 +24,38 @@ using AsyncCallDone = std::function<void(std::exception_ptr error, ApiResult res
 void async_call(const std::shared_ptr<AsyncLoop>& loop,
                 const std::shared_ptr<const ClientCore>& core, const ApiCall& call,
                 const CancellationToken& cancel, AsyncCallDone done);
+
+/// Runs an API call on the loop from any thread; `decode` turns its payload into the value of
+/// the future (an exception it throws fails the future).
+template <typename T, typename Decode>
+future<T> call_on_loop(const std::shared_ptr<AsyncCore>& core, ApiCall call,
+                       CancellationToken cancel, Decode decode) {
+  promise<T> result;
+  auto future = result.get_future();
+  const auto& loop = core->loop();
+  loop->post([loop, client = core->client(), call = std::move(call), cancel = std::move(cancel),
+              decode = std::move(decode), result]() mutable {
+    async_call(
+        loop, client, call, cancel,
+        [result, decode = std::move(decode)](std::exception_ptr error, ApiResult payload) mutable {
+          if (error) {
+            result.set_exception(error);
+            return;
+          }
+          try {
+            if constexpr (std::is_void_v<T>) {
+              decode(std::move(payload));
+              result.set_value();
+            } else {
+              result.set_value(decode(std::move(payload)));
+            }
+          } catch (...) {
+            result.set_exception(std::current_exception());
+          }
+        });
+  });
+  return future;
+}
 
 /// Calls `done` after `delay` on the loop thread: with nullptr, or with CancelledError as soon
 /// as `cancel` fires or the loop shuts down.

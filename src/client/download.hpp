@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -57,6 +58,72 @@ struct DownloadRequest {
 /// redirect away from http(s), too many redirects) or Error (the disk).
 std::filesystem::path download(Transport& transport, const DownloadRequest& request,
                                const CancellationToken& cancel);
+
+/// One attempt of a download, without I/O: the GET for each URL (the API key only while every
+/// URL so far had the API's origin), what a response head means (the body to save, a redirect
+/// to follow, an error), and the body written through a common::AtomicFile with the size
+/// checks. The blocking download() and the async client drive it with their own transfers.
+/// Destroyed before finish(), it removes the file it was writing.
+class DownloadAttempt {
+ public:
+  /// What a response head means for the attempt.
+  enum class Head {
+    body,      ///< a 2xx: the file is open, feed the body to write(), then finish()
+    redirect,  ///< url() moved on: send request() again
+    error,     ///< an error status: feed up to error_body_room() bytes, then fail()
+  };
+
+  /// `request` must outlive the attempt. Throws InvalidArgumentError for a URL that is not
+  /// http(s).
+  explicit DownloadAttempt(const DownloadRequest& request);
+
+  /// The URL the next request goes to.
+  const std::string& url() const noexcept { return url_; }
+  /// The GET for url(), with the key while the origin has been the API's all along.
+  HttpRequest request();
+  /// Judges the head of the answer to request(). Throws InvalidArgumentError for too many
+  /// redirects or one away from http(s); DecodeError past max_bytes; what `target` throws; Error
+  /// when the file cannot be created.
+  Head on_head(int status, const Headers& headers);
+
+  /// Appends body bytes to the file and reports progress. Throws DecodeError past max_bytes,
+  /// Error for the disk.
+  void write(std::string_view bytes);
+  /// The body ended cleanly: checks it has the announced length (ConnectionError otherwise,
+  /// which is retried) and renames the file into place. Returns its path.
+  std::filesystem::path finish();
+
+  /// Bytes of an error answer's body still worth keeping for the ApiError.
+  std::size_t error_body_room() const noexcept;
+  void append_error_body(std::string_view bytes);
+  /// Throws the ApiError of the error answer.
+  [[noreturn]] void fail() const;
+
+  /// A transport's failure of this attempt, with the URL in its message shown as the request's
+  /// hide_queries says.
+  std::exception_ptr reworded(std::exception_ptr error) const;
+
+ private:
+  std::string shown(const std::string& url) const;
+
+  const DownloadRequest& request_;
+  std::string url_;
+  bool send_key_;
+  int redirects_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  int status_ = 0;
+  Headers headers_;
+  std::string error_body_;
+  std::uint64_t total_ = 0;  // the announced length; 0 when unknown
+  std::optional<common::AtomicFile> file_;
+};
+
+/// The retry rule of a download: after attempt number `retry` (0 first) failed with `failure`,
+/// the delay before the next one (told to request.on_retry). Rethrows `failure` when it is
+/// final: a status other than is_retryable_status(), retries used up, anything but an ApiError
+/// or a ConnectionError (timeouts and short bodies included).
+std::chrono::milliseconds download_retry_delay(const DownloadRequest& request, int retry,
+                                               const std::exception_ptr& failure);
 
 /// "https://host/path?sig=...#x" → "https://host/path".
 std::string url_without_query(std::string_view url);

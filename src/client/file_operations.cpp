@@ -74,6 +74,33 @@ ApiCall create_file_call(const UploadMetadata& metadata) {
   return call;
 }
 
+namespace {
+
+std::string file_path_of(const std::string& file_id) {
+  if (file_id.empty()) throw InvalidArgumentError("file id must not be empty");
+  return "/files/" + encode_path_segment(file_id);
+}
+
+}  // namespace
+
+ApiCall get_file_call(const std::string& file_id) {
+  ApiCall call;
+  call.path = file_path_of(file_id);
+  return call;
+}
+
+ApiCall delete_file_call(const std::string& file_id) {
+  ApiCall call;
+  call.method = "DELETE";
+  call.path = file_path_of(file_id);
+  return call;
+}
+
+FileRef file_from_payload(const nlohmann::json& data, const std::string& file_id) {
+  if (!data.is_object()) throw DecodeError("GET /files/" + file_id + ": expected a file");
+  return FileRef::from_json(data);
+}
+
 CreatedFile created_file(const nlohmann::json& data) {
   const nlohmann::json* dto = &data;
   if (data.is_array()) {

@@ -29,6 +29,13 @@ std::string choose_content_type(std::string_view option, std::string_view data_u
 /// POST /files with one upload slot.
 ApiCall create_file_call(const UploadMetadata& metadata);
 
+/// GET /files/{id}; InvalidArgumentError for an empty id.
+ApiCall get_file_call(const std::string& file_id);
+/// DELETE /files/{id}; InvalidArgumentError for an empty id.
+ApiCall delete_file_call(const std::string& file_id);
+/// The file of GET /files/{id}; DecodeError when the payload is not an object.
+FileRef file_from_payload(const nlohmann::json& data, const std::string& file_id);
+
 /// The created file from the POST /files payload (an array; the first element is ours) and
 /// its upload URL. Throws DecodeError when the answer has no file or no upload URL.
 struct CreatedFile {

@@ -29,43 +29,24 @@ std::string preview(std::string_view text) {
   return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
 }
 
-/// One PUT of the content; the body is re-read from the start on every attempt.
-HttpResponse put_content(const ClientCore& core, const UploadSource& source, const std::string& url,
-                         const std::string& content_type, const UploadFileOptions& options) {
-  HttpRequest request;
-  request.method = "PUT";
-  request.url = url;
-  // Only the content type: the upload URL is signed, and the API key must not leave with it.
-  request.headers = {{"Content-Type", content_type}};
-  request.connect_timeout = core.options().connect_timeout;
-  request.idle_timeout = core.options().wait.stream_idle_timeout;
-  request.max_response_bytes = core.options().max_response_bytes;
-  request.upload_progress = options.on_progress;
-  request.body_size = source.size;
-
+/// The body of one PUT: the file opened for this attempt, or the position in the bytes.
+struct UploadBody {
+  std::shared_ptr<const UploadSource> source;
   FilePtr file;
   std::size_t offset = 0;
-  if (source.kind == UploadSource::Kind::path) {
-    file = FilePtr(std::fopen(source.path.c_str(), "rb"));
-    if (!file) {
-      throw InvalidArgumentError("cannot read " + source.path.string() + ": " +
-                                 std::error_code(errno, std::generic_category()).message());
-    }
-    request.body_reader = [&file](char* buffer, std::size_t capacity) -> std::size_t {
+
+  std::size_t read(char* buffer, std::size_t capacity) {
+    if (file) {
       const std::size_t n = std::fread(buffer, 1, capacity, file.get());
       if (n == 0 && std::ferror(file.get()) != 0) throw Error("reading the file to upload failed");
       return n;
-    };
-  } else {
-    request.body_reader = [&source, &offset](char* buffer, std::size_t capacity) {
-      const std::size_t n = std::min(capacity, source.bytes.size() - offset);
-      std::copy_n(source.bytes.data() + offset, n, buffer);
-      offset += n;
-      return n;
-    };
+    }
+    const std::size_t n = std::min(capacity, source->bytes.size() - offset);
+    std::copy_n(source->bytes.data() + offset, n, buffer);
+    offset += n;
+    return n;
   }
-  return core.transport().send(request, options.cancel);
-}
+};
 
 }  // namespace
 
@@ -114,8 +95,7 @@ UploadSource source_from_string(std::string_view text) {
                              "\" is not an existing file, a data: URI or base64 text");
 }
 
-FileRef upload_file(const ClientCore& core, const UploadSource& source,
-                    const UploadFileOptions& options) {
+UploadMetadata upload_metadata(const UploadSource& source, const UploadFileOptions& options) {
   UploadMetadata metadata;
   metadata.filename = options.filename.empty() ? source.default_filename : options.filename;
   metadata.content_type =
@@ -124,33 +104,65 @@ FileRef upload_file(const ClientCore& core, const UploadSource& source,
   metadata.size = source.size;
   metadata.path = options.path;
   metadata.is_public = options.is_public;
+  return metadata;
+}
 
-  const ApiResult result = core.call(create_file_call(metadata), options.cancel);
-  CreatedFile created = created_file(result.data);
+HttpRequest upload_request(const ResolvedOptions& options,
+                           std::shared_ptr<const UploadSource> source, const std::string& url,
+                           const std::string& content_type, ProgressCallback on_progress) {
+  HttpRequest request;
+  request.method = "PUT";
+  request.url = url;
+  // Only the content type: the upload URL is signed, and the API key must not leave with it.
+  request.headers = {{"Content-Type", content_type}};
+  request.connect_timeout = options.connect_timeout;
+  request.idle_timeout = options.wait.stream_idle_timeout;
+  request.max_response_bytes = options.max_response_bytes;
+  request.upload_progress = std::move(on_progress);
+  request.body_size = source->size;
 
-  for (int retry = 0;; ++retry) {
-    std::optional<std::chrono::milliseconds> delay;
-    std::string reason;
-    try {
-      const HttpResponse response =
-          put_content(core, source, created.upload_url, metadata.content_type, options);
-      if (response.status >= 200 && response.status < 300) break;
-      if (!is_retryable_status(response.status)) {
-        throw_api_error(response, "PUT", created.upload_url, core.options().api_key);
-      }
+  auto body = std::make_shared<UploadBody>();
+  if (source->kind == UploadSource::Kind::path) {
+    body->file = FilePtr(std::fopen(source->path.c_str(), "rb"));
+    if (!body->file) {
+      throw InvalidArgumentError("cannot read " + source->path.string() + ": " +
+                                 std::error_code(errno, std::generic_category()).message());
+    }
+  }
+  body->source = std::move(source);
+  request.body_reader = [body](char* buffer, std::size_t capacity) {
+    return body->read(buffer, capacity);
+  };
+  return request;
+}
+
+UploadAttemptOutcome judge_upload_attempt(const ClientCore& core, const std::string& url, int retry,
+                                          const HttpResponse* response,
+                                          const std::exception_ptr& failure) {
+  std::optional<std::chrono::milliseconds> delay;
+  std::string reason;
+  if (response != nullptr) {
+    if (response->status >= 200 && response->status < 300) return {true, {}};
+    if (is_retryable_status(response->status)) {
       delay = retry_delay(core.options().retry, retry, std::nullopt, jitter_random());
-      if (!delay) throw_api_error(response, "PUT", created.upload_url, core.options().api_key);
-      reason = "HTTP " + std::to_string(response.status);
-    } catch (const ConnectionError& e) {
+    }
+    if (!delay) throw_api_error(*response, "PUT", url, core.options().api_key);
+    reason = "HTTP " + std::to_string(response->status);
+  } else {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const ConnectionError& e) {  // timeouts too
       delay = retry_delay(core.options().retry, retry, std::nullopt, jitter_random());
       if (!delay) throw;
       reason = e.what();
     }
-    core.log(LogLevel::warning, "uploading file content failed (" + reason + "); retrying in " +
-                                    std::to_string(delay->count()) + " ms");
-    if (options.cancel.wait_for(*delay)) throw CancelledError("the upload was cancelled");
   }
+  core.log(LogLevel::warning, "uploading file content failed (" + reason + "); retrying in " +
+                                  std::to_string(delay->count()) + " ms");
+  return {false, *delay};
+}
 
+FileRef uploaded_file(CreatedFile created, const UploadMetadata& metadata) {
   FileRef file = std::move(created.file);
   if (file.filename.empty()) file.filename = metadata.filename;
   if (file.content_type.empty()) file.content_type = metadata.content_type;
@@ -158,8 +170,36 @@ FileRef upload_file(const ClientCore& core, const UploadSource& source,
   return file;
 }
 
-fs::path download_file(const ClientCore& core, const std::string& uri, const std::string& name_hint,
-                       const fs::path& destination, const DownloadOptions& options) {
+FileRef upload_file(const ClientCore& core, const UploadSource& source,
+                    const UploadFileOptions& options) {
+  const UploadMetadata metadata = upload_metadata(source, options);
+  const ApiResult result = core.call(create_file_call(metadata), options.cancel);
+  CreatedFile created = created_file(result.data);
+
+  // Not owned: `source` outlives this blocking call and every request it builds.
+  const std::shared_ptr<const UploadSource> borrowed(std::shared_ptr<const UploadSource>(),
+                                                     &source);
+  for (int retry = 0;; ++retry) {
+    UploadAttemptOutcome outcome;
+    try {
+      const HttpResponse response =
+          core.transport().send(upload_request(core.options(), borrowed, created.upload_url,
+                                               metadata.content_type, options.on_progress),
+                                options.cancel);
+      outcome = judge_upload_attempt(core, created.upload_url, retry, &response, nullptr);
+    } catch (const ConnectionError&) {
+      outcome =
+          judge_upload_attempt(core, created.upload_url, retry, nullptr, std::current_exception());
+    }
+    if (outcome.stored) break;
+    if (options.cancel.wait_for(outcome.retry_in)) throw CancelledError("the upload was cancelled");
+  }
+  return uploaded_file(std::move(created), metadata);
+}
+
+DownloadRequest file_download_request(const ClientCore& core, const std::string& uri,
+                                      const std::string& name_hint, const fs::path& destination,
+                                      const DownloadOptions& options) {
   if (!is_http_url(uri)) {
     throw InvalidArgumentError("files.download: \"" + preview(uri) + "\" is not an http(s) URL");
   }
@@ -176,7 +216,8 @@ fs::path download_file(const ClientCore& core, const std::string& uri, const std
     core.log(LogLevel::warning, "downloading a file failed (" + reason + "); retrying in " +
                                     std::to_string(delay.count()) + " ms");
   };
-  request.target = [&](const std::string& url, const Headers& headers) {
+  request.target = [destination, name_hint, overwrite = options.overwrite](const std::string& url,
+                                                                           const Headers& headers) {
     std::error_code error;
     fs::path target = destination;
     const bool into_directory = fs::is_directory(destination, error) ||
@@ -193,12 +234,19 @@ fs::path download_file(const ClientCore& core, const std::string& uri, const std
       throw InvalidArgumentError("files.download: the directory " + target.parent_path().string() +
                                  " does not exist");
     }
-    if (!options.overwrite && fs::exists(target, error)) {
+    if (!overwrite && fs::exists(target, error)) {
       throw InvalidArgumentError("files.download: " + target.string() + " already exists");
     }
     return target;
   };
-  return download(core.transport(), request, options.cancel);
+  return request;
+}
+
+fs::path download_file(const ClientCore& core, const std::string& uri, const std::string& name_hint,
+                       const fs::path& destination, const DownloadOptions& options) {
+  return download(core.transport(),
+                  file_download_request(core, uri, name_hint, destination, options),
+                  options.cancel);
 }
 
 }  // namespace inferencesh::detail

@@ -1,20 +1,13 @@
 #include "inferencesh/files.hpp"
 
-#include "api_request.hpp"
 #include "client_core.hpp"
 #include "common/json_fields.hpp"
+#include "file_operations.hpp"
 #include "file_transfer.hpp"
 #include "inferencesh/errors.hpp"
 #include "input_files.hpp"
 
 namespace inferencesh {
-namespace {
-
-void require_file_id(const std::string& id) {
-  if (id.empty()) throw InvalidArgumentError("file id must not be empty");
-}
-
-}  // namespace
 
 FileRef FileRef::from_json(const nlohmann::json& object) {
   FileRef file;
@@ -84,20 +77,11 @@ std::filesystem::path Files::download(const FileRef& file, const std::filesystem
 }
 
 FileRef Files::get(const std::string& file_id) const {
-  require_file_id(file_id);
-  detail::ApiCall call;
-  call.path = "/files/" + detail::encode_path_segment(file_id);
-  const auto result = core_->call(call);
-  if (!result.data.is_object()) throw DecodeError("GET /files/" + file_id + ": expected a file");
-  return FileRef::from_json(result.data);
+  return detail::file_from_payload(core_->call(detail::get_file_call(file_id)).data, file_id);
 }
 
 void Files::remove(const std::string& file_id) const {
-  require_file_id(file_id);
-  detail::ApiCall call;
-  call.method = "DELETE";
-  call.path = "/files/" + detail::encode_path_segment(file_id);
-  core_->call(call);
+  core_->call(detail::delete_file_call(file_id));
 }
 
 }  // namespace inferencesh

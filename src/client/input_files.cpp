@@ -15,12 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct PendingUpload {
-  nlohmann::json* slot;  // replaced by the uri
-  UploadSource source;
-  UploadFileOptions options;
-};
-
 bool is_file_shaped(const nlohmann::json& value) {
   if (!value.is_object() || value.empty()) return false;
   const auto path = value.find("path");
@@ -50,11 +44,12 @@ class Collector {
     }
   }
 
-  std::vector<PendingUpload> take() { return std::move(pending_); }
+  std::vector<InputFile> take() { return std::move(pending_); }
 
  private:
   void add(nlohmann::json& slot, UploadSource source, UploadFileOptions options = {}) {
-    pending_.push_back(PendingUpload{&slot, std::move(source), std::move(options)});
+    pending_.push_back(InputFile{&slot, std::make_shared<const UploadSource>(std::move(source)),
+                                 std::move(options)});
   }
 
   template <typename Make>
@@ -121,26 +116,30 @@ class Collector {
   }
 
   bool guess_;
-  std::vector<PendingUpload> pending_;
+  std::vector<InputFile> pending_;
 };
 
 }  // namespace
 
-void upload_input_files(const ClientCore& core, nlohmann::json& input, bool guess,
-                        const CancellationToken& cancel) {
+std::vector<InputFile> collect_input_files(nlohmann::json& input, bool guess) {
   Collector collector(guess);
   collector.walk(input, "input");
-  std::vector<PendingUpload> pending = collector.take();
+  return collector.take();
+}
+
+void upload_input_files(const ClientCore& core, nlohmann::json& input, bool guess,
+                        const CancellationToken& cancel) {
+  std::vector<InputFile> pending = collect_input_files(input, guess);
   if (pending.empty()) return;
 
-  constexpr std::size_t kParallel = 4;
+  constexpr std::size_t kParallel = kParallelInputUploads;
   for (std::size_t start = 0; start < pending.size(); start += kParallel) {
     const std::size_t end = std::min(pending.size(), start + kParallel);
     std::vector<std::future<FileRef>> uploads;
     for (std::size_t i = start; i < end; ++i) {
       pending[i].options.cancel = cancel;
       uploads.push_back(std::async(std::launch::async, [&core, &upload = pending[i]] {
-        return upload_file(core, upload.source, upload.options);
+        return upload_file(core, *upload.source, upload.options);
       }));
     }
     std::exception_ptr failure;

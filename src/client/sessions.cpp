@@ -1,24 +1,11 @@
 #include "inferencesh/sessions.hpp"
 
-#include "api_request.hpp"
 #include "client_core.hpp"
 #include "common/json_fields.hpp"
 #include "inferencesh/errors.hpp"
+#include "session_operations.hpp"
 
 namespace inferencesh {
-namespace {
-
-std::string session_path(const std::string& id, const char* suffix = "") {
-  if (id.empty()) throw InvalidArgumentError("session id must not be empty");
-  return "/sessions/" + detail::encode_path_segment(id) + suffix;
-}
-
-Session session_from(const detail::ApiResult& result, const std::string& what) {
-  if (!result.data.is_object()) throw DecodeError(what + ": expected a session object");
-  return Session::from_json(result.data);
-}
-
-}  // namespace
 
 Session Session::from_json(const nlohmann::json& object) {
   Session session;
@@ -36,46 +23,26 @@ Session Session::from_json(const nlohmann::json& object) {
 }
 
 Session Sessions::get(const std::string& session_id) const {
-  detail::ApiCall call;
-  call.path = session_path(session_id);
-  return session_from(core_->call(call), "GET /sessions/" + session_id);
+  return detail::session_from_payload(core_->call(detail::get_session_call(session_id)).data,
+                                      "GET /sessions/" + session_id);
 }
 
 std::vector<Session> Sessions::list() const {
-  detail::ApiCall call;
-  call.path = "/sessions";
-  const auto result = core_->call(call);
-  std::vector<Session> sessions;
-  if (result.data.is_null()) return sessions;
-  if (!result.data.is_array()) throw DecodeError("GET /sessions: expected a list of sessions");
-  for (const auto& entry : result.data) sessions.push_back(Session::from_json(entry));
-  return sessions;
+  return detail::sessions_from_payload(core_->call(detail::list_sessions_call()).data);
 }
 
 Session Sessions::keepalive(const std::string& session_id) const {
-  detail::ApiCall call;
-  call.method = "POST";
-  call.path = session_path(session_id, "/keepalive");
-  return session_from(core_->call(call), "POST /sessions/" + session_id + "/keepalive");
+  return detail::session_from_payload(core_->call(detail::keepalive_session_call(session_id)).data,
+                                      "POST /sessions/" + session_id + "/keepalive");
 }
 
 void Sessions::end(const std::string& session_id) const {
-  detail::ApiCall call;
-  call.method = "DELETE";
-  call.path = session_path(session_id);
-  core_->call(call);
+  core_->call(detail::end_session_call(session_id));
 }
 
 SessionHandle Sessions::open(const std::string& app, const SessionOptions& options) const {
-  nlohmann::json params = {{"app", app}, {"input", options.input}, {"session", "new"}};
-  if (!options.function.empty()) params["function"] = options.function;
-  if (options.setup) params["setup"] = *options.setup;
-  if (options.session_timeout) params["session_timeout"] = *options.session_timeout;
-  Task first = Tasks(core_).run(params, options.run);
-  if (first.session_id.empty() || first.session_id == "new") {
-    throw Error("sessions.open: the server started no session for " + app +
-                " (the task carries no session_id)");
-  }
+  Task first = Tasks(core_).run(detail::open_session_params(app, options), options.run);
+  detail::require_session_started(first, app);
   return {core_, app, std::move(first)};
 }
 
@@ -123,9 +90,7 @@ SessionHandle::~SessionHandle() {
 Task SessionHandle::call(const nlohmann::json& input, const std::string& function,
                          const RunOptions& options) const {
   if (ended_) throw InvalidArgumentError("session " + id_ + " was ended");
-  nlohmann::json params = {{"app", app_}, {"input", input}, {"session", id_}};
-  if (!function.empty()) params["function"] = function;
-  return Tasks(core_).run(params, options);
+  return Tasks(core_).run(detail::session_call_params(app_, id_, input, function), options);
 }
 
 Session SessionHandle::info() const { return Sessions(core_).get(id_); }
