@@ -1,12 +1,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/async_task_stream.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/future.hpp"
 #include "inferencesh/task.hpp"
@@ -53,10 +56,30 @@ class AsyncTasks {
   future<Task> wait_for_completion(const std::string& task_id, const WaitOptions& options) const;
   future<Task> wait_for_completion(const std::string& task_id) const;
 
+  /// Runs an app and returns its updates as an AsyncTaskStream at once: creating the task and
+  /// following it happen on the loop, and a failure of either reaches next().
+  ///
+  ///     auto updates = client.tasks.run(params, inf::stream);
+  ///     while (auto update = co_await updates.next()) show(update->status);
+  AsyncTaskStream run(const nlohmann::json& params, stream_t, const WaitOptions& options) const;
+  AsyncTaskStream run(const nlohmann::json& params, stream_t) const;
+
+  /// Follows an existing task as an AsyncTaskStream; `result()` holds the final task.
+  AsyncTaskStream stream(const std::string& task_id, const WaitOptions& options) const;
+  AsyncTaskStream stream(const std::string& task_id) const;
+
  private:
   friend class AsyncClient;
   explicit AsyncTasks(std::shared_ptr<detail::AsyncCore> core) : core_(std::move(core)) {}
   std::shared_ptr<detail::AsyncCore> core_;
+};
+
+/// What an async client's loop holds and has read, at one moment (AsyncClient::stats()).
+struct AsyncStats {
+  std::size_t transfers = 0;              ///< HTTP exchanges in flight (streams included)
+  std::size_t timers = 0;                 ///< backoffs, poll intervals and limits waiting
+  std::size_t paused_transfers = 0;       ///< streams paused because their reader fell behind
+  std::uint64_t body_bytes_received = 0;  ///< response body bytes read by streams, in all
 };
 
 /// The asynchronous inference.sh client: one event loop (libcurl's multi interface) carries
@@ -111,6 +134,9 @@ class AsyncClient {
   /// I/O, completions (callbacks and continuations run here), due timers. Call it from one
   /// thread only, and only when the loop has no thread of its own.
   void run_once(std::chrono::milliseconds max_wait = std::chrono::milliseconds(0));
+
+  /// What the loop holds and has read now; any thread.
+  AsyncStats stats() const noexcept;
 };
 
 /// Creates an async client, as `async_inference(api_key=...)` does in the Python SDK.
