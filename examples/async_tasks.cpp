@@ -77,12 +77,13 @@ int main() try {
   // Without coroutines: then() chains continuations, which run on the loop thread.
   const nlohmann::json params = {{"app", "infsh/echo"}, {"input", {{"text", "chained"}}}};
   auto length = client.tasks.run(params)
-                    .then([](inf::Task done) { return done.output.value("text", ""); })
+                    .then([](const inf::Task& done) { return done.output.value("text", ""); })
                     .then([](const std::string& text) { return text.size(); });
   std::cout << "then(): the echoed text has " << length.get() << " characters\n";
 
   // Many calls in flight on one loop thread, waited on together.
   std::vector<inf::future<inf::Task>> runs;
+  runs.reserve(5);
   for (int i = 0; i < 5; ++i) {
     runs.push_back(client.tasks.run({{"app", "infsh/echo"}, {"input", {{"i", i}}}}));
   }
