@@ -226,7 +226,7 @@ void AsyncTaskFollower::end_connection(const std::string& reason) {
     return;
   }
   call_then(rules_.confirmation_call(),
-            [reason](AsyncTaskFollower& self, std::exception_ptr error, ApiResult full) {
+            [reason](AsyncTaskFollower& self, const std::exception_ptr& error, ApiResult full) {
               const Task* update = nullptr;
               if (!self.guarded([&] {
                     if (error) {
@@ -257,7 +257,7 @@ void AsyncTaskFollower::reconnect(const std::string& reason) {
 void AsyncTaskFollower::poll_status() {
   if (!guarded([&] { rules_.check_cancel_and_deadline(); })) return;
   call_then(rules_.within_deadline(task_status_call(rules_.task_id())),
-            [](AsyncTaskFollower& self, std::exception_ptr error, ApiResult status) {
+            [](AsyncTaskFollower& self, const std::exception_ptr& error, const ApiResult& status) {
               if (error) {
                 self.fail_call(error);
               } else if (self.rules_.status_changed(status)) {
@@ -270,7 +270,7 @@ void AsyncTaskFollower::poll_status() {
 
 void AsyncTaskFollower::fetch_polled() {
   call_then(rules_.within_deadline(get_task_call(rules_.task_id())),
-            [](AsyncTaskFollower& self, std::exception_ptr error, ApiResult full) {
+            [](AsyncTaskFollower& self, const std::exception_ptr& error, const ApiResult& full) {
               if (error) {
                 self.fail_call(error);
                 return;
@@ -291,7 +291,7 @@ void AsyncTaskFollower::fetch_polled() {
 void AsyncTaskFollower::sleep_then(std::chrono::milliseconds delay,
                                    void (AsyncTaskFollower::*next)()) {
   async_sleep(loop_, rules_.clamp_to_deadline(delay), stop_,
-              [self = shared_from_this(), next](std::exception_ptr cancelled) {
+              [self = shared_from_this(), next](const std::exception_ptr& cancelled) {
                 if (self->settled_) return;
                 if (cancelled) {
                   self->fail(cancelled);
