@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/async_task_stream.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/files.hpp"
 #include "inferencesh/future.hpp"
@@ -58,6 +60,18 @@ class AsyncTasks {
   /// CancelledError otherwise). Updates reach the callbacks of `options` as they come.
   future<Task> wait_for_completion(const std::string& task_id, const WaitOptions& options) const;
   future<Task> wait_for_completion(const std::string& task_id) const;
+
+  /// Runs an app and returns its updates as an AsyncTaskStream at once: creating the task and
+  /// following it happen on the loop, and a failure of either reaches next().
+  ///
+  ///     auto updates = client.tasks.run(params, inf::stream);
+  ///     while (auto update = co_await updates.next()) show(update->status);
+  AsyncTaskStream run(const nlohmann::json& params, stream_t, const WaitOptions& options) const;
+  AsyncTaskStream run(const nlohmann::json& params, stream_t) const;
+
+  /// Follows an existing task as an AsyncTaskStream; `result()` holds the final task.
+  AsyncTaskStream stream(const std::string& task_id, const WaitOptions& options) const;
+  AsyncTaskStream stream(const std::string& task_id) const;
 
  private:
   friend class AsyncClient;
@@ -186,6 +200,14 @@ class AsyncSessions {
   std::shared_ptr<detail::AsyncCore> core_;
 };
 
+/// What an async client's loop holds and has read, at one moment (AsyncClient::stats()).
+struct AsyncStats {
+  std::size_t transfers = 0;              ///< HTTP exchanges in flight (streams included)
+  std::size_t timers = 0;                 ///< backoffs, poll intervals and limits waiting
+  std::size_t paused_transfers = 0;       ///< streams paused because their reader fell behind
+  std::uint64_t body_bytes_received = 0;  ///< response body bytes read by streams, in all
+};
+
 /// The asynchronous inference.sh client: one event loop (libcurl's multi interface) carries
 /// every call, so one thread can follow thousands of tasks. Cheap to copy; copies share the loop
 /// and may be used from any thread. Destroying the last copy (or shutdown()) ends every call in
@@ -240,6 +262,9 @@ class AsyncClient {
   /// I/O, completions (callbacks and continuations run here), due timers. Call it from one
   /// thread only, and only when the loop has no thread of its own.
   void run_once(std::chrono::milliseconds max_wait = std::chrono::milliseconds(0));
+
+  /// What the loop holds and has read now; any thread.
+  AsyncStats stats() const noexcept;
 };
 
 /// Creates an async client, as `async_inference(api_key=...)` does in the Python SDK.

@@ -174,4 +174,14 @@ void AsyncClient::run_once(std::chrono::milliseconds max_wait) {
   core_->loop()->run_once(max_wait);
 }
 
+AsyncStats AsyncClient::stats() const noexcept {
+  const auto loop = core_->loop()->stats();
+  AsyncStats stats;
+  stats.transfers = loop.transfers;
+  stats.timers = loop.timers;
+  stats.paused_transfers = loop.paused_transfers;
+  stats.body_bytes_received = loop.body_bytes_received;
+  return stats;
+}
+
 }  // namespace inferencesh

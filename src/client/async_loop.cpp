@@ -108,7 +108,9 @@ struct AsyncLoop::Transfer {
   bool streaming = false;
   bool headers_reported = false;
   bool added = false;
-  bool closed = false;  // close() was asked inside a curl callback; removal follows
+  bool closed = false;             // close() was asked inside a curl callback; removal follows
+  bool paused = false;             // pause(): receives nothing until resume()
+  Clock::time_point resumed_at{};  // the idle timeout counts from here or the last byte
   std::uint64_t limit_timer = 0;
   SendDone done;
   StreamHandler stream;
@@ -276,6 +278,7 @@ void AsyncLoop::fire_due_timers() {
     if (found == timers_.end()) continue;
     TimerCallback callback = std::move(found->second.callback);
     timers_.erase(found);
+    count();
     callback(nullptr);
   }
 }
@@ -289,6 +292,7 @@ std::uint64_t AsyncLoop::after(std::chrono::milliseconds delay, TimerCallback ca
   const auto when = Clock::now() + std::max(delay, std::chrono::milliseconds(0));
   timers_.emplace(id, Timer{when, std::move(callback)});
   timer_order_.emplace(when, id);
+  count();
   return id;
 }
 
@@ -303,6 +307,7 @@ void AsyncLoop::cancel_timer(std::uint64_t timer) {
     }
   }
   timers_.erase(found);
+  count();
 }
 
 void AsyncLoop::send(HttpRequest request, const CancellationToken& cancel, SendDone done) {
@@ -344,6 +349,7 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
   };
   Transfer& t = *transfer;
   transfers_.emplace(id, std::move(transfer));
+  count();
   if (t.cancel.is_cancelled()) {
     fail_later(std::make_exception_ptr(CancelledError("the call was cancelled before it started")));
     return id;
@@ -358,8 +364,9 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
     }
     std::function<void(std::string_view)> sink;
     if (t.streaming) {
-      sink = [&t](std::string_view bytes) {
+      sink = [this, &t](std::string_view bytes) {
         if (t.closed) return;
+        body_bytes_received_.fetch_add(bytes.size(), std::memory_order_relaxed);
         if (!t.headers_reported) {
           t.headers_reported = true;
           if (t.stream.on_headers) t.stream.on_headers(t.exchange->status(), t.exchange->headers());
@@ -403,14 +410,18 @@ void AsyncLoop::add_to_multi(std::uint64_t id) {
 
 void AsyncLoop::watch_limits(Transfer& t) {
   const HttpRequest& request = *t.request;
-  const bool idle = request.idle_timeout.count() > 0;
+  // A paused transfer is not idle: its reader holds it. resume() starts the watch again.
+  const bool idle = request.idle_timeout.count() > 0 && !t.paused;
   if (!idle && !request.deadline) return;
   auto when = Clock::time_point::max();
   if (request.deadline) when = *request.deadline;
-  if (idle) when = std::min(when, t.exchange->last_activity() + request.idle_timeout);
+  const auto idle_since = [](const Transfer& transfer) {
+    return std::max(transfer.exchange->last_activity(), transfer.resumed_at);
+  };
+  if (idle) when = std::min(when, idle_since(t) + request.idle_timeout);
   const std::uint64_t id = t.id;
   const auto delay = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now());
-  t.limit_timer = after(delay, [this, id](std::exception_ptr cancelled) {
+  t.limit_timer = after(delay, [this, id, idle_since](std::exception_ptr cancelled) {
     if (cancelled) return;  // the transfer itself is failed by the shutdown
     auto found = transfers_.find(id);
     if (found == transfers_.end()) return;
@@ -420,8 +431,8 @@ void AsyncLoop::watch_limits(Transfer& t) {
     const auto now = Clock::now();
     if (r.deadline && now >= *r.deadline) {
       complete(id, std::make_exception_ptr(transfer.exchange->deadline_error()));
-    } else if (r.idle_timeout.count() > 0 &&
-               now >= transfer.exchange->last_activity() + r.idle_timeout) {
+    } else if (r.idle_timeout.count() > 0 && !transfer.paused &&
+               now >= idle_since(transfer) + r.idle_timeout) {
       complete(id, std::make_exception_ptr(transfer.exchange->idle_timeout_error()));
     } else {
       watch_limits(transfer);
@@ -432,6 +443,8 @@ void AsyncLoop::watch_limits(Transfer& t) {
 void AsyncLoop::remove(Transfer& t) {
   if (t.limit_timer != 0) cancel_timer(t.limit_timer);
   t.limit_timer = 0;
+  if (t.paused) paused_count_.fetch_sub(1);
+  t.paused = false;
   // Unregistered before anything else: a cancel racing the end has nothing left to touch.
   t.cancel_registration = CancellationToken::Registration();
   if (t.added) {
@@ -460,7 +473,55 @@ void AsyncLoop::close(std::uint64_t transfer) {
   }
   auto owned = std::move(found->second);
   transfers_.erase(found);
+  count();
   remove(*owned);
+}
+
+void AsyncLoop::pause(std::uint64_t transfer) {
+  auto found = transfers_.find(transfer);
+  if (found == transfers_.end()) return;
+  Transfer& t = *found->second;
+  if (t.paused || t.closed || !t.streaming || !t.exchange) return;
+  t.paused = true;
+  paused_count_.fetch_add(1);
+  t.exchange->hold();
+}
+
+void AsyncLoop::resume(std::uint64_t transfer) {
+  auto found = transfers_.find(transfer);
+  if (found == transfers_.end()) return;
+  Transfer& t = *found->second;
+  if (!t.paused || t.closed) return;
+  t.paused = false;
+  paused_count_.fetch_sub(1);
+  t.resumed_at = Clock::now();
+  if (t.limit_timer == 0) watch_limits(t);
+  // curl_easy_pause may hand the held piece to on_data before it returns: for the handlers
+  // that is a curl callback like any other, so their close() and failures are deferred.
+  const bool was_in_curl = in_curl_;
+  in_curl_ = true;
+  std::exception_ptr failure;
+  try {
+    t.exchange->resume();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  in_curl_ = was_in_curl;
+  if (failure) post([this, transfer, failure] { complete(transfer, failure); });
+}
+
+AsyncLoop::Stats AsyncLoop::stats() const noexcept {
+  Stats stats;
+  stats.transfers = transfer_count_.load();
+  stats.timers = timer_count_.load();
+  stats.paused_transfers = paused_count_.load();
+  stats.body_bytes_received = body_bytes_received_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void AsyncLoop::count() noexcept {
+  transfer_count_.store(transfers_.size());
+  timer_count_.store(timers_.size());
 }
 
 void AsyncLoop::complete(std::uint64_t id, std::exception_ptr error) {
@@ -476,6 +537,7 @@ void AsyncLoop::complete(std::uint64_t id, std::exception_ptr error) {
   }
   std::unique_ptr<Transfer> t = std::move(found->second);
   transfers_.erase(found);
+  count();
 
   HttpResponse response;
   if (!error && t->exchange) {

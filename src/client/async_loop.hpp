@@ -83,6 +83,14 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   std::uint64_t open(HttpRequest request, const CancellationToken& cancel, StreamHandler handler);
   /// Stops a streaming transfer without calling its on_end (the caller is done with it).
   void close(std::uint64_t transfer);
+  /// Stops receiving on a streaming transfer: the next piece of its body is held by libcurl and
+  /// its connection is no longer read until resume(), so a reader that fell behind holds the
+  /// server's socket instead of memory. Its idle timeout does not run while it is paused (its
+  /// deadline does). May be called from the transfer's own on_data.
+  void pause(std::uint64_t transfer);
+  /// Lets a paused transfer receive again. The piece held may reach on_data before this returns
+  /// (a close() or failure from there is deferred as from any curl callback).
+  void resume(std::uint64_t transfer);
 
   /// Calls `callback` after `delay` (or with CancelledError at shutdown); returns an id for
   /// cancel_timer().
@@ -105,6 +113,15 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   /// Number of transfers and timers pending (for tests and benchmarks).
   std::size_t pending() const noexcept { return transfers_.size() + timers_.size(); }
 
+  /// What the loop holds and has read; readable from any thread.
+  struct Stats {
+    std::size_t transfers = 0;
+    std::size_t timers = 0;
+    std::size_t paused_transfers = 0;
+    std::uint64_t body_bytes_received = 0;
+  };
+  Stats stats() const noexcept;
+
  private:
   struct Transfer;
   class Inbox;
@@ -120,6 +137,8 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   /// Ends a transfer: removes its handle, then reports `error` (or its outcome) to its owner.
   void complete(std::uint64_t id, std::exception_ptr error);
   void remove(Transfer& transfer);
+  /// Publishes the sizes of transfers_ and timers_ for stats().
+  void count() noexcept;
   void fail_everything();
   void socket_action(int fd, int flags);
   /// Adds a prepared transfer to the multi handle (never from inside a curl callback).
@@ -147,6 +166,12 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   };
   std::unordered_map<std::uint64_t, Timer> timers_;
   std::multimap<Clock::time_point, std::uint64_t> timer_order_;
+
+  // stats(): written on the loop thread, read from any.
+  std::atomic<std::size_t> transfer_count_{0};
+  std::atomic<std::size_t> timer_count_{0};
+  std::atomic<std::size_t> paused_count_{0};
+  std::atomic<std::uint64_t> body_bytes_received_{0};
 
   std::thread thread_;
   std::atomic<std::thread::id> loop_thread_id_{};

@@ -219,6 +219,10 @@ std::size_t CurlExchange::on_write(char* data, std::size_t size, std::size_t cou
   auto* self = static_cast<CurlExchange*>(user);
   const std::size_t bytes = size * count;
   if (self->body_sink_) {
+    if (self->hold_) {
+      self->paused_ = true;
+      return CURL_WRITEFUNC_PAUSE;  // delivered again, whole, after resume()
+    }
     try {
       self->body_sink_(std::string_view(data, bytes));
     } catch (...) {
@@ -250,6 +254,7 @@ std::size_t CurlExchange::on_write(char* data, std::size_t size, std::size_t cou
 }
 
 void CurlExchange::resume() {
+  hold_ = false;
   if (!paused_ || finished_) return;
   paused_ = false;
   // Delivers the held piece to on_write at once, then lets the connection be read again.

@@ -93,7 +93,11 @@ class CurlExchange {
 
   /// Records the transfer's end: curl's result code and the final status.
   void finish(CURLcode result);
-  /// Lets a stream that paused because its reader fell behind receive again.
+  /// Stops a stream with a body sink from receiving: the next piece is refused with
+  /// CURL_WRITEFUNC_PAUSE, which libcurl holds (its connection is then not read) and delivers
+  /// again, whole, after resume(). Works from inside the sink too.
+  void hold() noexcept { hold_ = true; }
+  /// Lets a stream that paused (its reader fell behind, or hold()) receive again.
   void resume();
 
   /// Throws the exception that describes a failed transfer; returns if it succeeded.
@@ -132,6 +136,7 @@ class CurlExchange {
   bool headers_complete_ = false;
   bool streaming_ = false;
   bool paused_ = false;  // a stream's body_ is full: curl holds the next piece until resume()
+  bool hold_ = false;    // hold() was asked: the sink takes no piece until resume()
   CURLcode result_ = CURLE_OK;
   int status_ = 0;
   Headers headers_;

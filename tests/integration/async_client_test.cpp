@@ -3,10 +3,6 @@
 // (stream reconnects, polling, Retry-After), cancellation at every stage, and shutdown with
 // calls in flight.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -20,12 +16,14 @@
 #include "inferencesh/errors.hpp"
 #include "support/client_fixture.hpp"
 #include "support/scripted_server.hpp"
+#include "support/silent_listener.hpp"
 
 namespace inf = inferencesh;
 using inf::testing::ndjson_reply;
 using inf::testing::Reply;
 using inf::testing::Router;
 using inf::testing::ScriptedServer;
+using inf::testing::SilentListener;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -36,29 +34,6 @@ json task(const std::string& id, int status, json extra = json::object()) {
   t.update(extra);
   return t;
 }
-
-/// A loopback listener that never accepts: requests go out and no answer ever comes.
-class SilentListener {
- public:
-  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd_, 4096) == 0);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_;
-  std::uint16_t port_ = 0;
-};
 
 /// Thread-safe list of what happened, in order.
 struct EventLog {

@@ -4,10 +4,7 @@
 
 #include "async_loop.hpp"
 
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,11 +17,13 @@
 #include "inferencesh/errors.hpp"
 #include "inferencesh/future.hpp"
 #include "support/scripted_server.hpp"
+#include "support/silent_listener.hpp"
 
 namespace inf = inferencesh;
 using inf::detail::AsyncLoop;
 using inf::testing::Reply;
 using inf::testing::ScriptedServer;
+using inf::testing::SilentListener;
 using namespace std::chrono_literals;
 
 namespace {
@@ -34,31 +33,6 @@ inf::HttpRequest get(const std::string& url) {
   request.url = url;
   return request;
 }
-
-/// A loopback listener that never accepts: connections complete in the kernel's backlog and
-/// requests are sent, but no answer ever comes. Holds any number of calls in flight without a
-/// thread per connection.
-class SilentListener {
- public:
-  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd_, 4096) == 0);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_;
-  std::uint16_t port_ = 0;
-};
 
 /// Sends `request` through the loop from any thread; the future completes on the loop thread.
 inf::future<inf::HttpResponse> send(const std::shared_ptr<AsyncLoop>& loop,

@@ -118,6 +118,26 @@ TEST_CASE("an async wait reopens a stream the runtime drops and still completes"
   CHECK(done.output == json{{"steps_done", 60}});
 }
 
+TEST_CASE("an async stream of an existing task reads on through a stream the runtime drops",
+          "[async][stream]") {
+  LocalRuntime local;
+  auto client = inf::async_inference(async_options(local));
+  const inf::Task queued = client.tasks.run(progress(60, 10), {.wait = false}).get();
+  auto updates = client.tasks.stream(queued.id);
+  REQUIRE(updates.next().get());
+  local.runtime().drop_streams();
+  int last_step = -1;
+  bool steps_in_order = true;
+  while (auto update = updates.next().get()) {
+    const int step = update->output.is_object() ? update->output.value("steps_done", 0) : 0;
+    steps_in_order = steps_in_order && step >= last_step;
+    last_step = step;
+  }
+  CHECK(steps_in_order);
+  CHECK(local.runtime().stats().streams_opened >= 2);
+  CHECK(updates.result().output == json{{"steps_done", 60}});
+}
+
 TEST_CASE(
     "shutting down the async client with 1000 waits on open streams fails each with "
     "CancelledError",
@@ -176,6 +196,31 @@ inf::future<json> echo_twice(inf::AsyncClient client) {
 }
 
 }  // namespace
+
+namespace {
+
+// Runs a task as a stream and reads its updates with co_await: the statuses it went through.
+inf::future<std::vector<inf::TaskStatus>> stream_statuses(inf::AsyncClient client, json params) {
+  std::vector<inf::TaskStatus> statuses;
+  auto updates = client.tasks.run(params, inf::stream);
+  while (auto update = co_await updates.next()) statuses.push_back(update->status);
+  const inf::Task final_task = updates.result();
+  statuses.push_back(final_task.output == json{{"steps_done", 3}} ? inf::TaskStatus::completed
+                                                                  : inf::TaskStatus::unknown);
+  co_return statuses;
+}
+
+}  // namespace
+
+TEST_CASE("a coroutine reads an async stream of a run with co_await next()", "[async][stream]") {
+  LocalRuntime local;
+  auto client = inf::async_inference(async_options(local));
+  const auto statuses = stream_statuses(client, progress(3, 5)).get();
+  REQUIRE(statuses.size() >= 3);
+  CHECK(statuses.front() != inf::TaskStatus::completed);
+  CHECK(statuses[statuses.size() - 2] == inf::TaskStatus::completed);
+  CHECK(statuses.back() == inf::TaskStatus::completed);  // result() held the final output
+}
 
 TEST_CASE("a coroutine runs two tasks in sequence with co_await", "[async]") {
   LocalRuntime local;
