@@ -26,7 +26,9 @@ CurlShare::CurlShare() : handle_(curl_share_init()) {
   curl_share_setopt(handle_, CURLSHOPT_LOCKFUNC, &CurlShare::lock);
   curl_share_setopt(handle_, CURLSHOPT_UNLOCKFUNC, &CurlShare::unlock);
   curl_share_setopt(handle_, CURLSHOPT_USERDATA, this);
-  curl_share_setopt(handle_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  // Not CURL_LOCK_DATA_CONNECT: libcurl does not support one connection cache used by
+  // concurrent threads (its documented known bug; with a few thousand threads at once the
+  // client crashed in it). Each pooled handle keeps its connections in its own multi handle.
   curl_share_setopt(handle_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(handle_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }

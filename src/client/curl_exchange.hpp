@@ -38,7 +38,8 @@ using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
 using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
-/// The connection cache, DNS cache and TLS sessions shared by the handles of one transport.
+/// The DNS cache and TLS sessions shared by the handles of one transport, whatever thread uses
+/// them. Not the connection cache: libcurl does not support sharing it between threads.
 class CurlShare {
  public:
   CurlShare();
