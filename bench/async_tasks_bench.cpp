@@ -1,16 +1,19 @@
-// N concurrent run-and-wait tasks of `infsh/echo` through one infsh-local: the async client on
-// its one loop thread (N futures at once) against the blocking client on N threads (one call
-// each, sharing one Client). Each task is the full path: POST /apps/run, then the NDJSON stream
+// N concurrent run-and-wait tasks of `infsh/echo` through one infsh-local, three ways: the async
+// client on its one loop thread (N futures at once), the blocking client on T threads sharing
+// one Client (each thread takes the next task until all are done; T = N by default, one thread
+// per task), and the official JS SDK (bench/js_async_tasks_bench.mjs: N `client.run` promises
+// awaited with Promise.all). Each task is the full path: POST /apps/run, then the NDJSON stream
 // of /tasks/{id} to the completed status.
 //
-// Each side runs in a child process of its own (this program started again with --side), so
-// that its peak RSS (VmHWM) and thread count are its own; the parent starts infsh-local, runs
-// the sides in alternating order for --rounds rounds and prints the medians.
+// Each side runs in a child process of its own (this program started again with --side, or
+// node), so that its peak RSS (VmHWM) and thread count are its own; the parent starts
+// infsh-local, runs the sides in rotating order for --rounds rounds and prints the medians.
 //
 //     async_tasks_bench [--runtime PATH] [--tasks N] [--rounds R] [--workers W]
+//                       [--blocking-threads T] [--node PATH] [--sdk-prefix DIR] [--no-js]
 //
-// Peak threads are sampled from /proc/self/status every 5 ms by a sampler thread, which is
-// counted too (the async side's threads are main + loop + sampler).
+// Peak threads are sampled from /proc/self/status every 5 ms by a sampler thread (a timer in
+// node), which is counted too (the async side's threads are main + loop + sampler).
 
 #include <sys/resource.h>
 
@@ -21,9 +24,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -39,9 +44,15 @@ namespace {
 
 struct Options {
   std::string runtime = INFSH_LOCAL_PROGRAM;
+  std::string node = "node";
+  std::string js_script = INFSH_JS_ASYNC_TASKS_BENCH;
+  std::string esm_hook = INFSH_ESM_HOOK;
+  std::string sdk_prefix = INFSH_JS_SDK_DEFAULT_PREFIX;
   int tasks = 10000;
   int rounds = 3;
   int workers = 4;
+  int blocking_threads = 0;  // 0: one per task
+  bool js = true;
   // Child mode.
   std::string side;
   std::string url;
@@ -50,9 +61,20 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options options;
+  if (const char* prefix = std::getenv("INFSH_JS_SDK_PREFIX"); prefix != nullptr) {
+    options.sdk_prefix = prefix;
+  }
   for (inf::bench::Flags flags(argc, argv); flags.next();) {
     if (flags.is("--runtime")) {
       options.runtime = flags.value();
+    } else if (flags.is("--node")) {
+      options.node = flags.value();
+    } else if (flags.is("--sdk-prefix")) {
+      options.sdk_prefix = flags.value();
+    } else if (flags.is("--no-js")) {
+      options.js = false;
+    } else if (flags.is("--blocking-threads")) {
+      options.blocking_threads = flags.count();
     } else if (flags.is("--tasks")) {
       options.tasks = flags.count();
     } else if (flags.is("--rounds")) {
@@ -121,14 +143,17 @@ inf::ClientOptions client_options(const Options& options) {
   return client;
 }
 
-// One side, in this (child) process: prints {"seconds", "peak_rss_kib", "peak_threads"}.
-int run_side(const Options& options) {
-  // Each task holds a socket: lift the soft limit on descriptors to the hard one.
+// Each task holds a socket: lifts the soft limit on descriptors to the hard one (inherited by
+// the children, node included).
+void raise_descriptor_limit() {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
+}
 
+// One side, in this (child) process: prints {"seconds", "peak_rss_kib", "peak_threads"}.
+int run_side(const Options& options) {
   ThreadSampler sampler;
   double seconds = 0;
   if (options.side == "async") {
@@ -141,22 +166,34 @@ int run_side(const Options& options) {
     seconds = std::chrono::duration<double>(Clock::now() - start).count();
   } else if (options.side == "blocking") {
     auto client = inf::inference(client_options(options));
+    const int wanted = options.blocking_threads > 0 ? options.blocking_threads : options.tasks;
+    std::atomic<int> next{0};
     std::atomic<bool> failed{false};
     std::exception_ptr error;
-    std::vector<std::thread> threads;
-    threads.reserve(static_cast<std::size_t>(options.tasks));
-    const auto start = Clock::now();
-    for (int i = 0; i < options.tasks; ++i) {
-      threads.emplace_back([&, i] {
+    const auto work = [&] {
+      for (int i = next++; i < options.tasks && !failed; i = next++) {
         try {
           check(client.tasks.run(echo(i)), i);
         } catch (...) {
           if (!failed.exchange(true)) error = std::current_exception();
         }
-      });
+      }
+    };
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(wanted));
+    const auto start = Clock::now();
+    for (int t = 0; t < wanted; ++t) {
+      try {
+        threads.emplace_back(work);
+      } catch (const std::system_error& e) {
+        // Out of threads: the ones started take the remaining tasks; said on stderr.
+        std::fprintf(stderr, "started %zu of %d threads: %s\n", threads.size(), wanted, e.what());
+        break;
+      }
     }
     for (auto& thread : threads) thread.join();
     if (error) std::rethrow_exception(error);
+    if (threads.empty()) throw std::runtime_error("no thread could be started");
     seconds = std::chrono::duration<double>(Clock::now() - start).count();
   } else {
     throw std::invalid_argument("--side must be async or blocking");
@@ -171,12 +208,34 @@ struct SideResult {
   double seconds = 0;
   double rss_mib = 0;
   double threads = 0;
+  std::string versions;  // the JS side's SDK and node versions
 };
 
 SideResult run_child(const char* self, const Options& options, const std::string& side,
                      const std::string& url, const std::string& key) {
-  inf::testing::Subprocess child(
-      {self, "--side", side, "--url", url, "--key", key, "--tasks", std::to_string(options.tasks)});
+  const auto command = [&]() -> std::vector<std::string> {
+    if (side == "js") {
+      return {options.node,
+              "--import",
+              options.esm_hook,
+              options.js_script,
+              url,
+              key,
+              std::to_string(options.tasks)};
+    }
+    return {self,
+            "--side",
+            side,
+            "--url",
+            url,
+            "--key",
+            key,
+            "--tasks",
+            std::to_string(options.tasks),
+            "--blocking-threads",
+            std::to_string(options.blocking_threads)};
+  }();
+  inf::testing::Subprocess child(command, {"INFSH_JS_SDK_PREFIX=" + options.sdk_prefix});
   const auto line = child.read_line_containing("\"seconds\"", milliseconds(900000));
   const auto status = child.wait(milliseconds(60000));
   if (!line || status != 0) {
@@ -185,8 +244,13 @@ SideResult run_child(const char* self, const Options& options, const std::string
                              child.output());
   }
   const auto result = nlohmann::json::parse(*line);
+  std::string versions;
+  if (result.contains("sdk")) {
+    versions =
+        result.at("sdk").get<std::string>() + ", node " + result.at("node").get<std::string>();
+  }
   return {result.at("seconds").get<double>(), result.at("peak_rss_kib").get<double>() / 1024.0,
-          result.at("peak_threads").get<double>()};
+          result.at("peak_threads").get<double>(), versions};
 }
 
 std::string random_key() {
@@ -202,32 +266,54 @@ int run_parent(const char* self, const Options& options) {
                                     std::to_string(options.workers), "--log-level", "error"});
   const auto url = runtime.read_line_containing("http://", milliseconds(10000));
   if (!url) throw std::runtime_error("infsh-local printed no URL:\n" + runtime.output());
-  std::printf("runtime %s (%d workers), %d concurrent infsh/echo run-and-wait tasks, %d rounds\n",
-              url->c_str(), options.workers, options.tasks, options.rounds);
+  const int blocking_threads =
+      options.blocking_threads > 0 ? options.blocking_threads : options.tasks;
+  std::printf(
+      "runtime %s (%d workers), %d concurrent infsh/echo run-and-wait tasks, %d rounds, "
+      "blocking client on %d threads\n",
+      url->c_str(), options.workers, options.tasks, options.rounds, blocking_threads);
 
-  std::vector<double> async_s, async_rss, async_threads, blocking_s, blocking_rss, blocking_threads;
+  std::vector<std::string> sides = {"async", "blocking"};
+  if (options.js) sides.emplace_back("js");
+  std::map<std::string, std::vector<SideResult>> results;
   for (int round = 1; round <= options.rounds; ++round) {
-    const bool async_first = round % 2 == 1;
-    for (const char* side : async_first ? std::vector<const char*>{"async", "blocking"}
-                                        : std::vector<const char*>{"blocking", "async"}) {
+    // Rotating order: each side goes first in some round.
+    for (std::size_t k = 0; k < sides.size(); ++k) {
+      const std::string& side = sides[(k + static_cast<std::size_t>(round - 1)) % sides.size()];
       const SideResult r = run_child(self, options, side, *url, key);
-      const bool is_async = std::string(side) == "async";
-      (is_async ? async_s : blocking_s).push_back(r.seconds);
-      (is_async ? async_rss : blocking_rss).push_back(r.rss_mib);
-      (is_async ? async_threads : blocking_threads).push_back(r.threads);
-      std::printf("round %d  %-8s %8.3f s  %8.1f MiB peak RSS  %6.0f threads\n", round, side,
-                  r.seconds, r.rss_mib, r.threads);
+      results[side].push_back(r);
+      std::printf("round %d  %-8s %8.3f s  %8.1f MiB peak RSS  %6.0f threads\n", round,
+                  side.c_str(), r.seconds, r.rss_mib, r.threads);
     }
   }
   using inf::bench::median;
+  const auto medians = [&](const std::string& side) {
+    std::vector<double> s, rss, threads;
+    for (const auto& r : results[side]) {
+      s.push_back(r.seconds);
+      rss.push_back(r.rss_mib);
+      threads.push_back(r.threads);
+    }
+    return SideResult{median(s), median(rss), median(threads)};
+  };
+  const std::string blocking_label =
+      "blocking client, " + std::to_string(blocking_threads) + " threads";
   std::printf("\nmedian of %d rounds, %d tasks\n", options.rounds, options.tasks);
-  std::printf("  %-38s %10s %14s %10s\n", "", "wall (s)", "peak RSS (MiB)", "threads");
-  std::printf("  %-38s %10.3f %14.1f %10.0f\n", "async client, one loop thread", median(async_s),
-              median(async_rss), median(async_threads));
-  std::printf("  %-38s %10.3f %14.1f %10.0f\n", "blocking client, one thread per task",
-              median(blocking_s), median(blocking_rss), median(blocking_threads));
-  std::printf("  %-38s %9.2fx %13.2fx\n", "ratio blocking / async",
-              median(blocking_s) / median(async_s), median(blocking_rss) / median(async_rss));
+  std::printf("  %-40s %10s %14s %10s\n", "", "wall (s)", "peak RSS (MiB)", "threads");
+  const SideResult async = medians("async");
+  for (const auto& side : sides) {
+    const SideResult m = medians(side);
+    const std::string label = side == "async"      ? "async client, one loop thread"
+                              : side == "blocking" ? blocking_label
+                                                   : "JS SDK, Promise.all";
+    std::printf("  %-40s %10.3f %14.1f %10.0f", label.c_str(), m.seconds, m.rss_mib, m.threads);
+    if (side != "async") {
+      std::printf("   (%.2fx the async wall, %.2fx its RSS)", m.seconds / async.seconds,
+                  m.rss_mib / async.rss_mib);
+    }
+    std::printf("\n");
+  }
+  if (options.js) std::printf("  JS: %s\n", results["js"].front().versions.c_str());
   runtime.signal(SIGTERM);
   return runtime.wait(milliseconds(15000)) == 0 ? 0 : 1;
 }
@@ -238,6 +324,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   try {
     const Options options = parse(argc, argv);
+    raise_descriptor_limit();
     if (!options.side.empty()) return run_side(options);
     return run_parent(argv[0], options);
   } catch (const std::exception& e) {

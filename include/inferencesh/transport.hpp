@@ -106,8 +106,8 @@ struct CurlTransportOptions {
   std::size_t max_idle_handles = 16;  ///< easy handles kept warm for reuse
 };
 
-/// The built-in transport: libcurl, one pool of handles and one connection cache per instance,
-/// keep-alive connections reused across calls and threads.
+/// The built-in transport: libcurl, one pool of handles per instance, each handle keeping its
+/// keep-alive connection for the next call that takes it, from whichever thread.
 std::shared_ptr<Transport> make_curl_transport(const CurlTransportOptions& options = {});
 
 }  // namespace inferencesh

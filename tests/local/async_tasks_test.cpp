@@ -165,6 +165,32 @@ TEST_CASE(
   local.client().tasks.cancel(queued.id);
 }
 
+TEST_CASE(
+    "destroying the async client with 1000 run-and-wait calls on open streams fails each with "
+    "CancelledError",
+    "[async][shutdown]") {
+  LocalRuntime local;
+  std::vector<inf::future<inf::Task>> runs;
+  runs.reserve(1000);
+  {
+    auto client = inf::async_inference(async_options(local));
+    // Tasks that stay quiet for an hour: each run is created, then follows its task's stream.
+    for (int i = 0; i < 1000; ++i) runs.push_back(client.tasks.run(progress(2, 3600000)));
+    REQUIRE(wait_until([&] { return local.runtime().stats().open_streams >= 1000; },
+                       std::chrono::seconds(60)));
+  }  // the last copy of the client goes away here
+  int cancelled = 0;
+  for (auto& run : runs) {
+    REQUIRE(run.ready());
+    try {
+      run.get();
+    } catch (const inf::CancelledError& e) {
+      cancelled += e.task() == nullptr ? 1 : 0;  // the call was cancelled, not the task
+    }
+  }
+  CHECK(cancelled == 1000);
+}
+
 TEST_CASE("an async client driven by the program's poll loop runs a task", "[async]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local), {.own_thread = false});
