@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/async_agents.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/future.hpp"
 #include "inferencesh/task.hpp"
@@ -80,7 +81,8 @@ class AsyncClient {
   /// libcurl itself, with the same TLS, proxy and timeout settings as the built-in transport.
   explicit AsyncClient(ClientOptions options = {}, AsyncOptions async = {});
 
-  AsyncTasks tasks;  ///< run apps and follow their tasks
+  AsyncTasks tasks;    ///< run apps and follow their tasks
+  AsyncAgents agents;  ///< agents and their conversations
 
   /// The API base URL in use, without a trailing slash.
   const std::string& base_url() const noexcept;

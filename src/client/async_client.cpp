@@ -154,7 +154,7 @@ future<Task> AsyncTasks::wait_for_completion(const std::string& task_id) const {
 }
 
 AsyncClient::AsyncClient(ClientOptions options, AsyncOptions async)
-    : core_(std::make_shared<detail::AsyncCore>(options, async)), tasks(core_) {}
+    : core_(std::make_shared<detail::AsyncCore>(options, async)), tasks(core_), agents(core_) {}
 
 const std::string& AsyncClient::base_url() const noexcept {
   return core_->client()->options().base_url;

@@ -10,6 +10,7 @@
 
 #include "async_loop.hpp"
 #include "client_core.hpp"
+#include "inferencesh/future.hpp"
 
 namespace inferencesh::detail {
 
@@ -20,6 +21,12 @@ using AsyncCallDone = std::function<void(std::exception_ptr error, ApiResult res
 void async_call(const std::shared_ptr<AsyncLoop>& loop,
                 const std::shared_ptr<const ClientCore>& core, const ApiCall& call,
                 const CancellationToken& cancel, AsyncCallDone done);
+
+/// async_call() from any thread: posted to the loop; the future holds the payload (completed on
+/// the loop thread) or the call's exception.
+future<ApiResult> async_call_future(const std::shared_ptr<AsyncLoop>& loop,
+                                    const std::shared_ptr<const ClientCore>& core, ApiCall call,
+                                    CancellationToken cancel);
 
 /// Calls `done` after `delay` on the loop thread: with nullptr, or with CancelledError as soon
 /// as `cancel` fires or the loop shuts down.
