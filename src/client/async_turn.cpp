@@ -198,7 +198,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   // --- poll mode ------------------------------------------------------------------------------
 
   void poll_status() {
-    if (check_over()) return;
+    if (check_over() || !following_) return;
     if (turn_.deadline_passed()) {
       fail(std::make_exception_ptr(turn_.deadline_error()));
       return;
@@ -219,7 +219,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   }
 
   void next_poll() {
-    if (check_over()) return;
+    if (check_over() || !following_) return;
     async_sleep(loop_, turn_.poll_interval(), stop_,
                 [self = shared_from_this()](std::exception_ptr cancelled) {
                   if (self->settled_) return;
@@ -341,7 +341,15 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   /// Completes the turn once it is over and its handlers returned; true when settled.
   bool check_over() {
     if (settled_) return true;
-    if (outstanding_ > 0 || !turn_.over()) return false;
+    if (!turn_.over()) return false;
+    if (outstanding_ > 0) {
+      // Over, but handlers are still at work: as the blocking agent stops reading and joins
+      // them, the chat is no longer followed; the last outcome submitted completes the turn.
+      following_ = false;
+      if (source_) source_->close();
+      source_.reset();
+      return false;
+    }
     succeed();
     return true;
   }
@@ -394,7 +402,8 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   bool message_sent_ = false;
   bool begun_ = false;
   bool fetch_due_ = false;
-  int outstanding_ = 0;  // handlers and approvals whose outcome is not submitted yet
+  bool following_ = true;  // false once the turn is over and only waits for its handlers
+  int outstanding_ = 0;    // handlers and approvals whose outcome is not submitted yet
   bool settled_ = false;
   std::atomic<bool> ended_{false};  // settled_, for the executor's threads
 };
