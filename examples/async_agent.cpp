@@ -29,7 +29,8 @@ int main() try {
 
   // The seed's snippet: a template agent, awaited.
   auto assistant = client.agents.create("my-org/assistant@abc123");
-  std::cout << "Template agent, again: " << conversation(assistant).get() << "\n";
+  const std::string again = conversation(assistant).get();
+  std::cout << "Template agent, again: " << again << "\n";
 
   // An ad-hoc agent with a client tool whose handler runs itself. A blocking handler like this
   // one runs on the client's handler threads, never on the loop; a handler may instead return
@@ -64,7 +65,8 @@ int main() try {
   inf::future<std::string> answer =
       agent.send_message("What's the weather in Paris?", options)
           .then([](const inf::AgentResponse& response) { return response.text(); });
-  std::cout << "Answer: " << answer.get() << "\n";
+  const std::string text = answer.get();
+  std::cout << "Answer: " << text << "\n";
   return 0;
 } catch (const inf::Error& e) {
   std::cerr << "error: " << e.what() << "\n";

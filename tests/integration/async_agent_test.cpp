@@ -204,6 +204,38 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "for an existing chat the message goes out once the stream's head is in, before any event",
+    "[async][agents]") {
+  Router router;
+  router.on("POST", "/agents/run", Reply::json(200, run_answer()))
+      .on("POST", "/agents/run", Reply::json(200, run_answer("msg_u2", "msg_a2", 2)));
+  router.on("GET", "/chats/chat_1", Reply::json(200, chat("busy")));
+  router
+      .on("GET", "/chats/chat_1/stream",
+          ndjson_reply({event("chats", chat("busy")),
+                        event("chat_messages", message("msg_a1", "assistant", "ready", "done", 1)),
+                        event("chats", {{"id", "chat_1"}, {"status", "idle"}})}))
+      // An idle chat's stream: the head, then nothing until something happens.
+      .on("GET", "/chats/chat_1/stream",
+          Reply::status(200).header("Content-Type", "application/x-ndjson").chunked().stall());
+  ScriptedServer server(router.handler());
+  auto client = async_client(server);
+  auto agent = client.agents.create("a/b@1");
+  CHECK(agent.send_message("one").get().text() == "done");
+  const std::size_t before = server.request_count();
+  inf::CancellationToken cancel;
+  inf::SendMessageOptions options;
+  options.cancel = cancel;
+  auto second = agent.send_message("two", options);
+  REQUIRE(server.wait_for_requests(before + 2, 10s));
+  const auto requests = server.requests();
+  CHECK(requests[before].path == "/chats/chat_1/stream");
+  CHECK(requests[before + 1].path == "/agents/run");
+  cancel.cancel();
+  CHECK_THROWS_AS(second.get(), inf::CancelledError);
+}
+
+TEST_CASE(
     "an async agent's blocking handler runs once off the loop thread, and a stream dropped "
     "mid-turn is resumed without running it again",
     "[async][agents]") {
