@@ -80,7 +80,7 @@ class FutureStateBase {
   }
 
   /// Runs `continuation` once the state is ready: at once on this thread when it already is.
-  void on_ready(std::function<void()> continuation) {
+  void on_ready(const std::function<void()>& continuation) {
     if (!attach(continuation)) continuation();
   }
 

@@ -84,7 +84,7 @@ void AsyncChatEventSource::open() {
     self->on_headers(status, headers);
   };
   handler.on_data = [self](std::string_view bytes) { self->on_data(bytes); };
-  handler.on_end = [self](std::exception_ptr error) { self->on_end(std::move(error)); };
+  handler.on_end = [self](const std::exception_ptr& error) { self->on_end(error); };
   stream_ = loop_->open(std::move(request), cancel_, std::move(handler));
 }
 
@@ -153,7 +153,7 @@ void AsyncChatEventSource::deliver() {
   }
 }
 
-void AsyncChatEventSource::on_end(std::exception_ptr error) {
+void AsyncChatEventSource::on_end(const std::exception_ptr& error) {
   stream_ = 0;
   if (closed_) return;
   if (error) {
@@ -209,14 +209,15 @@ void AsyncChatEventSource::reconnect(const std::string& reason) {
   }
   core_->log(LogLevel::warning, "chat " + chat_id_ + ": stream " + reason + "; reconnecting in " +
                                     std::to_string(delay->count()) + " ms");
-  async_sleep(loop_, *delay, cancel_, [self = shared_from_this()](std::exception_ptr cancelled) {
-    if (self->closed_) return;
-    if (cancelled) {
-      self->fail(cancelled);
-    } else {
-      self->open();
-    }
-  });
+  async_sleep(loop_, *delay, cancel_,
+              [self = shared_from_this()](const std::exception_ptr& cancelled) {
+                if (self->closed_) return;
+                if (cancelled) {
+                  self->fail(cancelled);
+                } else {
+                  self->open();
+                }
+              });
 }
 
 void AsyncChatEventSource::fail(std::exception_ptr error) {

@@ -62,7 +62,7 @@ class AsyncChatEventSource : public std::enable_shared_from_this<AsyncChatEventS
   void open();
   void on_headers(int status, const Headers& headers);
   void on_data(std::string_view bytes);
-  void on_end(std::exception_ptr error);
+  void on_end(const std::exception_ptr& error);
   void take(StreamEvent&& event);
   void deliver();
   void reconnect(const std::string& reason);

@@ -50,7 +50,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
       return;
     }
     auto self = shared_from_this();
-    watch_ = loop_->after(kShutdownWatch, [self](std::exception_ptr error) {
+    watch_ = loop_->after(kShutdownWatch, [self](const std::exception_ptr& error) {
       self->watch_ = 0;
       if (error) self->fail(error);
     });
@@ -58,7 +58,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
       const auto left =
           std::max(std::chrono::milliseconds(0),
                    std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()));
-      deadline_timer_ = loop_->after(left, [self](std::exception_ptr error) {
+      deadline_timer_ = loop_->after(left, [self](const std::exception_ptr& error) {
         self->deadline_timer_ = 0;
         self->fail(error ? error : std::make_exception_ptr(self->turn_.deadline_error()));
       });
@@ -84,27 +84,28 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   // --- the message ----------------------------------------------------------------------------
 
   void post_message() {
-    async_call(loop_, core_, run_call_, stop_,
-               [self = shared_from_this()](std::exception_ptr error, ApiResult answer) {
-                 if (self->settled_) return;
-                 if (error) {
-                   self->fail(error);
-                   return;
-                 }
-                 try {
-                   self->turn_.begin(answer);
-                 } catch (...) {
-                   self->fail(std::current_exception());
-                   return;
-                 }
-                 self->begun_ = true;
-                 if (self->turn_.new_chat()) self->chat_->set_if_empty(self->turn_.chat_id());
-                 if (!self->turn_.waits()) {
-                   self->succeed();
-                 } else {
-                   self->follow();
-                 }
-               });
+    async_call(
+        loop_, core_, run_call_, stop_,
+        [self = shared_from_this()](const std::exception_ptr& error, const ApiResult& answer) {
+          if (self->settled_) return;
+          if (error) {
+            self->fail(error);
+            return;
+          }
+          try {
+            self->turn_.begin(answer);
+          } catch (...) {
+            self->fail(std::current_exception());
+            return;
+          }
+          self->begun_ = true;
+          if (self->turn_.new_chat()) self->chat_->set_if_empty(self->turn_.chat_id());
+          if (!self->turn_.waits()) {
+            self->succeed();
+          } else {
+            self->follow();
+          }
+        });
   }
 
   void follow() {
@@ -133,7 +134,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
     auto self = shared_from_this();
     handlers.on_open = [self](bool reopened) { self->opened(reopened); };
     handlers.on_event = [self](const StreamEvent& event) { self->event(event); };
-    handlers.on_error = [self](std::exception_ptr error) { self->fail(std::move(error)); };
+    handlers.on_error = [self](const std::exception_ptr& error) { self->fail(error); };
     source_ = AsyncChatEventSource::create(loop_, core_, chat_id, turn_.max_reconnects(), stop_,
                                            std::move(handlers));
     if (!begun_) source_->hold();  // until the message's answer is in
@@ -177,8 +178,8 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   /// GET /chats/{id} into the turn; `then` runs after, unless that ended the turn.
   void fetch(std::function<void()> then) {
     async_call(loop_, core_, turn_.fetch_call(), stop_,
-               [self = shared_from_this(), then = std::move(then)](std::exception_ptr error,
-                                                                   ApiResult chat) {
+               [self = shared_from_this(), then = std::move(then)](const std::exception_ptr& error,
+                                                                   const ApiResult& chat) {
                  if (self->settled_) return;
                  if (error) {
                    self->fail(error);
@@ -203,25 +204,26 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
       fail(std::make_exception_ptr(turn_.deadline_error()));
       return;
     }
-    async_call(loop_, core_, turn_.status_call(), stop_,
-               [self = shared_from_this()](std::exception_ptr error, ApiResult status) {
-                 if (self->settled_) return;
-                 if (error) {
-                   self->fail(error);
-                   return;
-                 }
-                 if (self->turn_.status_changed(status)) {
-                   self->fetch([self] { self->next_poll(); });
-                 } else {
-                   self->next_poll();
-                 }
-               });
+    async_call(
+        loop_, core_, turn_.status_call(), stop_,
+        [self = shared_from_this()](const std::exception_ptr& error, const ApiResult& status) {
+          if (self->settled_) return;
+          if (error) {
+            self->fail(error);
+            return;
+          }
+          if (self->turn_.status_changed(status)) {
+            self->fetch([self] { self->next_poll(); });
+          } else {
+            self->next_poll();
+          }
+        });
   }
 
   void next_poll() {
     if (check_over() || !following_) return;
     async_sleep(loop_, turn_.poll_interval(), stop_,
-                [self = shared_from_this()](std::exception_ptr cancelled) {
+                [self = shared_from_this()](const std::exception_ptr& cancelled) {
                   if (self->settled_) return;
                   if (cancelled) {
                     self->fail(cancelled);
@@ -325,7 +327,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   void submit(const ApiCall& call) {
     if (settled_) return;
     async_call(loop_, core_, call, stop_,
-               [self = shared_from_this()](std::exception_ptr error, const ApiResult&) {
+               [self = shared_from_this()](const std::exception_ptr& error, const ApiResult&) {
                  if (self->settled_) return;
                  if (error) {
                    self->fail(error);

@@ -9,7 +9,7 @@ namespace inferencesh {
 
 Attachment::Attachment(FileRef file) : kind_(Kind::file_ref), file_(std::move(file)) {}
 Attachment::Attachment(std::filesystem::path path) : kind_(Kind::path), path_(std::move(path)) {}
-Attachment::Attachment(std::string source) : kind_(Kind::source), data_(std::move(source)) {}
+Attachment::Attachment(std::string source) : data_(std::move(source)) {}
 
 Attachment Attachment::bytes(std::string data, std::string filename, std::string content_type) {
   Attachment attachment;

@@ -93,7 +93,7 @@ bool TurnFollowCore::status_changed(const ApiResult& status) {
 bool TurnFollowCore::deadline_passed() const { return deadline_ && Clock::now() >= *deadline_; }
 
 TimeoutError TurnFollowCore::deadline_error() const {
-  return TimeoutError("send_message: the deadline passed while the turn went on", true);
+  return {"send_message: the deadline passed while the turn went on", true};
 }
 
 void TurnFollowCore::apply_event(const StreamEvent& event) {
