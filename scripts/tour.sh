@@ -27,7 +27,7 @@ trap 'stop_infsh_local || true' EXIT
 echo "    listening on $INFERENCE_API_BASE_URL"
 
 examples=(run_and_wait setup_parameters run_without_waiting stream_updates stream_existing_task
-          async_tasks upload_file sessions agent_template agent_tools)
+          async_tasks upload_file sessions agent_template agent_tools async_agent)
 for example in "${examples[@]}"; do
   echo
   echo "==> examples/$example.cpp"

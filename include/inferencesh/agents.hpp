@@ -26,6 +26,7 @@ namespace detail {
 class ClientCore;
 class ChatEventSource;
 struct AgentState;
+struct AttachmentAccess;
 }  // namespace detail
 
 /// The LLM app an ad-hoc agent thinks with. Converts from its ref: `.core_app = "ns/llm@v1"`.
@@ -82,7 +83,7 @@ class Attachment {
                           std::string content_type = {});
 
  private:
-  friend class Agent;
+  friend struct detail::AttachmentAccess;
   Attachment() = default;
   enum class Kind { file_ref, path, source, bytes } kind_ = Kind::source;
   FileRef file_;

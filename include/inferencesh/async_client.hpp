@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/async_agents.hpp"
 #include "inferencesh/async_task_stream.hpp"
 #include "inferencesh/client_options.hpp"
 #include "inferencesh/files.hpp"
@@ -232,6 +233,7 @@ class AsyncClient {
   AsyncTasks tasks;        ///< run apps and follow their tasks
   AsyncFiles files;        ///< upload and download files
   AsyncSessions sessions;  ///< warm app instances kept for a series of calls
+  AsyncAgents agents;      ///< agents and their conversations
 
   /// The API base URL in use, without a trailing slash.
   const std::string& base_url() const noexcept;

@@ -2,6 +2,7 @@
 
 /// Everything of the inferencesh client library.
 #include "inferencesh/agents.hpp"
+#include "inferencesh/async_agents.hpp"
 #include "inferencesh/async_client.hpp"
 #include "inferencesh/async_task_stream.hpp"
 #include "inferencesh/cancellation.hpp"

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/future.hpp"
+
 namespace inferencesh {
 
 /// The JSON Schema of one tool parameter, made by the helpers below (string, number, integer,
@@ -52,11 +54,23 @@ Schema optional(Schema schema);
 /// agent sees. An exception it throws is submitted as `{"error": "<what()>"}`.
 using ToolHandler = std::function<std::string(const nlohmann::json& arguments)>;
 
+/// Runs a client tool asynchronously: returns at once with a future of the result text. A
+/// failed future is submitted as `{"error": "<what()>"}`. The async client calls it on its loop
+/// thread (so it must not block; it may start calls of the async client and co_await them), the
+/// blocking client on a thread of its own, waiting for the future there.
+///
+///     .handler([&](const nlohmann::json& args) -> inf::future<std::string> {
+///       inf::Task t = co_await client.tasks.run(lookup(args));
+///       co_return t.output.dump();
+///     })
+using AsyncToolHandler = std::function<future<std::string>(const nlohmann::json& arguments)>;
+
 /// A tool of an agent: the AgentTool object sent to the server (`schema`) and, for a client
-/// tool, the handler that runs it here. The handler never reaches the wire.
+/// tool, the handler that runs it here (one kind or the other). Handlers never reach the wire.
 struct Tool {
   nlohmann::json schema = nlohmann::json::object();
   ToolHandler handler;
+  AsyncToolHandler async_handler;
 
   /// The tool's `name`.
   std::string name() const;
@@ -119,7 +133,7 @@ class ToolBuilder : public ToolBuilderBase {
     return make_json(static_cast<const Derived&>(*this).type_object());
   }
   /// The finished tool.
-  Tool build() const { return Tool{to_json(), {}}; }
+  Tool build() const { return Tool{to_json(), {}, {}}; }
 
  protected:
   using ToolBuilderBase::ToolBuilderBase;
@@ -132,18 +146,28 @@ class ToolBuilder : public ToolBuilderBase {
 class ClientToolBuilder : public ToolBuilder<ClientToolBuilder> {
  public:
   explicit ClientToolBuilder(std::string name);
-  /// Runs the tool when the agent calls it (during Agent::send_message).
+  /// Runs the tool when the agent calls it (during send_message), off the stream's reading: a
+  /// function returning the result text. Replaces an asynchronous handler given before.
   ClientToolBuilder& handler(ToolHandler fn) {
     handler_ = std::move(fn);
+    async_handler_ = nullptr;
+    return *this;
+  }
+  /// The same with a function returning `inf::future<std::string>` (it may be a coroutine).
+  /// Replaces a handler given before.
+  ClientToolBuilder& handler(AsyncToolHandler fn) {
+    async_handler_ = std::move(fn);
+    handler_ = nullptr;
     return *this;
   }
   /// The tool with its handler.
-  Tool build() const { return Tool{to_json(), handler_}; }
+  Tool build() const { return Tool{to_json(), handler_, async_handler_}; }
 
  private:
   friend class ToolBuilder<ClientToolBuilder>;
   nlohmann::json type_object() const;
   ToolHandler handler_;
+  AsyncToolHandler async_handler_;
 };
 
 /// An inference.sh app run as a tool (`type: "app"`). Parameters are not sent: the app's own

@@ -1,5 +1,6 @@
 #include "agent_operations.hpp"
 
+#include "common/json_fields.hpp"
 #include "inferencesh/errors.hpp"
 
 namespace inferencesh::detail {
@@ -21,6 +22,15 @@ std::string segment(std::string_view id, const char* what) {
 }
 
 }  // namespace
+
+ToolHandlerMap client_tool_handlers(const AdHocAgentOptions& options) {
+  ToolHandlerMap handlers;
+  for (const auto& tool : options.tools) {
+    ToolHandlers handler{tool.handler, tool.async_handler};
+    if (handler) handlers[tool.name()] = std::move(handler);
+  }
+  return handlers;
+}
 
 AgentDefinition ad_hoc_definition(const AdHocAgentOptions& options) {
   if (options.core_app.ref.empty()) {
@@ -93,6 +103,12 @@ ApiCall tool_result_call(std::string_view invocation_id, const std::string& resu
   return post("/tools/" + segment(invocation_id, "tool invocation id"), json{{"result", result}});
 }
 
+std::string tool_action_result(const ToolAction& action) {
+  json value = {{"action", action.action}};
+  if (!action.form_data.is_null()) value["form_data"] = action.form_data;
+  return value.dump();
+}
+
 ApiCall approve_call(std::string_view invocation_id) {
   return post("/tools/" + segment(invocation_id, "tool invocation id") + "/invoke");
 }
@@ -111,6 +127,63 @@ ApiCall always_allow_call(std::string_view chat_id, std::string_view invocation_
               json{{"tool_name", tool_name}});
 }
 
+ApiCall get_agent_call(std::string_view agent_id) {
+  if (agent_id.empty()) throw InvalidArgumentError("agents.get: the agent id is empty");
+  ApiCall call;
+  call.path = "/agents/" + encode_path_segment(agent_id);
+  return call;
+}
+
+ApiCall list_agents_call(const json& request) {
+  return post("/agents/list", request.is_object() ? request : json::object());
+}
+
+AgentTemplate agent_from_payload(const ApiResult& payload, const std::string& agent_id) {
+  if (!payload.data.is_object()) {
+    throw DecodeError("GET /agents/" + agent_id + ": expected an agent");
+  }
+  return AgentTemplate::from_json(payload.data);
+}
+
+AgentList agent_list_from_payload(const ApiResult& payload) {
+  AgentList list;
+  if (!payload.data.is_object()) return list;
+  list.raw = payload.data;
+  if (const auto* items = common::find_field(payload.data, "items"); items && items->is_array()) {
+    for (const auto& item : *items) list.items.push_back(AgentTemplate::from_json(item));
+  }
+  list.next_cursor = common::string_field_or(payload.data, "next_cursor");
+  if (const auto* more = common::find_field(payload.data, "has_next"); more && more->is_boolean()) {
+    list.has_next = more->get<bool>();
+  }
+  return list;
+}
+
 std::string handler_error_result(const std::string& what) { return json{{"error", what}}.dump(); }
+
+std::string handler_error_result(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return handler_error_result(std::string(e.what()));
+  } catch (...) {
+    return handler_error_result(std::string("unknown error"));
+  }
+}
+
+json file_ref_json(const FileRef& file) {
+  json ref = {{"uri", file.uri}, {"filename", file.filename}, {"content_type", file.content_type}};
+  if (!file.id.empty()) ref["id"] = file.id;
+  if (file.size > 0) ref["size"] = file.size;
+  return ref;
+}
+
+ChatMessage message_from(const json& data, const char* key) {
+  const json* message = common::find_field(data, key);
+  if (message == nullptr || !message->is_object()) {
+    throw DecodeError(std::string("POST /agents/run: the answer has no ") + key);
+  }
+  return ChatMessage::from_json(*message);
+}
 
 }  // namespace inferencesh::detail

@@ -9,12 +9,12 @@
 #include <utility>
 
 #include "agent_operations.hpp"
+#include "attachments.hpp"
 #include "chat_event_source.hpp"
 #include "client_core.hpp"
 #include "common/json_fields.hpp"
-#include "delta_accumulator.hpp"
-#include "file_transfer.hpp"
 #include "inferencesh/errors.hpp"
+#include "turn_follow_core.hpp"
 
 namespace inferencesh {
 namespace detail {
@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 struct AgentState {
   std::shared_ptr<ClientCore> core;
   AgentDefinition definition;
-  std::unordered_map<std::string, ToolHandler> handlers;
+  ToolHandlerMap handlers;
 
   mutable std::mutex mutex;
   std::string chat_id;
@@ -88,257 +88,34 @@ class HandlerRunner {
   std::exception_ptr error_;
 };
 
-void merge_into(json& target, const json& update) {
-  if (!target.is_object()) target = json::object();
-  if (!update.is_object()) return;
-  for (const auto& [key, value] : update.items()) target[key] = value;
-}
-
-// The state of one turn as seen from here, fed by stream events or polled chats, and the rules
-// for when the turn is over (newest SDK rules: busy or awaiting_input is not over, the turn gate
-// for existing chats) or waiting on this program (client tools without a handler, approvals
-// without on_approval).
-class TurnFollower {
- public:
-  TurnFollower(AgentState& agent, const SendMessageOptions& options, HandlerRunner& runner,
-               bool gate_settled)
-      : agent_(agent), options_(options), runner_(runner), gate_settled_(gate_settled) {}
-
-  void begin(std::string chat_id, ChatMessage user, ChatMessage assistant) {
-    chat_id_ = std::move(chat_id);
-    user_ = std::move(user);
-    assistant_id_ = assistant.id;
-    first_assistant_ = assistant;
-    store(assistant, false);
-  }
-
-  void apply_event(const StreamEvent& event) {
-    if (event.kind != StreamEvent::Kind::typed) return;
-    if (event.event == "chat_messages") {
-      apply_message(ChatMessage::from_json(event.data), true);
-    } else if (event.event == "chats") {
-      if (!event.data.is_object()) return;
-      const std::string id = common::string_field_or(event.data, "id");
-      if (!id.empty() && id != chat_id_) return;
-      merge_into(chat_json_, event.data);
-      chat_json_.erase("chat_messages");
-      apply_chat_state();
-    } else if (event.event == "agent_runs") {
-      if (!event.data.is_object()) return;
-      chat_json_["active_run"] = event.data;
-      apply_chat_state();
-    } else if (event.event == "delta") {
-      apply_delta(event.data);
+// Runs the turn's work (handlers and approval callbacks) on threads of its own and submits the
+// outcomes: a handler's result text (an exception's as {"error": ...}), an approval's decision.
+void run_work(HandlerRunner& runner, TurnFollowCore& turn, const std::shared_ptr<ClientCore>& core,
+              const SendMessageOptions& options) {
+  for (auto& work : turn.take_work()) {
+    if (work.kind == TurnWork::Kind::tool) {
+      runner.run([core, handlers = std::move(work.handlers), call = std::move(work.invocation)] {
+        std::string result;
+        try {
+          result = handlers.run ? handlers.run(call.arguments)
+                                : handlers.run_async(call.arguments).get();
+        } catch (...) {
+          result = handler_error_result(std::current_exception());
+        }
+        core->call(TurnFollowCore::result_call(call, result));
+      });
+    } else {
+      runner.run([&turn, &options, core, call = std::move(work.invocation)] {
+        const auto decided = turn.decision_call(call, options.on_approval(call));
+        if (decided) core->call(*decided);
+      });
     }
   }
-
-  // A whole chat from GET /chats/{id}: its messages of this turn and its state.
-  void apply_chat(const json& chat) {
-    if (!chat.is_object()) return;
-    const Chat parsed = Chat::from_json(chat);
-    for (const auto& message : parsed.messages) {
-      if (message.order < user_.order) continue;
-      const auto known = messages_.find(message.id);
-      const bool changed = known == messages_.end() || known->second.raw != message.raw;
-      if (changed) apply_message(message, true);
-    }
-    json state = chat;
-    state.erase("chat_messages");
-    merge_into(chat_json_, state);
-    apply_chat_state();
-  }
-
-  bool over() {
-    if (!chat_seen_ || !gate_settled_) return false;
-    const Chat chat = Chat::from_json(chat_json_);
-    if (!chat.is_busy()) return true;
-    if (chat.status != ChatStatus::awaiting_input) return false;
-    std::lock_guard lock(mutex_);
-    bool waiting = false;
-    for (const auto& [id, message] : messages_) {
-      for (const auto& invocation : message.tool_invocations) {
-        if (!invocation.awaits_client_result() && !invocation.awaits_approval()) continue;
-        if (handled_.count(invocation.id) > 0) return false;  // being handled here
-        waiting = true;
-      }
-    }
-    return waiting;
-  }
-
-  AgentResponse result() const {
-    AgentResponse response;
-    response.user_message = user_;
-    std::vector<ChatMessage> turn;
-    for (const auto& [id, message] : messages_) turn.push_back(message);
-    std::stable_sort(turn.begin(), turn.end(),
-                     [](const ChatMessage& a, const ChatMessage& b) { return a.order < b.order; });
-    response.assistant_message = first_assistant_;
-    for (const auto& message : turn) {
-      if (message.role == "assistant") response.assistant_message = message;
-    }
-    std::lock_guard lock(mutex_);
-    for (const auto& message : turn) {
-      for (const auto& invocation : message.tool_invocations) {
-        if (handled_.count(invocation.id) > 0) continue;
-        if (invocation.awaits_client_result()) response.pending_tool_calls.push_back(invocation);
-        if (invocation.awaits_approval()) response.pending_approvals.push_back(invocation);
-      }
-    }
-    json chat = chat_json_;
-    if (!chat.contains("id")) chat["id"] = chat_id_;
-    response.chat = Chat::from_json(chat);
-    response.chat.messages = std::move(turn);
-    return response;
-  }
-
- private:
-  void store(const ChatMessage& message, bool notify) {
-    messages_[message.id] = message;
-    if (notify && options_.on_message) options_.on_message(message);
-  }
-
-  void apply_message(const ChatMessage& message, bool notify) {
-    if (message.id.empty()) return;
-    if (!message.chat_id.empty() && !chat_id_.empty() && message.chat_id != chat_id_) return;
-    if (message.id == user_.id) {
-      user_ = message;
-      if (notify && options_.on_message) options_.on_message(message);
-      return;
-    }
-    store(message, notify);
-    if (message.id == assistant_id_ && message.is_terminal()) gate_settled_ = true;
-    if (message.is_terminal()) accumulators_.erase(message.id);
-    dispatch(message);
-  }
-
-  void apply_chat_state() {
-    chat_seen_ = true;
-    const Chat chat = Chat::from_json(chat_json_);
-    if (chat.is_busy()) gate_settled_ = true;
-    if (options_.on_chat) options_.on_chat(chat);
-  }
-
-  void apply_delta(const json& data) {
-    if (!data.is_object()) return;
-    const std::string resource = common::string_field_or(data, "resource_id");
-    const json* delta = common::find_field(data, "delta");
-    if (resource.empty() || delta == nullptr) return;
-    DeltaAccumulator& accumulator = accumulators_[resource];
-    accumulator.add(*delta);
-    if (!options_.on_delta) return;
-    ChatDelta piece;
-    piece.message_id = resource;
-    piece.seq = common::integer_field_or(data, "seq");
-    piece.delta = *delta;
-    piece.output = accumulator.output();
-    piece.text = common::string_field_or(piece.output, "response");
-    piece.reasoning = common::string_field_or(piece.output, "reasoning");
-    options_.on_delta(piece);
-  }
-
-  // Client tool calls and approvals, each once per send.
-  void dispatch(const ChatMessage& message) {
-    for (const auto& invocation : message.tool_invocations) {
-      if (invocation.id.empty()) continue;
-      if (invocation.awaits_client_result()) {
-        if (!dispatched_.insert(invocation.id).second) continue;
-        if (options_.on_tool_call) options_.on_tool_call(invocation);
-        const auto handler = agent_.handlers.find(invocation.name);
-        if (handler == agent_.handlers.end() || !handler->second) continue;
-        mark_handled(invocation.id);
-        runner_.run([core = agent_.core, fn = handler->second, invocation] {
-          std::string result;
-          try {
-            result = fn(invocation.arguments);
-          } catch (const std::exception& e) {
-            result = handler_error_result(e.what());
-          } catch (...) {
-            result = handler_error_result("unknown error");
-          }
-          core->call(tool_result_call(invocation.id, result));
-        });
-      } else if (invocation.awaits_approval()) {
-        if (!approvals_.insert(invocation.id).second || !options_.on_approval) continue;
-        mark_handled(invocation.id);
-        runner_.run([this, core = agent_.core, invocation] {
-          const ApprovalDecision decision = options_.on_approval(invocation);
-          switch (decision.kind) {
-            case ApprovalDecision::Kind::approve:
-              core->call(approve_call(invocation.id));
-              break;
-            case ApprovalDecision::Kind::reject:
-              core->call(reject_call(invocation.id, decision.reason));
-              break;
-            case ApprovalDecision::Kind::always_allow:
-              core->call(always_allow_call(chat_id_, invocation.id, invocation.name));
-              break;
-            case ApprovalDecision::Kind::later: {
-              std::lock_guard lock(mutex_);
-              handled_.erase(invocation.id);
-              break;
-            }
-          }
-        });
-      }
-    }
-  }
-
-  void mark_handled(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    handled_.insert(id);
-  }
-
-  AgentState& agent_;
-  const SendMessageOptions& options_;
-  HandlerRunner& runner_;
-  bool gate_settled_;
-  bool chat_seen_ = false;
-  std::string chat_id_;
-  ChatMessage user_;
-  std::string assistant_id_;
-  ChatMessage first_assistant_;
-  std::unordered_map<std::string, ChatMessage> messages_;
-  json chat_json_ = json::object();
-  std::unordered_map<std::string, DeltaAccumulator> accumulators_;
-  std::set<std::string> dispatched_;
-  std::set<std::string> approvals_;
-  mutable std::mutex mutex_;
-  std::set<std::string> handled_;  // calls a handler or on_approval is taking care of
-};
-
-json file_ref_json(const FileRef& file) {
-  json ref = {{"uri", file.uri}, {"filename", file.filename}, {"content_type", file.content_type}};
-  if (!file.id.empty()) ref["id"] = file.id;
-  if (file.size > 0) ref["size"] = file.size;
-  return ref;
-}
-
-ChatMessage message_from(const json& data, const char* key) {
-  const json* message = common::find_field(data, key);
-  if (message == nullptr || !message->is_object()) {
-    throw DecodeError(std::string("POST /agents/run: the answer has no ") + key);
-  }
-  return ChatMessage::from_json(*message);
 }
 
 }  // namespace
 
 }  // namespace detail
-
-// ---- Attachment ----------------------------------------------------------------------------
-
-Attachment::Attachment(FileRef file) : kind_(Kind::file_ref), file_(std::move(file)) {}
-Attachment::Attachment(std::filesystem::path path) : kind_(Kind::path), path_(std::move(path)) {}
-Attachment::Attachment(std::string source) : kind_(Kind::source), data_(std::move(source)) {}
-
-Attachment Attachment::bytes(std::string data, std::string filename, std::string content_type) {
-  Attachment attachment;
-  attachment.kind_ = Kind::bytes;
-  attachment.data_ = std::move(data);
-  attachment.filename_ = std::move(filename);
-  attachment.content_type_ = std::move(content_type);
-  return attachment;
-}
 
 // ---- Agent ---------------------------------------------------------------------------------
 
@@ -355,47 +132,20 @@ void Agent::reset() {
 }
 
 AgentResponse Agent::send_message(const std::string& text, const SendMessageOptions& options) {
-  using detail::Clock;
-  const auto started = Clock::now();
-  std::optional<Clock::time_point> deadline;
-  if (options.deadline) deadline = started + *options.deadline;
+  const auto started = detail::Clock::now();
   auto& core = *state_->core;
-
   // Files first: nothing is sent to the chat unless every upload worked.
-  nlohmann::json attachments = nlohmann::json::array();
-  for (const auto& file : options.files) {
-    UploadFileOptions upload;
-    upload.cancel = options.cancel;
-    FileRef ref;
-    switch (file.kind_) {
-      case Attachment::Kind::file_ref:
-        ref = file.file_;
-        break;
-      case Attachment::Kind::path:
-        ref = detail::upload_file(core, detail::source_from_path(file.path_), upload);
-        break;
-      case Attachment::Kind::source:
-        ref = detail::upload_file(core, detail::source_from_string(file.data_), upload);
-        break;
-      case Attachment::Kind::bytes:
-        upload.filename = file.filename_;
-        upload.content_type = file.content_type_;
-        ref = detail::upload_file(core, detail::source_from_bytes(file.data_), upload);
-        break;
-    }
-    attachments.push_back(detail::file_ref_json(ref));
-  }
+  const nlohmann::json attachments =
+      detail::upload_attachments(core, options.files, options.cancel);
 
   const std::string existing = state_->current_chat();
-  const WaitMode mode = options.mode.value_or(core.options().wait.mode);
-  const int max_reconnects = options.max_reconnects.value_or(core.options().wait.max_reconnects);
+  detail::TurnFollowCore turn(state_->core, options, state_->handlers, existing, started);
 
   // The reader's token: the caller's cancel, or a failed handler, wakes it.
   CancellationToken wake;
   const auto forward = options.cancel.on_cancel([wake] { wake.cancel(); });
   detail::HandlerRunner runner(wake);
-  detail::TurnFollower follower(*state_, options, runner, existing.empty());
-  // Handlers and approval callbacks may still use the follower: they end before it does.
+  // Handlers and approval callbacks may still use the turn: they end before it does.
   struct JoinFirst {
     detail::HandlerRunner& runner;
     ~JoinFirst() { runner.join(); }
@@ -403,69 +153,48 @@ AgentResponse Agent::send_message(const std::string& text, const SendMessageOpti
 
   std::unique_ptr<detail::ChatEventSource> source;
   const auto make_source = [&](const std::string& id) {
-    return std::make_unique<detail::ChatEventSource>(state_->core, id, max_reconnects, wake,
-                                                     deadline);
+    return std::make_unique<detail::ChatEventSource>(state_->core, id, turn.max_reconnects(), wake,
+                                                     turn.deadline());
   };
-  if (!existing.empty() && options.wait && mode == WaitMode::stream) {
-    // Opened before the message goes out, so no update of the turn is missed.
+  if (turn.stream_before_post()) {
     source = make_source(existing);
     source->open();
   }
 
-  auto call =
-      detail::agent_run_call(detail::run_body(state_->definition, existing, text, attachments));
-  call.deadline = deadline;
-  const detail::ApiResult posted = core.call(call, options.cancel);
-  if (!posted.data.is_object()) throw DecodeError("POST /agents/run: expected an object");
-  ChatMessage user = detail::message_from(posted.data, "user_message");
-  ChatMessage assistant = detail::message_from(posted.data, "assistant_message");
-  std::string chat_id = existing;
-  if (chat_id.empty()) {
-    chat_id = !assistant.chat_id.empty() ? assistant.chat_id : user.chat_id;
-    if (chat_id.empty()) throw DecodeError("POST /agents/run: the answer names no chat");
+  turn.begin(core.call(turn.run_call(state_->definition, text, attachments), options.cancel));
+  if (existing.empty()) {
     std::lock_guard lock(state_->mutex);
-    if (state_->chat_id.empty()) state_->chat_id = chat_id;
+    if (state_->chat_id.empty()) state_->chat_id = turn.chat_id();
   }
-  follower.begin(chat_id, user, assistant);
-  if (!options.wait) return follower.result();
+  if (!turn.waits()) return turn.result();
 
   const auto fetch_chat = [&] {
-    auto get = detail::get_chat_call(chat_id);
-    get.deadline = deadline;
-    follower.apply_chat(core.call(get, wake).data);
+    turn.apply_chat(core.call(turn.fetch_call(), wake).data);
+    detail::run_work(runner, turn, state_->core, options);
   };
   try {
-    if (mode == WaitMode::stream) {
+    if (turn.mode() == WaitMode::stream) {
       if (!source) {
-        source = make_source(chat_id);
+        source = make_source(turn.chat_id());
         source->open();
-        fetch_chat();  // the turn may have moved on before the stream was open
+        if (turn.fetch_after_open()) fetch_chat();
       }
       source->on_reopened(fetch_chat);
-      while (!follower.over()) {
-        follower.apply_event(source->next());
+      while (!turn.over()) {
+        turn.apply_event(source->next());
+        detail::run_work(runner, turn, state_->core, options);
         runner.rethrow_error();
       }
     } else {
-      const auto interval = options.poll_interval.value_or(core.options().wait.poll_interval);
-      std::string last_seen;
       bool first = true;
-      while (!follower.over()) {
-        if (!first && wake.wait_for(interval)) throw CancelledError("the call was cancelled");
+      while (!turn.over()) {
+        if (!first && wake.wait_for(turn.poll_interval())) {
+          throw CancelledError("the call was cancelled");
+        }
         first = false;
         runner.rethrow_error();
-        if (deadline && Clock::now() >= *deadline) {
-          throw TimeoutError("send_message: the deadline passed while the turn went on", true);
-        }
-        auto status_call = detail::chat_status_call(chat_id);
-        status_call.deadline = deadline;
-        const auto status = core.call(status_call, wake).data;
-        const std::string seen = status.is_object()
-                                     ? common::string_field_or(status, "status") + "@" +
-                                           common::string_field_or(status, "updated_at")
-                                     : std::string();
-        if (seen == last_seen && !seen.empty()) continue;
-        last_seen = seen;
+        if (turn.deadline_passed()) throw turn.deadline_error();
+        if (!turn.status_changed(core.call(turn.status_call(), wake))) continue;
         fetch_chat();
       }
     }
@@ -476,7 +205,7 @@ AgentResponse Agent::send_message(const std::string& text, const SendMessageOpti
   source.reset();
   runner.join();
   runner.rethrow_error();
-  return follower.result();
+  return turn.result();
 }
 
 nlohmann::json Agent::run(const std::string& text, const SendMessageOptions& options) {
@@ -505,9 +234,7 @@ void Agent::submit_tool_result(const std::string& invocation_id, const std::stri
 }
 
 void Agent::submit_tool_result(const std::string& invocation_id, const ToolAction& action) const {
-  nlohmann::json value = {{"action", action.action}};
-  if (!action.form_data.is_null()) value["form_data"] = action.form_data;
-  submit_tool_result(invocation_id, value.dump());
+  submit_tool_result(invocation_id, detail::tool_action_result(action));
 }
 
 void Agent::approve(const std::string& invocation_id) const {
@@ -598,9 +325,7 @@ Agent Agents::create(const AdHocAgentOptions& options) const {
   auto state = std::make_unique<detail::AgentState>();
   state->core = core_;
   state->definition = detail::ad_hoc_definition(options);
-  for (const auto& tool : options.tools) {
-    if (tool.handler) state->handlers[tool.name()] = tool.handler;
-  }
+  state->handlers = detail::client_tool_handlers(options);
   return Agent(std::move(state));
 }
 
@@ -615,32 +340,11 @@ AgentTemplate AgentTemplate::from_json(const nlohmann::json& object) {
 }
 
 AgentTemplate Agents::get(const std::string& agent_id) const {
-  if (agent_id.empty()) throw InvalidArgumentError("agents.get: the agent id is empty");
-  detail::ApiCall call;
-  call.path = "/agents/" + detail::encode_path_segment(agent_id);
-  const auto result = core_->call(call);
-  if (!result.data.is_object())
-    throw DecodeError("GET /agents/" + agent_id + ": expected an agent");
-  return AgentTemplate::from_json(result.data);
+  return detail::agent_from_payload(core_->call(detail::get_agent_call(agent_id)), agent_id);
 }
 
 AgentList Agents::list(const nlohmann::json& request) const {
-  detail::ApiCall call;
-  call.method = "POST";
-  call.path = "/agents/list";
-  call.body = request.is_object() ? request : nlohmann::json::object();
-  const auto result = core_->call(call);
-  AgentList list;
-  if (!result.data.is_object()) return list;
-  list.raw = result.data;
-  if (const auto* items = common::find_field(result.data, "items"); items && items->is_array()) {
-    for (const auto& item : *items) list.items.push_back(AgentTemplate::from_json(item));
-  }
-  list.next_cursor = common::string_field_or(result.data, "next_cursor");
-  if (const auto* more = common::find_field(result.data, "has_next"); more && more->is_boolean()) {
-    list.has_next = more->get<bool>();
-  }
-  return list;
+  return detail::agent_list_from_payload(core_->call(detail::list_agents_call(request)));
 }
 
 }  // namespace inferencesh

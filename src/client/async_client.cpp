@@ -156,7 +156,8 @@ AsyncClient::AsyncClient(ClientOptions options, AsyncOptions async)
     : core_(std::make_shared<detail::AsyncCore>(options, async)),
       tasks(core_),
       files(core_),
-      sessions(core_) {}
+      sessions(core_),
+      agents(core_) {}
 
 const std::string& AsyncClient::base_url() const noexcept {
   return core_->client()->options().base_url;

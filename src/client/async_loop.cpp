@@ -376,6 +376,16 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
     }
     t.exchange.emplace(t.easy.get(), nullptr, options_, *t.request, t.cancel, t.streaming,
                        std::move(sink));
+    if (t.streaming) {
+      // The head is reported as soon as it is in, not with the first bytes of the body: a
+      // chat's stream is sent nothing until something happens, and the caller may be waiting
+      // for it to be open.
+      t.exchange->on_head([&t] {
+        if (t.closed || t.headers_reported) return;
+        t.headers_reported = true;
+        if (t.stream.on_headers) t.stream.on_headers(t.exchange->status(), t.exchange->headers());
+      });
+    }
     curl_easy_setopt(t.easy.get(), CURLOPT_PRIVATE, &t);
   } catch (...) {
     fail_later(std::current_exception());

@@ -36,8 +36,8 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// What a streaming transfer reports, on the loop thread. `on_data` receives the body as it
-  /// arrives (status and headers are known by then: `on_headers` ran first); `on_end` runs once,
+  /// What a streaming transfer reports, on the loop thread. `on_headers` runs once the head is
+  /// in (before any body byte); `on_data` receives the body as it arrives; `on_end` runs once,
   /// with nullptr for a clean end of the body, unless the transfer was closed with close().
   /// A callback that throws ends the transfer with that exception.
   struct StreamHandler {

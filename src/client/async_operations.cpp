@@ -110,6 +110,24 @@ void async_call(const std::shared_ptr<AsyncLoop>& loop,
   std::make_shared<AsyncCall>(loop, core, call, cancel, std::move(done))->start();
 }
 
+future<ApiResult> async_call_future(const std::shared_ptr<AsyncLoop>& loop,
+                                    const std::shared_ptr<const ClientCore>& core, ApiCall call,
+                                    CancellationToken cancel) {
+  promise<ApiResult> result;
+  auto future = result.get_future();
+  loop->post([loop, core, call = std::move(call), cancel = std::move(cancel), result]() mutable {
+    async_call(loop, core, call, cancel,
+               [result](std::exception_ptr error, ApiResult payload) mutable {
+                 if (error) {
+                   result.set_exception(std::move(error));
+                 } else {
+                   result.set_value(std::move(payload));
+                 }
+               });
+  });
+  return future;
+}
+
 void async_sleep(const std::shared_ptr<AsyncLoop>& loop, std::chrono::milliseconds delay,
                  const CancellationToken& cancel, std::function<void(std::exception_ptr)> done) {
   auto sleep = std::make_shared<Sleep>();

@@ -57,6 +57,12 @@ future<T> call_on_loop(const std::shared_ptr<AsyncCore>& core, ApiCall call,
   return future;
 }
 
+/// async_call() from any thread: posted to the loop; the future holds the payload (completed on
+/// the loop thread) or the call's exception.
+future<ApiResult> async_call_future(const std::shared_ptr<AsyncLoop>& loop,
+                                    const std::shared_ptr<const ClientCore>& core, ApiCall call,
+                                    CancellationToken cancel);
+
 /// Calls `done` after `delay` on the loop thread: with nullptr, or with CancelledError as soon
 /// as `cancel` fires or the loop shuts down.
 void async_sleep(const std::shared_ptr<AsyncLoop>& loop, std::chrono::milliseconds delay,

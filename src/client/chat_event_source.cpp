@@ -1,7 +1,6 @@
 #include "chat_event_source.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "inferencesh/errors.hpp"
 #include "retry_policy.hpp"
@@ -13,12 +12,18 @@ constexpr int kLoggedSkipsPerConnection = 10;
 
 }  // namespace
 
+StreamError chat_stream_gave_up(const std::string& chat_id, const std::string& reason,
+                                int failures) {
+  return StreamError("the stream of chat " + chat_id + " " + reason + " " +
+                     std::to_string(failures) + " time(s) in a row without an event");
+}
+
 ChatEventSource::ChatEventSource(std::shared_ptr<const ClientCore> core, std::string chat_id,
                                  int max_reconnects, CancellationToken cancel,
                                  std::optional<Clock::time_point> deadline)
     : core_(std::move(core)),
       chat_id_(std::move(chat_id)),
-      max_reconnects_(std::max(0, max_reconnects)),
+      backoff_(core_->options().wait, max_reconnects),
       cancel_(std::move(cancel)),
       deadline_(deadline) {}
 
@@ -59,24 +64,15 @@ void ChatEventSource::open() {
 
 void ChatEventSource::schedule_reconnect(const std::string& reason) {
   drop();
-  ++failures_;
-  if (failures_ > max_reconnects_) {
-    throw StreamError("the stream of chat " + chat_id_ + " " + reason + " " +
-                      std::to_string(failures_) + " time(s) in a row without an event");
-  }
-  const auto& wait = core_->options().wait;
-  const double grown = static_cast<double>(wait.reconnect_backoff.count()) *
-                       std::pow(2.0, static_cast<double>(failures_ - 1));
-  const double capped = std::min(grown, static_cast<double>(wait.max_reconnect_backoff.count()));
-  auto delay = std::chrono::milliseconds(
-      static_cast<long long>(capped / 2.0 + jitter_random() * capped / 2.0));
+  auto delay = backoff_.next_delay();
+  if (!delay) throw chat_stream_gave_up(chat_id_, reason, backoff_.failures());
   core_->log(LogLevel::warning, "chat " + chat_id_ + ": stream " + reason + "; reconnecting in " +
-                                    std::to_string(delay.count()) + " ms");
+                                    std::to_string(delay->count()) + " ms");
   if (deadline_) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - Clock::now());
-    delay = std::clamp(left, std::chrono::milliseconds(0), delay);
+    delay = std::clamp(left, std::chrono::milliseconds(0), *delay);
   }
-  if (cancel_.wait_for(delay)) throw CancelledError("the call was cancelled");
+  if (cancel_.wait_for(*delay)) throw CancelledError("the call was cancelled");
   check_cancel_and_deadline();
 }
 
@@ -95,7 +91,7 @@ StreamEvent ChatEventSource::next() {
         }
         continue;
       }
-      failures_ = 0;
+      backoff_.progress();
       return event;
     }
     if (!stream_) {

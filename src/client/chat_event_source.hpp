@@ -8,11 +8,17 @@
 #include <string>
 
 #include "client_core.hpp"
+#include "inferencesh/errors.hpp"
 #include "ndjson_decoder.hpp"
+#include "reconnect_backoff.hpp"
 #include "sse_decoder.hpp"
 #include "stream_event.hpp"
 
 namespace inferencesh::detail {
+
+/// The error a chat stream gives up with after `failures` connections in a row without an event.
+StreamError chat_stream_gave_up(const std::string& chat_id, const std::string& reason,
+                                int failures);
 
 /// The events of one chat (`GET /chats/{id}/stream`), one at a time, across connections: when
 /// the connection ends or breaks it is reopened after a backoff with jitter, and StreamError
@@ -46,7 +52,7 @@ class ChatEventSource {
 
   std::shared_ptr<const ClientCore> core_;
   std::string chat_id_;
-  int max_reconnects_;
+  ReconnectBackoff backoff_;
   CancellationToken cancel_;
   std::optional<Clock::time_point> deadline_;
   std::function<void()> on_reopened_;
@@ -56,7 +62,6 @@ class ChatEventSource {
   std::optional<SseDecoder> sse_;
   std::deque<StreamEvent> pending_;
   std::string chunk_;
-  int failures_ = 0;
   int connections_ = 0;
   bool reopen_pending_ = false;
   int skipped_ = 0;

@@ -318,6 +318,7 @@ std::size_t CurlExchange::on_header(char* data, std::size_t size, std::size_t co
       if (code >= 200) {
         self->headers_complete_ = true;
         self->status_ = static_cast<int>(code);
+        if (self->on_head_) self->on_head_();
       }
     } else if (line.size() > 5 && line.substr(0, 5) == "HTTP/") {
       self->headers_.clear();  // a new response (after 1xx) starts

@@ -81,6 +81,9 @@ class CurlExchange {
   const HttpRequest& request() const noexcept { return request_; }
 
   bool headers_complete() const noexcept { return headers_complete_; }
+  /// Calls `callback` once the final response's head (status and headers) is in, before any of
+  /// its body: a stream is known to be open even when no byte of its body comes for a while.
+  void on_head(std::function<void()> callback) { on_head_ = std::move(callback); }
   int status() const noexcept { return status_; }
   Headers& headers() noexcept { return headers_; }
   const Headers& headers() const noexcept { return headers_; }
@@ -134,6 +137,7 @@ class CurlExchange {
 
   bool finished_ = false;
   bool headers_complete_ = false;
+  std::function<void()> on_head_;
   bool streaming_ = false;
   bool paused_ = false;  // a stream's body_ is full: curl holds the next piece until resume()
   bool hold_ = false;    // hold() was asked: the sink takes no piece until resume()

@@ -1,9 +1,9 @@
 #include "task_follow_core.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "inferencesh/errors.hpp"
+#include "reconnect_backoff.hpp"
 #include "retry_policy.hpp"
 #include "task_operations.hpp"
 
@@ -23,8 +23,8 @@ TaskFollowCore::TaskFollowCore(std::shared_ptr<const ClientCore> core, std::stri
       task_id_(std::move(task_id)),
       mode_(options.mode.value_or(core_->options().wait.mode)),
       poll_interval_(options.poll_interval.value_or(core_->options().wait.poll_interval)),
-      max_reconnects_(
-          std::max(0, options.max_reconnects.value_or(core_->options().wait.max_reconnects))),
+      backoff_(core_->options().wait,
+               options.max_reconnects.value_or(core_->options().wait.max_reconnects)),
       on_update_(options.on_update),
       on_partial_update_(options.on_partial_update),
       on_delta_(options.on_delta),
@@ -128,7 +128,7 @@ const Task* TaskFollowCore::apply(StreamEvent&& event) {
     const auto status = state_.find("status");
     if (status == state_.end() || !is_terminal(parse_task_status(*status))) return nullptr;
   } else {
-    failures_ = 0;  // the state changed: the connection made progress
+    backoff_.progress();  // the state changed: the connection made progress
   }
   const bool partial = event.kind == StreamEvent::Kind::partial;
   return publish(partial ? &event.fields : nullptr);
@@ -205,22 +205,17 @@ void TaskFollowCore::confirmation_failed(const std::exception_ptr& failure) cons
 }
 
 std::chrono::milliseconds TaskFollowCore::reconnect_delay(const std::string& reason) {
-  ++failures_;
-  if (failures_ > max_reconnects_) {
+  const auto delay = backoff_.next_delay();
+  if (!delay) {
     throw StreamError("the update stream of task " + task_id_ + " " + reason + " " +
-                      std::to_string(failures_) + " time(s) in a row before a final status");
+                      std::to_string(backoff_.failures()) +
+                      " time(s) in a row before a final status");
   }
-  const auto& wait = core_->options().wait;
-  const double grown = static_cast<double>(wait.reconnect_backoff.count()) *
-                       std::pow(2.0, static_cast<double>(failures_ - 1));
-  const double capped = std::min(grown, static_cast<double>(wait.max_reconnect_backoff.count()));
-  const auto delay = std::chrono::milliseconds(
-      static_cast<long long>(capped / 2.0 + jitter_random() * capped / 2.0));
   core_->log(LogLevel::warning, "task " + task_id_ + ": update stream " + reason +
-                                    "; reconnecting in " + std::to_string(delay.count()) +
-                                    " ms (attempt " + std::to_string(failures_) + " of " +
-                                    std::to_string(max_reconnects_) + ")");
-  return delay;
+                                    "; reconnecting in " + std::to_string(delay->count()) +
+                                    " ms (attempt " + std::to_string(backoff_.failures()) + " of " +
+                                    std::to_string(backoff_.max_reconnects()) + ")");
+  return *delay;
 }
 
 // --- poll mode ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 
 #include "client_core.hpp"
 #include "inferencesh/tasks.hpp"
+#include "reconnect_backoff.hpp"
 #include "stream_event.hpp"
 
 namespace inferencesh::detail {
@@ -108,7 +109,7 @@ class TaskFollowCore {
   std::string task_id_;
   WaitMode mode_;
   std::chrono::milliseconds poll_interval_;
-  int max_reconnects_;
+  ReconnectBackoff backoff_;  // connections that ended without progress, and the delays
   std::function<void(const Task&)> on_update_;
   std::function<void(const Task&, const std::vector<std::string>&)> on_partial_update_;
   std::function<void(const TaskDelta&)> on_delta_;
@@ -120,7 +121,6 @@ class TaskFollowCore {
   Task current_;
   bool finished_ = false;
 
-  int failures_ = 0;          // consecutive connections that ended without progress
   int skipped_payloads_ = 0;  // refused payloads on the current connection
 
   std::optional<TaskStatus> last_polled_;

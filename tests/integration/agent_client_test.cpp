@@ -398,3 +398,30 @@ TEST_CASE("a cancelled send_message throws CancelledError promptly") {
   });
   CHECK_THROWS_AS(reply.get(), inf::CancelledError);
 }
+
+TEST_CASE("a blocking agent runs an asynchronous handler and submits its future's result") {
+  Router router;
+  router.on("POST", "/agents/run", Reply::json(200, run_answer()));
+  const json waiting =
+      message("msg_a1", "assistant", "ready", "Checking", 1, {invocation("awaiting_input")});
+  router.on("GET", "/chats/chat_1", Reply::json(200, chat("awaiting_input", {waiting})));
+  router.on("GET", "/chats/chat_1/stream",
+            ndjson_reply({event("chat_messages", waiting),
+                          event("chats", {{"id", "chat_1"}, {"status", "awaiting_input"}}),
+                          event("chats", {{"id", "chat_1"}, {"status", "idle"}})}));
+  router.on("POST", "/tools/tinv_1", Reply::json(200, {{"data", nullptr}}));
+  ScriptedServer server(router.handler());
+  inf::Client client(test_options(server));
+  auto agent = client.agents.create(inf::AdHocAgentOptions{
+      .core_app = "x/llm@1",
+      .tools = {inf::tool("get_weather")
+                    .handler([](const json& args) {
+                      return inf::make_ready_future("mild in " +
+                                                    args.at("city").get<std::string>());
+                    })
+                    .build()}});
+  CHECK(agent.send_message("Weather?").turn_ended());
+  const auto results = requests_to(server, "POST", "/tools/tinv_1");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].json() == json{{"result", "mild in Paris"}});
+}
