@@ -112,7 +112,7 @@ class ToolBuilder : public ToolBuilderBase {
     return self();
   }
   /// Same as display_name() (the official SDKs' former name).
-  Derived& display(std::string name) { return display_name(std::move(name)); }
+  Derived& display(const std::string& name) { return display_name(name); }
   /// Adds a parameter; order is kept.
   Derived& param(std::string name, Schema schema) {
     params_.emplace_back(std::move(name), std::move(schema));
