@@ -13,7 +13,7 @@
 namespace infsh::local {
 
 /// The tool types an AgentTool may have.
-inline constexpr std::string_view kToolTypes[] = {"client", "app", "agent", "hook",
+inline constexpr std::string_view kToolTypes[] = {"client", "app", "agent",   "hook",
                                                   "http",   "mcp", "internal"};
 
 /// Checks an AgentConfig and returns it normalised: `core_app` given as a bare string becomes

@@ -17,10 +17,10 @@ namespace infsh::local {
 
 /// POST /agents/run (ApiAgentRunRequest; protocol-agents-tools.md 2.1).
 struct AgentRunRequest {
-  std::optional<std::string> chat_id;       ///< absent, null or "": a new chat
-  std::optional<std::string> agent;         ///< a template reference
+  std::optional<std::string> chat_id;          ///< absent, null or "": a new chat
+  std::optional<std::string> agent;            ///< a template reference
   std::optional<nlohmann::json> agent_config;  ///< an ad-hoc AgentConfig (checked)
-  std::string agent_name;                   ///< the ad-hoc agent's name (or agent_config.name)
+  std::string agent_name;                      ///< the ad-hoc agent's name (or agent_config.name)
   TurnInput input;
   nlohmann::json context = nlohmann::json::object();  ///< the JS `context` map
 };
