@@ -59,7 +59,7 @@ void check_object(const json& object, const char* key, const std::string& field)
 void check_tool(const json& tool, const std::string& field) {
   expect(tool, field, tool.is_object(), "an AgentTool object");
   check_string(tool, "name", field, true);
-  const std::string& name = tool.at("name").get_ref<const std::string&>();
+  const auto& name = tool.at("name").get_ref<const std::string&>();
   if (!valid_tool_name(name)) {
     invalid(
         field + ".name",
@@ -72,8 +72,8 @@ void check_tool(const json& tool, const std::string& field) {
     expect(*approval, field + ".require_approval", approval->is_boolean(), "a boolean");
   }
   check_string(tool, "type", field, true);
-  const std::string& type = tool.at("type").get_ref<const std::string&>();
-  if (std::find(std::begin(kToolTypes), std::end(kToolTypes), type) == std::end(kToolTypes)) {
+  const auto& type = tool.at("type").get_ref<const std::string&>();
+  if (std::find(kToolTypes.begin(), kToolTypes.end(), type) == kToolTypes.end()) {
     invalid(field + ".type",
             "must be one of client, app, agent, hook, http, mcp, internal, not \"" +
                 type.substr(0, 100) + "\"");
@@ -101,7 +101,7 @@ void check_tool(const json& tool, const std::string& field) {
     }
   } else if (type == "hook" || type == "http") {
     check_string(*config, "url", where, true);
-    const std::string& url = config->at("url").get_ref<const std::string&>();
+    const auto& url = config->at("url").get_ref<const std::string&>();
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
       invalid(where + ".url", "must be an http or https URL");
     }
@@ -110,8 +110,9 @@ void check_tool(const json& tool, const std::string& field) {
       check_string(*config, "method", where);
       if (const json* headers = present(*config, "headers")) {
         expect(*headers, where + ".headers", headers->is_object(), "an object");
+        const std::string header_field = where + ".headers.";
         for (const auto& [key, value] : headers->items()) {
-          expect(value, where + ".headers." + key, value.is_string(), "a string");
+          expect(value, header_field + key, value.is_string(), "a string");
         }
       }
       check_object(*config, "auth", where);
@@ -137,7 +138,7 @@ json function_tool(const std::string& name, const std::string& description, json
 
 std::string text_or(const json& object, const char* key, std::string fallback = {}) {
   const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
 }
 
 // What the core is told it may pass to a tool.
@@ -187,7 +188,7 @@ json checked_agent_config(const json& config, const std::string& field, bool req
     *core = json{{"ref", *core}};  // the Python README's form
   if (core == nullptr) {
     if (require_core)
-      invalid(field + ".core_app", "is required (e.g. {\"ref\": \"infsh/scripted-llm\"})");
+      invalid(field + ".core_app", R"(is required (e.g. {"ref": "infsh/scripted-llm"}))");
   } else {
     expect(*core, field + ".core_app", core->is_object(), "an object");
     check_string(*core, "ref", field + ".core_app", require_core);
@@ -219,9 +220,9 @@ json checked_agent_config(const json& config, const std::string& field, bool req
   }
   if (const json* internal = present(checked, "internal_tools")) {
     expect(*internal, field + ".internal_tools", internal->is_object(), "an object of booleans");
+    const std::string internal_field = field + ".internal_tools.";
     for (const auto& [key, value] : internal->items()) {
-      expect(value, field + ".internal_tools." + key, value.is_boolean() || value.is_null(),
-             "a boolean");
+      expect(value, internal_field + key, value.is_boolean() || value.is_null(), "a boolean");
     }
   }
   check_object(checked, "output_schema", field);

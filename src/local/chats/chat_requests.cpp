@@ -129,7 +129,7 @@ TurnInput turn_input(const json& input, const std::string& path) {
   add_uris(input, "images", path, true, turn.attachments);
   add_uris(input, "files", path, false, turn.attachments);
   if (const auto role = optional_string(input, "role", path); role && *role != "user") {
-    invalid(path + "role", "must be \"user\" (the runtime answers as the assistant), not \"" +
+    invalid(path + "role", R"(must be "user" (the runtime answers as the assistant), not ")" +
                                role->substr(0, 50) + "\"");
   }
   return turn;
@@ -190,7 +190,7 @@ AgentRunRequest parse_agent_run_request(std::string_view text) {
     request.agent_name = request.agent_config->value("name", "");
   }
   const json* input = field(body, "input");
-  if (input == nullptr) invalid("input", "is required (e.g. {\"text\": \"Hello\"})");
+  if (input == nullptr) invalid("input", R"(is required (e.g. {"text": "Hello"}))");
   request.input = turn_input(*input, "input.");
   request.context = context_map(body, "context");
   if (const json* stream = field(body, "stream");

@@ -114,16 +114,17 @@ void check(const json& value, const json& schema, const std::string& path,
       }
     }
     const auto additional = schema.find("additionalProperties");
+    const std::string prefix = path + ".";
     for (const auto& [key, item] : value.items()) {
       const bool known =
           properties != schema.end() && properties->is_object() && properties->contains(key);
       if (known) {
-        check(item, properties->at(key), path + "." + key, problems, depth + 1);
+        check(item, properties->at(key), prefix + key, problems, depth + 1);
       } else if (additional != schema.end() && additional->is_boolean() &&
                  !additional->get<bool>()) {
-        problems.push_back(path + "." + key + ": is not a property the schema allows");
+        problems.push_back(prefix + key + ": is not a property the schema allows");
       } else if (additional != schema.end() && additional->is_object()) {
-        check(item, *additional, path + "." + key, problems, depth + 1);
+        check(item, *additional, prefix + key, problems, depth + 1);
       }
     }
   }

@@ -11,7 +11,7 @@ ToolRequests::ToolRequests(std::shared_ptr<inferencesh::Transport> transport, st
 ToolRequests::~ToolRequests() { stop(); }
 
 void ToolRequests::send(inferencesh::HttpRequest request,
-                        std::function<void(ToolHttpResult)> done) {
+                        const std::function<void(ToolHttpResult)>& done) {
   request.timeout = timeout_;
   request.max_response_bytes = kMaxBodyBytes;
   auto job = [this, request = std::move(request), done]() {
