@@ -9,6 +9,7 @@
 //
 // With a local model: llama-server -m model.gguf --port 8080 --jinja, then
 //   AGENT_LLM_URL=http://127.0.0.1:8080/v1 AGENT_LLM_MODEL=local agent_chat
+#include <array>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -45,10 +46,12 @@ inf::Agent make_agent(inf::Client& client, int argc, char** argv) {
   inf::Tool local_time = inf::tool("local_time")
                              .describe("The current local time of the user's computer")
                              .handler([](const nlohmann::json&) {
-                               char text[64];
+                               std::array<char, 64> text{};
                                const std::time_t now = std::time(nullptr);
-                               std::strftime(text, sizeof text, "%H:%M", std::localtime(&now));
-                               return std::string(text);
+                               std::tm local{};
+                               localtime_r(&now, &local);
+                               std::strftime(text.data(), text.size(), "%H:%M", &local);
+                               return std::string(text.data());
                              })
                              .build();
   return client.agents.create(inf::AdHocAgentOptions{

@@ -119,9 +119,9 @@ bool merge_task_event(nlohmann::json& task, const StreamEvent& event) {
 }
 
 TimeoutError run_deadline_error(std::chrono::milliseconds deadline, const char* when) {
-  return TimeoutError("run: the deadline of " + std::to_string(deadline.count()) +
-                          " ms (WaitOptions::deadline) passed " + when,
-                      true);
+  return {"run: the deadline of " + std::to_string(deadline.count()) +
+              " ms (WaitOptions::deadline) passed " + when,
+          true};
 }
 
 }  // namespace inferencesh::detail

@@ -114,7 +114,9 @@ std::string error_text(const json& message) {
       if (!issue.is_object()) continue;
       const std::string path = common::string_field_or(issue, "path");
       const std::string what = common::string_field_or(issue, "message");
-      const std::string line = path.empty() ? what : path + ": " + what;
+      std::string line = path;
+      if (!line.empty()) line += ": ";
+      line += what;
       if (!line.empty() && text.find(line) == std::string::npos) text += "; " + line;
     }
   }

@@ -134,14 +134,15 @@ AgentCatalog::Page AgentCatalog::list(std::size_t cursor, std::size_t limit,
   const std::string term = lower(search);
   std::lock_guard lock(mutex_);
   std::vector<const AgentRecord*> matching;
-  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) {
-    if (it->ad_hoc) continue;
-    if (!term.empty() && lower(it->name).find(term) == std::string::npos &&
-        lower(it->namespace_name).find(term) == std::string::npos) {
+  for (const AgentRecord& agent : agents_) {
+    if (agent.ad_hoc) continue;
+    if (!term.empty() && lower(agent.name).find(term) == std::string::npos &&
+        lower(agent.namespace_name).find(term) == std::string::npos) {
       continue;
     }
-    matching.push_back(&*it);
+    matching.push_back(&agent);
   }
+  std::reverse(matching.begin(), matching.end());  // the newest first
   Page page;
   page.total = matching.size();
   for (std::size_t i = cursor; i < matching.size() && page.items.size() < limit; ++i) {

@@ -25,11 +25,10 @@ const json* present(const json& object, const char* key) {
 }
 
 bool valid_tool_name(const std::string& name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
 }
 
 bool valid_ref(const std::string& ref) {
@@ -60,11 +59,12 @@ void check_object(const json& object, const char* key, const std::string& field)
 void check_tool(const json& tool, const std::string& field) {
   expect(tool, field, tool.is_object(), "an AgentTool object");
   check_string(tool, "name", field, true);
-  const std::string& name = tool.at("name").get_ref<const std::string&>();
+  const auto& name = tool.at("name").get_ref<const std::string&>();
   if (!valid_tool_name(name)) {
-    invalid(field + ".name",
-            "must be 1 to 64 letters, digits, '_' or '-' (a function name the LLM can call), not \"" +
-                name.substr(0, 100) + "\"");
+    invalid(
+        field + ".name",
+        "must be 1 to 64 letters, digits, '_' or '-' (a function name the LLM can call), not \"" +
+            name.substr(0, 100) + "\"");
   }
   check_string(tool, "display_name", field);
   check_string(tool, "description", field);
@@ -72,8 +72,8 @@ void check_tool(const json& tool, const std::string& field) {
     expect(*approval, field + ".require_approval", approval->is_boolean(), "a boolean");
   }
   check_string(tool, "type", field, true);
-  const std::string& type = tool.at("type").get_ref<const std::string&>();
-  if (std::find(std::begin(kToolTypes), std::end(kToolTypes), type) == std::end(kToolTypes)) {
+  const auto& type = tool.at("type").get_ref<const std::string&>();
+  if (std::find(kToolTypes.begin(), kToolTypes.end(), type) == kToolTypes.end()) {
     invalid(field + ".type",
             "must be one of client, app, agent, hook, http, mcp, internal, not \"" +
                 type.substr(0, 100) + "\"");
@@ -101,7 +101,7 @@ void check_tool(const json& tool, const std::string& field) {
     }
   } else if (type == "hook" || type == "http") {
     check_string(*config, "url", where, true);
-    const std::string& url = config->at("url").get_ref<const std::string&>();
+    const auto& url = config->at("url").get_ref<const std::string&>();
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
       invalid(where + ".url", "must be an http or https URL");
     }
@@ -110,8 +110,9 @@ void check_tool(const json& tool, const std::string& field) {
       check_string(*config, "method", where);
       if (const json* headers = present(*config, "headers")) {
         expect(*headers, where + ".headers", headers->is_object(), "an object");
+        const std::string header_field = where + ".headers.";
         for (const auto& [key, value] : headers->items()) {
-          expect(value, where + ".headers." + key, value.is_string(), "a string");
+          expect(value, header_field + key, value.is_string(), "a string");
         }
       }
       check_object(*config, "auth", where);
@@ -125,7 +126,8 @@ void check_tool(const json& tool, const std::string& field) {
 }
 
 json object_schema(json properties, json required) {
-  return {{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
+  return {
+      {"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
 }
 
 json function_tool(const std::string& name, const std::string& description, json parameters) {
@@ -136,13 +138,14 @@ json function_tool(const std::string& name, const std::string& description, json
 
 std::string text_or(const json& object, const char* key, std::string fallback = {}) {
   const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
 }
 
 // What the core is told it may pass to a tool.
 json tool_parameters(const json& tool) {
   const std::string type = text_or(tool, "type");
-  const json config = tool.contains(type) && tool.at(type).is_object() ? tool.at(type) : json::object();
+  const json config =
+      tool.contains(type) && tool.at(type).is_object() ? tool.at(type) : json::object();
   if (const auto schema = config.find("input_schema");
       schema != config.end() && schema->is_object()) {
     json parameters = *schema;
@@ -150,8 +153,8 @@ json tool_parameters(const json& tool) {
     return parameters;
   }
   if (type == "agent") {
-    return object_schema({{"message", {{"type", "string"}, {"description", "what to ask the agent"}}}},
-                         {"message"});
+    return object_schema(
+        {{"message", {{"type", "string"}, {"description", "what to ask the agent"}}}}, {"message"});
   }
   json parameters = {{"type", "object"}, {"properties", json::object()}};
   if (type == "app" && config.value("session_enabled", false)) {
@@ -181,14 +184,18 @@ json checked_agent_config(const json& config, const std::string& field, bool req
     }
   }
   json* core = checked.contains("core_app") ? &checked["core_app"] : nullptr;
-  if (core != nullptr && core->is_string()) *core = json{{"ref", *core}};  // the Python README's form
+  if (core != nullptr && core->is_string())
+    *core = json{{"ref", *core}};  // the Python README's form
   if (core == nullptr) {
-    if (require_core) invalid(field + ".core_app", "is required (e.g. {\"ref\": \"infsh/scripted-llm\"})");
+    if (require_core)
+      invalid(field + ".core_app", R"(is required (e.g. {"ref": "infsh/scripted-llm"}))");
   } else {
     expect(*core, field + ".core_app", core->is_object(), "an object");
     check_string(*core, "ref", field + ".core_app", require_core);
-    if (const json* ref = present(*core, "ref"); ref != nullptr && !valid_ref(ref->get<std::string>())) {
-      invalid(field + ".core_app.ref", "must be an app reference like \"namespace/name[@version]\"");
+    if (const json* ref = present(*core, "ref");
+        ref != nullptr && !valid_ref(ref->get<std::string>())) {
+      invalid(field + ".core_app.ref",
+              "must be an app reference like \"namespace/name[@version]\"");
     }
     check_object(*core, "input", field + ".core_app");
   }
@@ -202,7 +209,8 @@ json checked_agent_config(const json& config, const std::string& field, bool req
       const std::string where = field + ".tools[" + std::to_string(i) + "]";
       check_tool(tool, where);
       const std::string name = tool.at("name").get<std::string>();
-      if (!names.insert(name).second) invalid(where + ".name", "repeats the tool name \"" + name + "\"");
+      if (!names.insert(name).second)
+        invalid(where + ".name", "repeats the tool name \"" + name + "\"");
       if (!internal_tool_group(name).empty() && tool.value("type", "") != "internal") {
         invalid(where + ".name", "\"" + name + "\" is the name of an internal tool");
       }
@@ -212,9 +220,9 @@ json checked_agent_config(const json& config, const std::string& field, bool req
   }
   if (const json* internal = present(checked, "internal_tools")) {
     expect(*internal, field + ".internal_tools", internal->is_object(), "an object of booleans");
+    const std::string internal_field = field + ".internal_tools.";
     for (const auto& [key, value] : internal->items()) {
-      expect(value, field + ".internal_tools." + key, value.is_boolean() || value.is_null(),
-             "a boolean");
+      expect(value, internal_field + key, value.is_boolean() || value.is_null(), "a boolean");
     }
   }
   check_object(checked, "output_schema", field);
@@ -266,12 +274,12 @@ json core_tools(const json& config) {
         object_schema({{"steps", {{"type", "array"}, {"items", step}}}}, {"steps"})));
     tools.push_back(function_tool(
         "plan_update", "Change the status of a plan step, with notes.",
-        object_schema({{"index", {{"type", "integer"}}},
-                       {"status",
-                        {{"type", "string"},
-                         {"enum", {"pending", "in_progress", "completed", "cancelled"}}}},
-                       {"notes", {{"type", "string"}}}},
-                      {"index", "status"})));
+        object_schema(
+            {{"index", {{"type", "integer"}}},
+             {"status",
+              {{"type", "string"}, {"enum", {"pending", "in_progress", "completed", "cancelled"}}}},
+             {"notes", {{"type", "string"}}}},
+            {"index", "status"})));
   }
   if (internal_tool_enabled(config, "memory")) {
     tools.push_back(function_tool(
@@ -297,13 +305,15 @@ json internal_tools_catalog() {
   return json::array(
       {{{"id", "plan"},
         {"name", "Plan"},
-        {"description", "Lets the agent write a plan as steps and track them (agent_data.plan_steps)."},
+        {"description",
+         "Lets the agent write a plan as steps and track them (agent_data.plan_steps)."},
         {"tools", {"plan_create", "plan_update"}},
         {"scope", "agent"},
         {"default_enabled", false}},
        {{"id", "memory"},
         {"name", "Memory"},
-        {"description", "Lets the agent remember values for the rest of the chat (agent_data.memory)."},
+        {"description",
+         "Lets the agent remember values for the rest of the chat (agent_data.memory)."},
         {"tools", {"memory_set", "memory_get"}},
         {"scope", "agent"},
         {"default_enabled", false}},

@@ -4,6 +4,7 @@
 // names the field), and what the core sees of it: the tools in OpenAI function format, the
 // internal tools switched on.
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,8 +14,8 @@
 namespace infsh::local {
 
 /// The tool types an AgentTool may have.
-inline constexpr std::string_view kToolTypes[] = {"client", "app", "agent", "hook",
-                                                  "http",   "mcp", "internal"};
+inline constexpr std::array<std::string_view, 7> kToolTypes = {"client", "app", "agent",   "hook",
+                                                               "http",   "mcp", "internal"};
 
 /// Checks an AgentConfig and returns it normalised: `core_app` given as a bare string becomes
 /// {"ref": ...}; null fields are dropped. Throws ApiProblem 422 naming the field under `field`

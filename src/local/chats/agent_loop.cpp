@@ -210,7 +210,7 @@ json ChatEngine::core_input_locked(const ChatState& state) const {
   json last = conversation.empty() ? json{{"role", "user"}, {"text", ""}} : conversation.back();
   if (!conversation.empty()) conversation.erase(conversation.size() - 1);
   input["context"] = std::move(conversation);
-  for (auto& [key, value] : last.items()) input[key] = value;
+  for (const auto& [key, value] : last.items()) input[key] = value;
   input.erase("tool_calls");
   const json tools = core_tools(config);
   if (!tools.empty()) input["tools"] = tools;
@@ -299,7 +299,7 @@ void ChatEngine::finish_step_locked(ChatState& state, MessageRecord& message, co
       invocation.arguments = arguments;
     } else if (arguments.is_string()) {
       try {
-        const std::string& text = arguments.get_ref<const std::string&>();
+        const auto& text = arguments.get_ref<const std::string&>();
         invocation.arguments = text.empty() ? json::object() : json::parse(text);
         if (!invocation.arguments.is_object()) throw std::invalid_argument("not an object");
       } catch (const std::exception&) {
@@ -700,7 +700,7 @@ void ChatEngine::run_app_tool_locked(ChatState& state, ToolInvocationRecord& inv
     body["session"] = session.empty() ? "new" : session;
   }
   args.erase("session");
-  for (auto& [key, value] : args.items()) input[key] = value;
+  for (const auto& [key, value] : args.items()) input[key] = value;
   body["input"] = std::move(input);
   if (app.contains("setup") && !app.at("setup").is_null()) body["setup"] = app.at("setup");
   if (const std::string function = text_of(app, "function"); !function.empty()) {

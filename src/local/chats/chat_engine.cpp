@@ -340,7 +340,7 @@ json ChatEngine::create_chat(const AgentChoice& agent, json context, std::string
   chat.created_at = chat.updated_at = rfc3339_now();
   save_locked(chat);
   state->last_used = ++clock_;
-  const json dto = chat_dto_locked(*state, true);
+  json dto = chat_dto_locked(*state, true);
   chats_.emplace(chat.id, std::move(state));
   trim_cache_locked();
   return dto;

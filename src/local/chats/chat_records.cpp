@@ -1,5 +1,6 @@
 #include "chats/chat_records.hpp"
 
+#include <array>
 #include <stdexcept>
 #include <type_traits>
 
@@ -11,16 +12,18 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kChatStatuses[] = {"idle", "busy", "awaiting_input", "completed"};
-constexpr std::string_view kMessageStatuses[] = {"pending", "ready", "failed", "cancelled",
-                                                 "queued"};
-constexpr std::string_view kRoles[] = {"system", "user", "assistant", "tool"};
-constexpr std::string_view kInvocationStatuses[] = {
-    "pending",   "in_progress", "awaiting_input", "awaiting_approval",
-    "completed", "failed",      "cancelled"};
+constexpr auto kChatStatuses =
+    std::to_array<std::string_view>({"idle", "busy", "awaiting_input", "completed"});
+constexpr auto kMessageStatuses =
+    std::to_array<std::string_view>({"pending", "ready", "failed", "cancelled", "queued"});
+constexpr auto kRoles = std::to_array<std::string_view>({"system", "user", "assistant", "tool"});
+constexpr auto kInvocationStatuses =
+    std::to_array<std::string_view>({"pending", "in_progress", "awaiting_input",
+                                     "awaiting_approval", "completed", "failed", "cancelled"});
 
 template <class E, std::size_t N>
-std::optional<E> parse_enum(const std::string_view (&names)[N], std::string_view text) noexcept {
+std::optional<E> parse_enum(const std::array<std::string_view, N>& names,
+                            std::string_view text) noexcept {
   for (std::size_t i = 0; i < N; ++i) {
     if (names[i] == text) return static_cast<E>(i);
   }
@@ -36,7 +39,8 @@ std::string text_of(const json& object, const char* key) {
 
 json value_of(const json& object, const char* key, json fallback = nullptr) {
   const auto it = object.find(key);
-  return it != object.end() ? *it : fallback;
+  if (it != object.end()) return *it;
+  return fallback;
 }
 
 // The fields every platform DTO has (BaseModelDTO + PermissionModelDTO).
@@ -61,14 +65,16 @@ bool is_image(const json& file) { return text_of(file, "content_type").rfind("im
 }  // namespace
 
 std::string_view to_string(ChatStatus status) noexcept {
-  return kChatStatuses[static_cast<int>(status)];
+  return kChatStatuses[static_cast<std::size_t>(status)];
 }
 std::string_view to_string(MessageStatus status) noexcept {
-  return kMessageStatuses[static_cast<int>(status)];
+  return kMessageStatuses[static_cast<std::size_t>(status)];
 }
-std::string_view to_string(MessageRole role) noexcept { return kRoles[static_cast<int>(role)]; }
+std::string_view to_string(MessageRole role) noexcept {
+  return kRoles[static_cast<std::size_t>(role)];
+}
 std::string_view to_string(InvocationStatus status) noexcept {
-  return kInvocationStatuses[static_cast<int>(status)];
+  return kInvocationStatuses[static_cast<std::size_t>(status)];
 }
 
 std::optional<ChatStatus> chat_status_from(std::string_view text) noexcept {

@@ -21,7 +21,8 @@ namespace {
 json object_body(std::string_view text) {
   json body = parse_json_body(text);
   if (!body.is_object()) {
-    throw ApiProblem(400, std::string("request body must be a JSON object, not ") + body.type_name());
+    throw ApiProblem(400,
+                     std::string("request body must be a JSON object, not ") + body.type_name());
   }
   return body;
 }
@@ -52,8 +53,10 @@ void check_uri(const std::string& uri, const std::string& path) {
   if (uri.rfind("https://", 0) == 0 || uri.rfind("http://", 0) == 0 || uri.rfind("data:", 0) == 0) {
     return;
   }
-  invalid(path, "must be an http(s) or data: URI (upload local files with POST /files first), "
-                "not \"" + uri.substr(0, 100) + "\"");
+  invalid(path,
+          "must be an http(s) or data: URI (upload local files with POST /files first), "
+          "not \"" +
+              uri.substr(0, 100) + "\"");
 }
 
 std::string media_type_of(const std::string& uri) {
@@ -66,7 +69,8 @@ std::string media_type_of(const std::string& uri) {
 }
 
 json file_ref(const json& item, const std::string& path) {
-  if (!item.is_object()) invalid(path, std::string("must be a FileRef object, not ") + item.type_name());
+  if (!item.is_object())
+    invalid(path, std::string("must be a FileRef object, not ") + item.type_name());
   const std::string uri = string_or_empty(item, "uri", path + ".");
   if (uri.empty()) invalid(path + ".uri", "is required");
   check_uri(uri, path + ".uri");
@@ -97,7 +101,8 @@ void add_uris(const json& input, const char* key, const std::string& path, bool 
       attachments.push_back(file_ref(item, where));
       continue;
     }
-    if (!item.is_string()) invalid(where, std::string("must be a URI string, not ") + item.type_name());
+    if (!item.is_string())
+      invalid(where, std::string("must be a URI string, not ") + item.type_name());
     const std::string uri = item.get<std::string>();
     check_uri(uri, where);
     std::string type = media_type_of(uri);
@@ -108,11 +113,14 @@ void add_uris(const json& input, const char* key, const std::string& path, bool 
 }
 
 TurnInput turn_input(const json& input, const std::string& path) {
-  if (!input.is_object()) invalid(path.substr(0, path.size() - 1), std::string("must be an object, not ") + input.type_name());
+  if (!input.is_object())
+    invalid(path.substr(0, path.size() - 1),
+            std::string("must be an object, not ") + input.type_name());
   TurnInput turn;
   turn.text = string_or_empty(input, "text", path);
   if (const json* attachments = field(input, "attachments")) {
-    if (!attachments->is_array()) invalid(path + "attachments", "must be an array of FileRef objects");
+    if (!attachments->is_array())
+      invalid(path + "attachments", "must be an array of FileRef objects");
     for (std::size_t i = 0; i < attachments->size(); ++i) {
       turn.attachments.push_back(
           file_ref((*attachments)[i], path + "attachments[" + std::to_string(i) + "]"));
@@ -121,7 +129,7 @@ TurnInput turn_input(const json& input, const std::string& path) {
   add_uris(input, "images", path, true, turn.attachments);
   add_uris(input, "files", path, false, turn.attachments);
   if (const auto role = optional_string(input, "role", path); role && *role != "user") {
-    invalid(path + "role", "must be \"user\" (the runtime answers as the assistant), not \"" +
+    invalid(path + "role", R"(must be "user" (the runtime answers as the assistant), not ")" +
                                role->substr(0, 50) + "\"");
   }
   return turn;
@@ -173,19 +181,20 @@ AgentRunRequest parse_agent_run_request(std::string_view text) {
     invalid("agent", "and 'agent_config' cannot both be given: name a template, or send a config");
   }
   if (!request.chat_id && !request.agent && !request.agent_config) {
-    invalid("agent", "is required for a new chat (a template \"namespace/name@version\"), or "
-                     "'agent_config' (an ad-hoc agent), or 'chat_id' to continue a chat");
+    invalid("agent",
+            "is required for a new chat (a template \"namespace/name@version\"), or "
+            "'agent_config' (an ad-hoc agent), or 'chat_id' to continue a chat");
   }
   request.agent_name = string_or_empty(body, "agent_name", "");
   if (request.agent_name.empty() && request.agent_config) {
     request.agent_name = request.agent_config->value("name", "");
   }
   const json* input = field(body, "input");
-  if (input == nullptr) invalid("input", "is required (e.g. {\"text\": \"Hello\"})");
+  if (input == nullptr) invalid("input", R"(is required (e.g. {"text": "Hello"}))");
   request.input = turn_input(*input, "input.");
   request.context = context_map(body, "context");
-  if (const json* stream = field(body, "stream"); stream != nullptr && stream->is_boolean() &&
-                                                 stream->get<bool>()) {
+  if (const json* stream = field(body, "stream");
+      stream != nullptr && stream->is_boolean() && stream->get<bool>()) {
     invalid("stream", "true is not supported; follow the chat with GET /chats/{id}/stream");
   }
   return request;
@@ -196,7 +205,8 @@ CreateChatRequest parse_create_chat_request(std::string_view text) {
   CreateChatRequest request;
   request.agent = string_or_empty(body, "agent", "");
   if (request.agent.empty()) {
-    invalid("agent", "is required (a template \"namespace/name@version\", or a core app's reference)");
+    invalid("agent",
+            "is required (a template \"namespace/name@version\", or a core app's reference)");
   }
   request.context = context_map(body, "context");
   request.name = string_or_empty(body, "name", "");
@@ -238,8 +248,9 @@ std::string parse_tool_result_request(std::string_view text) {
     return it->dump();
   }
   if (body.contains("action") || body.contains("form_data")) return body.dump();
-  invalid("result", "is required: {\"result\": \"...\"}, or the widget action object "
-                    "{\"action\": ..., \"form_data\": ...}");
+  invalid("result",
+          "is required: {\"result\": \"...\"}, or the widget action object "
+          "{\"action\": ..., \"form_data\": ...}");
 }
 
 std::string parse_reject_request(std::string_view text) {
@@ -309,8 +320,9 @@ CreateAgentRequest parse_create_agent_request(std::string_view text) {
              c == '-' || c == '_' || c == '.';
     });
     if (!ok) {
-      invalid(part == &request.name ? "name" : "namespace",
-              "may hold only letters, digits, '-', '_' and '.', not \"" + part->substr(0, 50) + "\"");
+      invalid(
+          part == &request.name ? "name" : "namespace",
+          "may hold only letters, digits, '-', '_' and '.', not \"" + part->substr(0, 50) + "\"");
     }
   }
   if (request.name.empty() && request.id.empty()) invalid("name", "is required");

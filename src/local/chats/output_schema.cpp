@@ -15,8 +15,9 @@ bool has_type(const json& value, const std::string& type) {
   if (type == "number") return value.is_number();
   if (type == "integer") {
     return value.is_number_integer() ||
-           (value.is_number_float() && value.get<double>() == static_cast<double>(
-                                                                   static_cast<long long>(value.get<double>())));
+           (value.is_number_float() &&
+            value.get<double>() ==
+                static_cast<double>(static_cast<long long>(value.get<double>())));
   }
   return true;  // an unknown type name refuses nothing
 }
@@ -65,12 +66,12 @@ void check(const json& value, const json& schema, const std::string& path,
   }
   if (value.is_number()) {
     const double number = value.get<double>();
-    if (const auto min = schema.find("minimum"); min != schema.end() && min->is_number() &&
-                                                 number < min->get<double>()) {
+    if (const auto min = schema.find("minimum");
+        min != schema.end() && min->is_number() && number < min->get<double>()) {
       problems.push_back(path + ": must be at least " + min->dump());
     }
-    if (const auto max = schema.find("maximum"); max != schema.end() && max->is_number() &&
-                                                 number > max->get<double>()) {
+    if (const auto max = schema.find("maximum");
+        max != schema.end() && max->is_number() && number > max->get<double>()) {
       problems.push_back(path + ": must be at most " + max->dump());
     }
   }
@@ -86,12 +87,14 @@ void check(const json& value, const json& schema, const std::string& path,
     }
   }
   if (value.is_array()) {
-    if (const auto min = schema.find("minItems");
-        min != schema.end() && min->is_number_unsigned() && value.size() < min->get<std::size_t>()) {
+    if (const auto min = schema.find("minItems"); min != schema.end() &&
+                                                  min->is_number_unsigned() &&
+                                                  value.size() < min->get<std::size_t>()) {
       problems.push_back(path + ": must have at least " + min->dump() + " items");
     }
-    if (const auto max = schema.find("maxItems");
-        max != schema.end() && max->is_number_unsigned() && value.size() > max->get<std::size_t>()) {
+    if (const auto max = schema.find("maxItems"); max != schema.end() &&
+                                                  max->is_number_unsigned() &&
+                                                  value.size() > max->get<std::size_t>()) {
       problems.push_back(path + ": must have at most " + max->dump() + " items");
     }
     if (const auto items = schema.find("items"); items != schema.end() && items->is_object()) {
@@ -111,16 +114,17 @@ void check(const json& value, const json& schema, const std::string& path,
       }
     }
     const auto additional = schema.find("additionalProperties");
+    const std::string prefix = path + ".";
     for (const auto& [key, item] : value.items()) {
-      const bool known = properties != schema.end() && properties->is_object() &&
-                         properties->contains(key);
+      const bool known =
+          properties != schema.end() && properties->is_object() && properties->contains(key);
       if (known) {
-        check(item, properties->at(key), path + "." + key, problems, depth + 1);
+        check(item, properties->at(key), prefix + key, problems, depth + 1);
       } else if (additional != schema.end() && additional->is_boolean() &&
                  !additional->get<bool>()) {
-        problems.push_back(path + "." + key + ": is not a property the schema allows");
+        problems.push_back(prefix + key + ": is not a property the schema allows");
       } else if (additional != schema.end() && additional->is_object()) {
-        check(item, *additional, path + "." + key, problems, depth + 1);
+        check(item, *additional, prefix + key, problems, depth + 1);
       }
     }
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <utility>
 
 #include "support/secrets.hpp"
 
@@ -12,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 std::string percent_encode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
@@ -88,7 +90,7 @@ std::string fill(const std::string& text, const json& context, const SecretValue
 
 std::string text_of(const json& object, const char* key, std::string fallback = {}) {
   const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
 }
 
 }  // namespace

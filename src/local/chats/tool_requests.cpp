@@ -10,7 +10,8 @@ ToolRequests::ToolRequests(std::shared_ptr<inferencesh::Transport> transport, st
 
 ToolRequests::~ToolRequests() { stop(); }
 
-void ToolRequests::send(inferencesh::HttpRequest request, std::function<void(ToolHttpResult)> done) {
+void ToolRequests::send(inferencesh::HttpRequest request,
+                        const std::function<void(ToolHttpResult)>& done) {
   request.timeout = timeout_;
   request.max_response_bytes = kMaxBodyBytes;
   auto job = [this, request = std::move(request), done]() {

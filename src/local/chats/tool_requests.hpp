@@ -6,6 +6,7 @@
 // they may carry secrets.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,7 +26,7 @@ struct ToolHttpResult {
 class ToolRequests {
  public:
   /// A response body larger than this fails the request (a tool result is text for an LLM).
-  static constexpr std::uint64_t kMaxBodyBytes = 4 * 1024 * 1024;
+  static constexpr std::uint64_t kMaxBodyBytes = std::uint64_t{4} * 1024 * 1024;
 
   ToolRequests(std::shared_ptr<inferencesh::Transport> transport, std::size_t threads,
                std::chrono::milliseconds timeout, const Logger& log);
@@ -35,7 +36,7 @@ class ToolRequests {
 
   /// Sends `request` (its timeout set here) and calls `done` with what came back, on one of
   /// this object's threads; at once with an error after stop().
-  void send(inferencesh::HttpRequest request, std::function<void(ToolHttpResult)> done);
+  void send(inferencesh::HttpRequest request, const std::function<void(ToolHttpResult)>& done);
 
   /// Cancels what is in flight and joins the threads. Idempotent.
   void stop();

@@ -38,7 +38,7 @@ std::string frame_named_event(StreamFormat format, std::string_view event,
     frame.append("event: ").append(event).append("\ndata: ").append(json_text).append("\n\n");
   } else {
     frame.reserve(json_text.size() + event.size() + 24);
-    frame.append("{\"event\":\"").append(event).append("\",\"data\":").append(json_text);
+    frame.append(R"({"event":")").append(event).append(R"(","data":)").append(json_text);
     frame += "}\n";
   }
   return frame;
@@ -63,7 +63,7 @@ Response event_stream_response(
   body->heartbeat = heartbeat_frame(format);
   body->heartbeat_interval = heartbeat_interval;
   body->attach = [subscribe = std::move(subscribe),
-                  unsubscribe = std::move(unsubscribe)](std::shared_ptr<StreamSink> sink) {
+                  unsubscribe = std::move(unsubscribe)](const std::shared_ptr<StreamSink>& sink) {
     const auto subscription = subscribe(sink);
     if (!subscription) {
       sink->finish();  // the subject vanished between the lookup and now

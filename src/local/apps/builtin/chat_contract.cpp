@@ -17,6 +17,6 @@ std::vector<std::string> llm_input_files() {
   return locations;
 }
 
-nlohmann::json to_task_output(const LLMOutput& output) { return nlohmann::json(encode(output)); }
+nlohmann::json to_task_output(const LLMOutput& output) { return encode(output); }
 
 }  // namespace infsh::local::apps

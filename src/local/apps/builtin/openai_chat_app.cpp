@@ -6,7 +6,9 @@
 // with the client's backoff rule, honouring Retry-After. The API key is a secret
 // (support/secrets.hpp): it goes in the Authorization header and nowhere else.
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -32,8 +34,8 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxErrorBody = 64 * 1024;
-constexpr std::size_t kMaxCompletionBody = 16 * 1024 * 1024;
+constexpr std::size_t kMaxErrorBody = std::size_t{64} * 1024;
+constexpr std::size_t kMaxCompletionBody = std::size_t{16} * 1024 * 1024;
 constexpr std::chrono::milliseconds kMaxRetryAfter{60000};
 
 // The API key setup asks for: the named secret (which must exist when named), else
@@ -74,9 +76,9 @@ std::string error_detail(const std::string& body) {
 }
 
 std::string seconds_text(std::chrono::milliseconds delay) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(delay.count()) / 1000.0);
-  return text;
+  std::array<char, 32> text{};
+  std::snprintf(text.data(), text.size(), "%.1f s", static_cast<double>(delay.count()) / 1000.0);
+  return text.data();
 }
 
 std::string read_bounded(inferencesh::ResponseStream& response, std::size_t limit) {

@@ -30,7 +30,9 @@ constexpr std::uint64_t kMaxImageBytes = std::uint64_t{20} << 20;  // per image,
 constexpr std::uint64_t kMaxTextFileBytes = std::uint64_t{256} << 10;
 
 struct FileCloser {
-  void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+  void operator()(std::FILE* file) const noexcept {
+    std::fclose(file);  // NOLINT(cppcoreguidelines-owning-memory): the deleter is the owner
+  }
 };
 
 std::string read_file(const std::string& path, std::uint64_t limit, const std::string& where) {

@@ -145,8 +145,7 @@ void ChatCompletionStream::take_choice(const json& choice, bool whole_message) {
 
 void ChatCompletionStream::take_tool_calls(const json& calls, bool whole_message) {
   if (!calls.is_array()) throw ChatStreamError("has tool_calls that are not an array");
-  for (std::size_t position = 0; position < calls.size(); ++position) {
-    const json& delta = calls[position];
+  for (const json& delta : calls) {
     if (!delta.is_object()) throw ChatStreamError("has a tool call that is not an object");
     const std::string* id = optional_string(delta, "id", "tool call id");
     PendingCall* call = nullptr;
@@ -220,6 +219,7 @@ LLMOutput ChatCompletionStream::result() const {
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const PendingCall& a, const PendingCall& b) { return a.index < b.index; });
     std::vector<ToolCall> calls;
+    calls.reserve(sorted.size());
     for (const auto& pending : sorted) {
       calls.push_back(
           {pending.id.empty() ? "call_" + std::to_string(pending.index + 1) : pending.id,
