@@ -203,7 +203,7 @@ class ChatUpdates {
 
    private:
     friend class ChatUpdates;
-    explicit iterator(ChatUpdates* stream) : stream_(stream) {}
+    explicit iterator(ChatUpdates* updates) : stream_(updates) {}
     ChatUpdates* stream_ = nullptr;
   };
 
