@@ -351,16 +351,19 @@ SideResult run_child(const char* self, const Options& options, const std::string
           latencies};
 }
 
-// The line of a side's failure that names the error (node prints a stack after it).
-std::string first_error_line(const std::string& text) {
+// The lines of a side's failure that name its errors ("TypeError: fetch failed", then its
+// cause "Error: connect EMFILE ..."), without the stacks node prints around them.
+std::string error_lines(const std::string& text) {
   std::istringstream lines(text);
-  std::string line;
+  std::string line, found;
   while (std::getline(lines, line)) {
-    if (line.find("Error") != std::string::npos || line.find("error") != std::string::npos) {
-      return line.substr(0, 200);
-    }
+    const auto at = line.find("Error: ");
+    if (at == std::string::npos || found.find(line.substr(at)) != std::string::npos) continue;
+    const auto start = line.find_first_not_of(' ');
+    if (!found.empty()) found += " / ";
+    found += line.substr(start, 160);
   }
-  return text.substr(0, 200);
+  return found.empty() ? text.substr(0, 200) : found;
 }
 
 std::string random_key() {
@@ -398,7 +401,7 @@ int run_parent(const char* self, const Options& options) {
       } catch (const std::exception& e) {
         // A side that fails (the JS SDK runs out of descriptors at 10,000) is reported; the
         // other sides still run.
-        failures[side].push_back(first_error_line(e.what()));
+        failures[side].push_back(error_lines(e.what()));
         std::printf("round %d  %-15s FAILED: %s\n", round, side.c_str(),
                     failures[side].back().c_str());
         continue;
