@@ -374,7 +374,7 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
   if (const auto deadline = t.request->deadline) {
     // Waiting counts towards the deadline (the idle timeout starts once it is on the network).
     const auto delay = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
-    t.limit_timer = after(delay, [this, id](std::exception_ptr cancelled) {
+    t.limit_timer = after(delay, [this, id](const std::exception_ptr& cancelled) {
       if (cancelled) return;  // the transfer itself is failed by the shutdown
       auto found = transfers_.find(id);
       if (found == transfers_.end()) return;
@@ -496,7 +496,7 @@ void AsyncLoop::watch_limits(Transfer& t) {
   if (idle) when = std::min(when, idle_since(t) + request.idle_timeout);
   const std::uint64_t id = t.id;
   const auto delay = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now());
-  t.limit_timer = after(delay, [this, id, idle_since](std::exception_ptr cancelled) {
+  t.limit_timer = after(delay, [this, id, idle_since](const std::exception_ptr& cancelled) {
     if (cancelled) return;  // the transfer itself is failed by the shutdown
     auto found = transfers_.find(id);
     if (found == transfers_.end()) return;
