@@ -51,6 +51,7 @@ console.log(JSON.stringify({
   seconds,
   peak_rss_kib: statusField('VmHWM'),
   peak_threads: peakThreads,
+  cpu_seconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   sdk: `@inferencesh/sdk ${PINNED_SDK_VERSION}`,
   node: process.version,
 }));

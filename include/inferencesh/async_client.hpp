@@ -33,6 +33,15 @@ struct AsyncOptions {
   /// shut down. false: the program drives the loop from its own (descriptor(), timeout(),
   /// run_once() of AsyncClient), and nothing happens between its calls.
   bool own_thread = true;
+  /// The most requests the loop has on the network at once, waiting for their answer: a call's
+  /// request until its response is in, a stream's until its head is in. An open stream no
+  /// longer counts, so thousands of streams can stay open and a cancel or a get still goes out
+  /// at once. Further requests wait in the loop (no socket, no handle) and start as earlier
+  /// ones are answered: streams of calls under way first, then the rest in order. Waiting
+  /// counts towards a call's deadline, not towards request_timeout or the idle timeout. The
+  /// bound keeps a burst (10,000 runs submitted at once) from opening 10,000 connections at
+  /// once, which costs more than it gains (docs/benchmarks.md). 0: no limit.
+  std::size_t max_requests_in_flight = 64;
 };
 
 /// The Tasks API of the async client: the calls of `Tasks`, each returning a future at once.
@@ -206,6 +215,7 @@ struct AsyncStats {
   std::size_t transfers = 0;              ///< HTTP exchanges in flight (streams included)
   std::size_t timers = 0;                 ///< backoffs, poll intervals and limits waiting
   std::size_t paused_transfers = 0;       ///< streams paused because their reader fell behind
+  std::size_t waiting_transfers = 0;      ///< of `transfers`: waiting for max_requests_in_flight
   std::uint64_t body_bytes_received = 0;  ///< response body bytes read by streams, in all
 };
 

@@ -19,7 +19,8 @@ namespace detail {
 
 AsyncCore::AsyncCore(const ClientOptions& options, const AsyncOptions& async)
     : client_(std::make_shared<const ClientCore>(options)),
-      loop_(AsyncLoop::create(curl_transport_options(options), async.own_thread)) {}
+      loop_(AsyncLoop::create(curl_transport_options(options), async.own_thread,
+                              async.max_requests_in_flight)) {}
 
 AsyncCore::~AsyncCore() { loop_->shutdown(); }
 
@@ -181,6 +182,7 @@ AsyncStats AsyncClient::stats() const noexcept {
   stats.transfers = loop.transfers;
   stats.timers = loop.timers;
   stats.paused_transfers = loop.paused_transfers;
+  stats.waiting_transfers = loop.waiting_transfers;
   stats.body_bytes_received = loop.body_bytes_received;
   return stats;
 }

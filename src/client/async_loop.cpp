@@ -110,14 +110,17 @@ struct AsyncLoop::Transfer {
   bool added = false;
   bool closed = false;             // close() was asked inside a curl callback; removal follows
   bool paused = false;             // pause(): receives nothing until resume()
+  bool waiting = false;            // queued for a slot (max_requests): no handle yet
+  bool holds_slot = false;         // launched and still waiting for its answer
   Clock::time_point resumed_at{};  // the idle timeout counts from here or the last byte
   std::uint64_t limit_timer = 0;
   SendDone done;
   StreamHandler stream;
 };
 
-std::shared_ptr<AsyncLoop> AsyncLoop::create(CurlTransportOptions options, bool own_thread) {
-  auto loop = std::make_shared<AsyncLoop>(std::move(options));
+std::shared_ptr<AsyncLoop> AsyncLoop::create(CurlTransportOptions options, bool own_thread,
+                                             std::size_t max_requests) {
+  auto loop = std::make_shared<AsyncLoop>(std::move(options), max_requests);
   if (own_thread) {
     loop->thread_ = std::thread([self = loop]() mutable {
       self->run_thread();
@@ -127,8 +130,8 @@ std::shared_ptr<AsyncLoop> AsyncLoop::create(CurlTransportOptions options, bool 
   return loop;
 }
 
-AsyncLoop::AsyncLoop(CurlTransportOptions options)
-    : options_(std::move(options)), inbox_(std::make_shared<Inbox>()) {
+AsyncLoop::AsyncLoop(CurlTransportOptions options, std::size_t max_requests)
+    : options_(std::move(options)), inbox_(std::make_shared<Inbox>()), max_requests_(max_requests) {
   ensure_curl_global_init();
   multi_.reset(curl_multi_init());
   if (!multi_) throw ConnectionError("libcurl: could not create a multi handle", false);
@@ -344,16 +347,49 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
     });
     return id;
   }
-  const auto fail_later = [this, id](std::exception_ptr error) {
-    post([this, id, error] { complete(id, error); });
-  };
   Transfer& t = *transfer;
   transfers_.emplace(id, std::move(transfer));
   count();
   if (t.cancel.is_cancelled()) {
-    fail_later(std::make_exception_ptr(CancelledError("the call was cancelled before it started")));
+    const auto error =
+        std::make_exception_ptr(CancelledError("the call was cancelled before it started"));
+    post([this, id, error] { complete(id, error); });
     return id;
   }
+  // A cancel from any thread is handed to the loop; the registration ends with the transfer
+  // (removing it waits for a running callback), and work refused by a closed inbox is dropped.
+  std::weak_ptr<Inbox> inbox = inbox_;
+  t.cancel_registration = t.cancel.on_cancel([inbox, this, id] {
+    if (auto alive = inbox.lock()) alive->push([this, id] { complete(id, cancelled_error()); });
+  });
+  const bool queued_before =
+      !waiting_streams_.empty() || (!t.streaming && !waiting_requests_.empty());
+  if (max_requests_ == 0 || (requests_in_flight_ < max_requests_ && !queued_before)) {
+    launch(t);
+    return id;
+  }
+  t.waiting = true;
+  waiting_count_.fetch_add(1);
+  (t.streaming ? waiting_streams_ : waiting_requests_).push_back(id);
+  if (const auto deadline = t.request->deadline) {
+    // Waiting counts towards the deadline (the idle timeout starts once it is on the network).
+    const auto delay = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+    t.limit_timer = after(delay, [this, id](const std::exception_ptr& cancelled) {
+      if (cancelled) return;  // the transfer itself is failed by the shutdown
+      auto found = transfers_.find(id);
+      if (found == transfers_.end()) return;
+      found->second->limit_timer = 0;
+      complete(id, std::make_exception_ptr(deadline_passed_error(*found->second->request)));
+    });
+  }
+  if (requests_in_flight_ < max_requests_) admit_waiting();  // ids of ended ones ahead
+  return id;
+}
+
+void AsyncLoop::launch(Transfer& t) {
+  const std::uint64_t id = t.id;
+  t.holds_slot = true;
+  ++requests_in_flight_;
   try {
     if (!idle_handles_.empty()) {
       t.easy = std::move(idle_handles_.back());
@@ -369,6 +405,7 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
         body_bytes_received_.fetch_add(bytes.size(), std::memory_order_relaxed);
         if (!t.headers_reported) {
           t.headers_reported = true;
+          release_slot(t);
           if (t.stream.on_headers) t.stream.on_headers(t.exchange->status(), t.exchange->headers());
         }
         if (t.stream.on_data) t.stream.on_data(bytes);
@@ -380,30 +417,58 @@ std::uint64_t AsyncLoop::start(std::unique_ptr<Transfer> transfer) {
       // The head is reported as soon as it is in, not with the first bytes of the body: a
       // chat's stream is sent nothing until something happens, and the caller may be waiting
       // for it to be open.
-      t.exchange->on_head([&t] {
+      t.exchange->on_head([this, &t] {
         if (t.closed || t.headers_reported) return;
         t.headers_reported = true;
+        release_slot(t);
         if (t.stream.on_headers) t.stream.on_headers(t.exchange->status(), t.exchange->headers());
       });
     }
+    if (t.paused) t.exchange->hold();  // paused while it waited
     curl_easy_setopt(t.easy.get(), CURLOPT_PRIVATE, &t);
   } catch (...) {
-    fail_later(std::current_exception());
-    return id;
+    const auto error = std::current_exception();
+    post([this, id, error] { complete(id, error); });
+    return;
   }
-  // A cancel from any thread is handed to the loop; the registration ends with the transfer
-  // (removing it waits for a running callback), and work refused by a closed inbox is dropped.
-  std::weak_ptr<Inbox> inbox = inbox_;
-  t.cancel_registration = t.cancel.on_cancel([inbox, this, id] {
-    if (auto alive = inbox.lock()) alive->push([this, id] { complete(id, cancelled_error()); });
-  });
   watch_limits(t);
   if (in_curl_) {
     post([this, id] { add_to_multi(id); });
   } else {
     add_to_multi(id);
   }
-  return id;
+}
+
+void AsyncLoop::release_slot(Transfer& t) {
+  if (!t.holds_slot) return;
+  t.holds_slot = false;
+  --requests_in_flight_;
+  if (waiting_count_.load() == 0) return;
+  if (in_curl_) {
+    post([this] { admit_waiting(); });
+  } else {
+    admit_waiting();
+  }
+}
+
+void AsyncLoop::admit_waiting() {
+  if (admitting_ || drained_) return;  // the running call goes on; at shutdown nothing starts
+  admitting_ = true;
+  while (requests_in_flight_ < max_requests_) {
+    auto& queue = waiting_streams_.empty() ? waiting_requests_ : waiting_streams_;
+    if (queue.empty()) break;
+    const std::uint64_t id = queue.front();
+    queue.pop_front();
+    auto found = transfers_.find(id);
+    if (found == transfers_.end() || !found->second->waiting) continue;  // ended while waiting
+    Transfer& t = *found->second;
+    t.waiting = false;
+    waiting_count_.fetch_sub(1);
+    if (t.limit_timer != 0) cancel_timer(t.limit_timer);
+    t.limit_timer = 0;
+    launch(t);
+  }
+  admitting_ = false;
 }
 
 void AsyncLoop::add_to_multi(std::uint64_t id) {
@@ -431,7 +496,7 @@ void AsyncLoop::watch_limits(Transfer& t) {
   if (idle) when = std::min(when, idle_since(t) + request.idle_timeout);
   const std::uint64_t id = t.id;
   const auto delay = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now());
-  t.limit_timer = after(delay, [this, id, idle_since](std::exception_ptr cancelled) {
+  t.limit_timer = after(delay, [this, id, idle_since](const std::exception_ptr& cancelled) {
     if (cancelled) return;  // the transfer itself is failed by the shutdown
     auto found = transfers_.find(id);
     if (found == transfers_.end()) return;
@@ -455,6 +520,8 @@ void AsyncLoop::remove(Transfer& t) {
   t.limit_timer = 0;
   if (t.paused) paused_count_.fetch_sub(1);
   t.paused = false;
+  if (t.waiting) waiting_count_.fetch_sub(1);  // its id is skipped when reached
+  t.waiting = false;
   // Unregistered before anything else: a cancel racing the end has nothing left to touch.
   t.cancel_registration = CancellationToken::Registration();
   if (t.added) {
@@ -469,6 +536,7 @@ void AsyncLoop::remove(Transfer& t) {
       idle_handles_.push_back(std::move(t.easy));
     t.easy.reset();
   }
+  release_slot(t);  // after the handle is off the multi: its connection is free for the next
 }
 
 void AsyncLoop::close(std::uint64_t transfer) {
@@ -491,10 +559,10 @@ void AsyncLoop::pause(std::uint64_t transfer) {
   auto found = transfers_.find(transfer);
   if (found == transfers_.end()) return;
   Transfer& t = *found->second;
-  if (t.paused || t.closed || !t.streaming || !t.exchange) return;
+  if (t.paused || t.closed || !t.streaming) return;
   t.paused = true;
   paused_count_.fetch_add(1);
-  t.exchange->hold();
+  if (t.exchange) t.exchange->hold();  // else it waits for a slot, and is launched held
 }
 
 void AsyncLoop::resume(std::uint64_t transfer) {
@@ -504,6 +572,7 @@ void AsyncLoop::resume(std::uint64_t transfer) {
   if (!t.paused || t.closed) return;
   t.paused = false;
   paused_count_.fetch_sub(1);
+  if (!t.exchange) return;  // waiting for a slot (or failed to launch): nothing is held
   t.resumed_at = Clock::now();
   if (t.limit_timer == 0) watch_limits(t);
   // curl_easy_pause may hand the held piece to on_data before it returns: for the handlers
@@ -525,6 +594,7 @@ AsyncLoop::Stats AsyncLoop::stats() const noexcept {
   stats.transfers = transfer_count_.load();
   stats.timers = timer_count_.load();
   stats.paused_transfers = paused_count_.load();
+  stats.waiting_transfers = waiting_count_.load();
   stats.body_bytes_received = body_bytes_received_.load(std::memory_order_relaxed);
   return stats;
 }

@@ -10,12 +10,20 @@
 // becomes readable when the loop has I/O to do, timeout() says when its next timer is due, and
 // run_once() does what is ready (see AsyncClient in inferencesh/async_client.hpp).
 //
+// Requests in flight. With a limit (max_requests), at most that many transfers are on the network
+// waiting for their answer: a unary transfer until it completes, a stream until its head is in.
+// Others wait in the loop, without a handle or a socket, and start as slots free up: waiting
+// streams first (they continue calls already under way), then requests, each in order. An open
+// stream holds no slot, so streams that stay open for hours never keep a request (a cancel, a
+// get) from going out. Waiting counts towards a request's deadline, not its idle timeout.
+//
 // Shutdown fails every transfer and timer still pending with CancelledError, runs the work
 // that this causes until nothing is left, and never waits for the network.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <map>
@@ -52,9 +60,11 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
 
   /// `own_thread`: start a thread that runs the loop until shutdown(); otherwise the program
   /// drives it with run_once(). The loop's thread (or run_once()) holds a reference while it
-  /// runs, so the last reference can go away inside a callback.
-  static std::shared_ptr<AsyncLoop> create(CurlTransportOptions options, bool own_thread);
-  explicit AsyncLoop(CurlTransportOptions options);
+  /// runs, so the last reference can go away inside a callback. `max_requests`: the most
+  /// transfers waiting for their answer at once (see above); 0: no limit.
+  static std::shared_ptr<AsyncLoop> create(CurlTransportOptions options, bool own_thread,
+                                           std::size_t max_requests = 0);
+  explicit AsyncLoop(CurlTransportOptions options, std::size_t max_requests = 0);
   ~AsyncLoop();
   AsyncLoop(const AsyncLoop&) = delete;
   AsyncLoop& operator=(const AsyncLoop&) = delete;
@@ -118,6 +128,7 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
     std::size_t transfers = 0;
     std::size_t timers = 0;
     std::size_t paused_transfers = 0;
+    std::size_t waiting_transfers = 0;  // of `transfers`: waiting for a slot (max_requests)
     std::uint64_t body_bytes_received = 0;
   };
   Stats stats() const noexcept;
@@ -132,8 +143,15 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   void read_completions();
   void fire_due_timers();
   void watch_limits(Transfer& transfer);
-  /// Starts a transfer; the id it was given.
+  /// Starts a transfer, or queues it while max_requests are in flight; the id it was given.
   std::uint64_t start(std::unique_ptr<Transfer> transfer);
+  /// Gives a transfer its handle and puts it on the network (it holds a slot from here).
+  void launch(Transfer& transfer);
+  /// A transfer no longer waits for its answer (a stream's head is in, or it ended): its slot
+  /// goes to the next waiting transfer.
+  void release_slot(Transfer& transfer);
+  /// Launches waiting transfers while slots are free: streams first, then requests.
+  void admit_waiting();
   /// Ends a transfer: removes its handle, then reports `error` (or its outcome) to its owner.
   void complete(std::uint64_t id, std::exception_ptr error);
   void remove(Transfer& transfer);
@@ -160,6 +178,14 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::vector<EasyPtr> idle_handles_;
 
+  // max_requests: transfers holding a slot, and the ids of those waiting for one, in order
+  // (ids of transfers that ended while waiting are skipped when reached).
+  std::size_t max_requests_ = 0;
+  std::size_t requests_in_flight_ = 0;
+  std::deque<std::uint64_t> waiting_streams_;
+  std::deque<std::uint64_t> waiting_requests_;
+  bool admitting_ = false;
+
   struct Timer {
     Clock::time_point when;
     TimerCallback callback;
@@ -171,6 +197,7 @@ class AsyncLoop : public std::enable_shared_from_this<AsyncLoop> {
   std::atomic<std::size_t> transfer_count_{0};
   std::atomic<std::size_t> timer_count_{0};
   std::atomic<std::size_t> paused_count_{0};
+  std::atomic<std::size_t> waiting_count_{0};
   std::atomic<std::uint64_t> body_bytes_received_{0};
 
   std::thread thread_;

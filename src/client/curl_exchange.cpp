@@ -165,8 +165,10 @@ TimeoutError CurlExchange::idle_timeout_error() const {
           true};
 }
 
-TimeoutError CurlExchange::deadline_error() const {
-  return {request_.method + " " + request_.url + ": the deadline passed", true};
+TimeoutError CurlExchange::deadline_error() const { return deadline_passed_error(request_); }
+
+TimeoutError deadline_passed_error(const HttpRequest& request) {
+  return {request.method + " " + request.url + ": the deadline passed", true};
 }
 
 std::string CurlExchange::describe_failure() const {

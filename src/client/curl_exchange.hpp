@@ -22,6 +22,9 @@
 
 namespace inferencesh::detail {
 
+/// The TimeoutError of a request whose deadline passed (before or while it was on the network).
+TimeoutError deadline_passed_error(const HttpRequest& request);
+
 /// Runs curl_global_init once per process (throws ConnectionError when it fails).
 void ensure_curl_global_init();
 

@@ -1,13 +1,17 @@
 // The async client's event loop (one curl multi handle over epoll) against real sockets:
-// requests from several threads, streams, cancellation, limits, shutdown with requests in
-// flight, and a loop driven by the program instead of its own thread.
+// requests from several threads, streams, cancellation, limits, the bound on requests in
+// flight, shutdown with requests in flight, and a loop driven by the program instead of its own
+// thread.
 
 #include "async_loop.hpp"
 
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +83,49 @@ AsyncLoop::StreamHandler logging_handler(const std::shared_ptr<StreamLog>& log) 
     }
   };
   return handler;
+}
+
+/// Holds the requests that reach a server's handler until opened, and counts how many were held
+/// at once. The wait is bounded, so a failing test cannot hang the server's shutdown.
+class Gate {
+ public:
+  void pass() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++inside_;
+    most_inside_ = std::max(most_inside_, inside_);
+    changed_.notify_all();
+    changed_.wait_for(lock, 30s, [this] { return open_; });
+    --inside_;
+  }
+  void open() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  /// Waits until `n` requests are held at once; false when `timeout` passes first.
+  bool wait_for_inside(int n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return inside_ >= n; });
+  }
+  int most_inside() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return most_inside_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+  int inside_ = 0;
+  int most_inside_ = 0;
+};
+
+/// Returns once everything posted to `loop` before this call has run on it.
+void wait_for_posted(const std::shared_ptr<AsyncLoop>& loop) {
+  inf::promise<void> reached;
+  auto done = reached.get_future();
+  loop->post([reached]() mutable { reached.set_value(); });
+  done.get();
 }
 
 }  // namespace
@@ -297,4 +344,104 @@ TEST_CASE("async loop timers fire in order of their delay, and fail at shutdown"
   timer_armed.get();
   loop->shutdown();
   CHECK_THROWS_AS(timer_cancelled.get(), inf::CancelledError);
+}
+
+TEST_CASE(
+    "an async loop with max_requests keeps that many requests on the network and sends the "
+    "rest as they are answered",
+    "[async]") {
+  auto gate = std::make_shared<Gate>();
+  ScriptedServer server([gate](const inf::testing::RecordedRequest& request) {
+    gate->pass();
+    return Reply::json(200, {{"path", request.path}});
+  });
+  auto loop = AsyncLoop::create({}, true, /*max_requests=*/2);
+  std::vector<inf::future<inf::HttpResponse>> results;
+  for (int i = 0; i < 6; ++i) {
+    results.push_back(send(loop, get(server.base_url() + "/r/" + std::to_string(i))));
+  }
+  wait_for_posted(loop);
+  REQUIRE(gate->wait_for_inside(2, 10s));
+  // The server holds the first two: the other four wait in the loop, without a connection.
+  CHECK(loop->stats().transfers == 6);
+  CHECK(loop->stats().waiting_transfers == 4);
+  gate->open();
+  for (int i = 0; i < 6; ++i) {
+    const auto response = results[static_cast<std::size_t>(i)].get();
+    CHECK(nlohmann::json::parse(response.body)["path"] == "/r/" + std::to_string(i));
+  }
+  CHECK(gate->most_inside() == 2);
+  CHECK(server.request_count() == 6);
+  CHECK(loop->stats().waiting_transfers == 0);
+}
+
+TEST_CASE(
+    "an open stream holds none of max_requests, and a waiting stream goes out before waiting "
+    "requests",
+    "[async]") {
+  auto gate = std::make_shared<Gate>();
+  ScriptedServer server([gate](const inf::testing::RecordedRequest& request) {
+    if (request.path == "/held") gate->pass();
+    if (request.path == "/stream") return Reply::status(200).chunked().send("open").stall();
+    return Reply::json(200, {{"path", request.path}});
+  });
+  auto loop = AsyncLoop::create({}, true, /*max_requests=*/1);
+  auto held = send(loop, get(server.base_url() + "/held"));
+  wait_for_posted(loop);
+  REQUIRE(gate->wait_for_inside(1, 10s));
+  // While /held takes the only slot: two requests, then a stream, wait.
+  auto first = send(loop, get(server.base_url() + "/r/1"));
+  auto second = send(loop, get(server.base_url() + "/r/2"));
+  auto log = std::make_shared<StreamLog>();
+  loop->post([loop, log, url = server.base_url()] {
+    loop->open(get(url + "/stream"), {}, logging_handler(log));
+  });
+  wait_for_posted(loop);
+  CHECK(loop->stats().waiting_transfers == 3);
+  gate->open();
+  // The stream goes next; once its head is in it holds no slot, so both requests go out and
+  // are answered while it stays open (a stream of an hour-long task must not block a cancel).
+  CHECK(held.get().status == 200);
+  REQUIRE(first.wait_for(30s) == std::future_status::ready);
+  REQUIRE(second.wait_for(30s) == std::future_status::ready);
+  CHECK(first.get().status == 200);
+  CHECK(second.get().status == 200);
+  std::vector<std::string> paths;
+  for (const auto& request : server.requests()) paths.push_back(request.path);
+  CHECK(paths == std::vector<std::string>{"/held", "/stream", "/r/1", "/r/2"});
+  CHECK(loop->stats().transfers == 1);  // the stream, still open
+  loop->shutdown();
+  CHECK_THROWS_AS(log->ended.get_future().get(), inf::CancelledError);
+}
+
+TEST_CASE(
+    "a request waiting for one of max_requests fails at its deadline, and a cancelled one is "
+    "never sent",
+    "[async]") {
+  auto gate = std::make_shared<Gate>();
+  ScriptedServer server([gate](const inf::testing::RecordedRequest& request) {
+    if (request.path == "/held") gate->pass();
+    return Reply::json(200, {{"path", request.path}});
+  });
+  auto loop = AsyncLoop::create({}, true, /*max_requests=*/1);
+  auto held = send(loop, get(server.base_url() + "/held"));
+  wait_for_posted(loop);
+  REQUIRE(gate->wait_for_inside(1, 10s));
+  auto late = get(server.base_url() + "/late");
+  late.deadline = std::chrono::steady_clock::now() + 20ms;
+  auto expired = send(loop, late);
+  inf::CancellationToken cancel;
+  auto cancelled = send(loop, get(server.base_url() + "/cancelled"), cancel);
+  auto after = send(loop, get(server.base_url() + "/after"));
+  wait_for_posted(loop);
+  cancel.cancel();
+  CHECK_THROWS_AS(expired.get(), inf::TimeoutError);
+  CHECK_THROWS_AS(cancelled.get(), inf::CancelledError);
+  CHECK(loop->stats().waiting_transfers == 1);  // /after
+  gate->open();
+  CHECK(held.get().status == 200);
+  CHECK(after.get().status == 200);
+  std::vector<std::string> paths;
+  for (const auto& request : server.requests()) paths.push_back(request.path);
+  CHECK(paths == std::vector<std::string>{"/held", "/after"});
 }

@@ -191,6 +191,40 @@ TEST_CASE(
   CHECK(cancelled == 1000);
 }
 
+TEST_CASE(
+    "with more streams open than max_requests_in_flight, a get and a cancel still go out at "
+    "once",
+    "[async]") {
+  LocalRuntime local;
+  auto client = inf::async_inference(async_options(local), {.max_requests_in_flight = 2});
+  // Five tasks that stay quiet for an hour, each followed by a stream of its own.
+  std::vector<std::string> ids;
+  std::vector<inf::future<inf::Task>> waits;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(client.tasks.run(progress(2, 3600000), {.wait = false}).get().id);
+    waits.push_back(client.tasks.wait_for_completion(ids.back()));
+  }
+  // Every stream opens: an open stream holds none of the two slots.
+  REQUIRE(wait_until([&] { return local.runtime().stats().open_streams >= 5; },
+                     std::chrono::seconds(60)));
+  CHECK(client.stats().waiting_transfers == 0);
+  auto current = client.tasks.get(ids[0]);
+  REQUIRE(current.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  CHECK(current.get().id == ids[0]);
+  auto cancel = client.tasks.cancel(ids[0]);
+  REQUIRE(cancel.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  cancel.get();
+  try {
+    waits[0].get();
+    FAIL("the wait of a cancelled task completed");
+  } catch (const inf::CancelledError& e) {
+    CHECK(e.task() != nullptr);  // the task was cancelled, not the call
+  }
+  for (std::size_t i = 1; i < ids.size(); ++i) local.client().tasks.cancel(ids[i]);
+  for (std::size_t i = 1; i < waits.size(); ++i)
+    CHECK_THROWS_AS(waits[i].get(), inf::CancelledError);
+}
+
 TEST_CASE("an async client driven by the program's poll loop runs a task", "[async]") {
   LocalRuntime local;
   auto client = inf::async_inference(async_options(local), {.own_thread = false});
