@@ -259,14 +259,20 @@ inf::future<json> echo_twice(inf::AsyncClient client) {
 
 namespace {
 
-// Runs a task as a stream and reads its updates with co_await: the statuses it went through.
-inf::future<std::vector<inf::TaskStatus>> stream_statuses(inf::AsyncClient client, json params) {
+// Runs the gated app as a stream and reads its updates with co_await, opening the gate once the
+// first update is in (so the task cannot end before the stream has seen it running): the
+// statuses it went through, then completed when result() holds the final output.
+inf::future<std::vector<inf::TaskStatus>> stream_statuses(inf::AsyncClient client,
+                                                          std::shared_ptr<Gate> gate) {
   std::vector<inf::TaskStatus> statuses;
-  auto updates = client.tasks.run(params, inf::stream);
-  while (auto update = co_await updates.next()) statuses.push_back(update->status);
+  auto updates = client.tasks.run({{"app", "test/gated"}, {"input", {{"n", 7}}}}, inf::stream);
+  while (auto update = co_await updates.next()) {
+    statuses.push_back(update->status);
+    gate->open();
+  }
   const inf::Task final_task = updates.result();
-  statuses.push_back(final_task.output == json{{"steps_done", 3}} ? inf::TaskStatus::completed
-                                                                  : inf::TaskStatus::unknown);
+  statuses.push_back(final_task.output == json{{"n", 7}} ? inf::TaskStatus::completed
+                                                         : inf::TaskStatus::unknown);
   co_return statuses;
 }
 
@@ -274,8 +280,10 @@ inf::future<std::vector<inf::TaskStatus>> stream_statuses(inf::AsyncClient clien
 
 TEST_CASE("a coroutine reads an async stream of a run with co_await next()", "[async][stream]") {
   LocalRuntime local;
+  const auto app = std::make_shared<GatedApp>();
+  local.runtime().apps().add("test/gated", app);
   auto client = inf::async_inference(async_options(local));
-  const auto statuses = stream_statuses(client, progress(3, 5)).get();
+  const auto statuses = stream_statuses(client, app->gate).get();
   REQUIRE(statuses.size() >= 3);
   CHECK(statuses.front() != inf::TaskStatus::completed);
   CHECK(statuses[statuses.size() - 2] == inf::TaskStatus::completed);
