@@ -238,7 +238,7 @@ class AsyncClient {
   /// Resolves the options as Client does and starts the loop (on its own thread unless
   /// `async.own_thread` is false). ClientOptions::transport is not used: the loop drives
   /// libcurl itself, with the same TLS, proxy and timeout settings as the built-in transport.
-  explicit AsyncClient(ClientOptions options = {}, AsyncOptions async = {});
+  explicit AsyncClient(const ClientOptions& options = {}, const AsyncOptions& async = {});
 
   AsyncTasks tasks;        ///< run apps and follow their tasks
   AsyncFiles files;        ///< upload and download files
@@ -280,8 +280,9 @@ class AsyncClient {
 };
 
 /// Creates an async client, as `async_inference(api_key=...)` does in the Python SDK.
-inline AsyncClient async_inference(ClientOptions options = {}, AsyncOptions async = {}) {
-  return AsyncClient(std::move(options), async);
+inline AsyncClient async_inference(const ClientOptions& options = {},
+                                   const AsyncOptions& async = {}) {
+  return AsyncClient(options, async);
 }
 
 }  // namespace inferencesh

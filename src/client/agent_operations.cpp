@@ -149,11 +149,13 @@ AgentList agent_list_from_payload(const ApiResult& payload) {
   AgentList list;
   if (!payload.data.is_object()) return list;
   list.raw = payload.data;
-  if (const auto* items = common::find_field(payload.data, "items"); items && items->is_array()) {
+  if (const auto* items = common::find_field(payload.data, "items");
+      items != nullptr && items->is_array()) {
     for (const auto& item : *items) list.items.push_back(AgentTemplate::from_json(item));
   }
   list.next_cursor = common::string_field_or(payload.data, "next_cursor");
-  if (const auto* more = common::find_field(payload.data, "has_next"); more && more->is_boolean()) {
+  if (const auto* more = common::find_field(payload.data, "has_next");
+      more != nullptr && more->is_boolean()) {
     list.has_next = more->get<bool>();
   }
   return list;

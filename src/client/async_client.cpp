@@ -123,7 +123,7 @@ future<Task> AsyncTasks::run(const nlohmann::json& params) const {
 future<Task> AsyncTasks::get(const std::string& task_id) const {
   try {
     return detail::call_on_loop<Task>(
-        core_, detail::get_task_call(task_id), {}, [task_id](detail::ApiResult payload) {
+        core_, detail::get_task_call(task_id), {}, [task_id](const detail::ApiResult& payload) {
           return detail::task_from_payload(payload.data, "GET /tasks/" + task_id);
         });
   } catch (...) {
@@ -134,7 +134,7 @@ future<Task> AsyncTasks::get(const std::string& task_id) const {
 future<void> AsyncTasks::cancel(const std::string& task_id) const {
   try {
     return detail::call_on_loop<void>(core_, detail::cancel_task_call(task_id), {},
-                                      [](detail::ApiResult) {});
+                                      [](const detail::ApiResult&) {});
   } catch (...) {
     return make_exceptional_future<void>(std::current_exception());
   }
@@ -153,7 +153,7 @@ future<Task> AsyncTasks::wait_for_completion(const std::string& task_id) const {
   return wait_for_completion(task_id, WaitOptions{});
 }
 
-AsyncClient::AsyncClient(ClientOptions options, AsyncOptions async)
+AsyncClient::AsyncClient(const ClientOptions& options, const AsyncOptions& async)
     : core_(std::make_shared<detail::AsyncCore>(options, async)),
       tasks(core_),
       files(core_),

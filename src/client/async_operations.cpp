@@ -33,10 +33,11 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
  private:
   void attempt() {
     started_ = std::chrono::steady_clock::now();
-    loop_->send(request_, cancel_,
-                [self = shared_from_this()](std::exception_ptr error, HttpResponse response) {
-                  self->judge(error, response);
-                });
+    loop_->send(
+        request_, cancel_,
+        [self = shared_from_this()](const std::exception_ptr& error, const HttpResponse& response) {
+          self->judge(error, response);
+        });
   }
 
   void judge(const std::exception_ptr& error, const HttpResponse& response) {
@@ -62,7 +63,7 @@ class AsyncCall : public std::enable_shared_from_this<AsyncCall> {
     }
     ++retry_;
     async_sleep(loop_, outcome.retry_in, cancel_,
-                [self = shared_from_this()](std::exception_ptr cancelled) {
+                [self = shared_from_this()](const std::exception_ptr& cancelled) {
                   if (cancelled) {
                     self->finish(cancelled, {});
                   } else {

@@ -14,6 +14,8 @@ constexpr int kLoggedSkipsPerConnection = 10;
 
 StreamError chat_stream_gave_up(const std::string& chat_id, const std::string& reason,
                                 int failures) {
+  // The constructor (std::runtime_error's, inherited) is explicit: a braced return does not
+  // compile. NOLINTNEXTLINE(modernize-return-braced-init-list)
   return StreamError("the stream of chat " + chat_id + " " + reason + " " +
                      std::to_string(failures) + " time(s) in a row without an event");
 }
