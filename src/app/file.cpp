@@ -1,6 +1,7 @@
 #include "infsh/file.hpp"
 
 #include "client/download.hpp"
+#include "common/data_uri.hpp"
 #include "common/json_fields.hpp"
 #include "common/percent_encoding.hpp"
 #include "file_cache.hpp"
@@ -9,25 +10,6 @@
 
 namespace infsh {
 namespace {
-
-// The scheme of a URI (RFC 3986: a letter, then letters, digits, '+', '-', '.', then ':'),
-// lower-cased; empty when the text has none and is therefore a path.
-std::string scheme_of(const std::string& uri) {
-  std::size_t i = 0;
-  for (; i < uri.size(); ++i) {
-    const char c = uri[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    const bool other = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
-    if (c == ':') break;
-    if (!letter && !(i > 0 && other)) return {};
-  }
-  if (i == 0 || i == uri.size()) return {};
-  std::string scheme = uri.substr(0, i);
-  for (char& c : scheme) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return scheme;
-}
 
 // "file:///a/b", "file://localhost/a/b", "file:/a/b" → "/a/b".
 std::string path_of_file_url(const std::string& uri) {
@@ -84,7 +66,7 @@ File File::from_path(const std::filesystem::path& path) {
 
 File File::from_uri(const std::string& uri, const FileResolveOptions& options) {
   if (uri.empty()) throw FileError("a file needs a URI or a path, got an empty string");
-  const std::string scheme = scheme_of(uri);
+  const std::string scheme = inferencesh::common::uri_scheme(uri);
   File file;
   file.uri = uri;
   if (scheme.empty()) {

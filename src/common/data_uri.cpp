@@ -4,6 +4,23 @@
 #include "common/percent_encoding.hpp"
 
 namespace inferencesh::common {
+
+std::string uri_scheme(std::string_view text) {
+  std::size_t i = 0;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool other = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+    if (c == ':') break;
+    if (!letter && !(i > 0 && other)) return {};
+  }
+  if (i == 0 || i == text.size()) return {};
+  std::string scheme(text.substr(0, i));
+  for (char& c : scheme) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return scheme;
+}
 namespace {
 
 std::optional<DataUri> fail(std::string* error, std::string reason) {

@@ -8,6 +8,11 @@
 
 namespace inferencesh::common {
 
+/// The scheme of a URI (RFC 3986: a letter, then letters, digits, '+', '-', '.', then ':'),
+/// lower-cased; empty when the text has none, which makes it a local path. The rule by which
+/// infsh::File and the runtime tell a URI ("https:", "data:", "file:") from a path.
+std::string uri_scheme(std::string_view text);
+
 /// A decoded `data:` URI.
 struct DataUri {
   std::string media_type;  ///< e.g. "image/png", without parameters; empty when none was given

@@ -40,6 +40,18 @@ TEST_CASE("strict base64 follows the Python SDK's rule", "[common]") {
   CHECK_FALSE(common::is_strict_base64("hello world, this", 16));
 }
 
+TEST_CASE("a URI's scheme is read as RFC 3986 says, lower-cased, and a path has none", "[common]") {
+  CHECK(common::uri_scheme("https://example.com/a.png") == "https");
+  CHECK(common::uri_scheme("DATA:image/png;base64,AA") == "data");
+  CHECK(common::uri_scheme("file:///tmp/a") == "file");
+  CHECK(common::uri_scheme("svn+ssh://host/x") == "svn+ssh");
+  CHECK(common::uri_scheme("/tmp/a.png").empty());
+  CHECK(common::uri_scheme("relative/a:b").empty());  // '/' before the ':'
+  CHECK(common::uri_scheme("1abc:x").empty());        // a scheme starts with a letter
+  CHECK(common::uri_scheme(":x").empty());
+  CHECK(common::uri_scheme("no-colon").empty());
+}
+
 TEST_CASE("data URIs decode base64, URL-safe and percent-encoded payloads", "[common]") {
   const auto png = common::parse_data_uri("data:image/png;base64,UE5HREFUQQ==");
   REQUIRE(png);

@@ -255,25 +255,6 @@ class OutputWalker {
 
 // ---- client values that name local files ------------------------------------------------------
 
-// The URI scheme of `text` as infsh::File reads it (RFC 3986: a letter, then letters, digits,
-// '+', '-', '.', then ':'), lower-cased; empty when there is none, which makes it a local path.
-std::string scheme_of(const std::string& text) {
-  std::size_t i = 0;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    const bool other = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
-    if (c == ':') break;
-    if (!letter && !(i > 0 && other)) return {};
-  }
-  if (i == 0 || i == text.size()) return {};
-  std::string scheme = text.substr(0, i);
-  for (char& c : scheme) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return scheme;
-}
-
 constexpr const char* kHowToSendFiles =
     "input files come from this runtime's stored files (upload with POST /files and pass the "
     "uri), data: URIs or http(s) URLs";
@@ -285,7 +266,7 @@ std::string shown(const std::string& text) {
 // A string where a File is expected, as infsh::File would open it.
 void check_file_text(const std::string& text, const std::string& where) {
   if (text.empty()) return;  // no file
-  const std::string scheme = scheme_of(text);
+  const std::string scheme = common::uri_scheme(text);
   if (scheme.empty()) {
     throw TaskFileError(where + ": \"" + shown(text) +
                         "\" is a local path, and a client cannot name files of the runtime's "
