@@ -22,15 +22,7 @@ using namespace infsh::local::testing;
 namespace {
 
 inf::AsyncClient async_client(const LocalRuntime& local) {
-  inf::ClientOptions options;
-  options.api_key = "test-key";
-  options.base_url = local.url();
-  options.request_timeout = std::chrono::milliseconds(10000);
-  options.wait.poll_interval = std::chrono::milliseconds(10);
-  options.wait.reconnect_backoff = std::chrono::milliseconds(10);
-  options.wait.max_reconnect_backoff = std::chrono::milliseconds(50);
-  options.retry.initial_backoff = std::chrono::milliseconds(10);
-  return inf::async_inference(std::move(options));
+  return inf::async_inference(local.client_options());
 }
 
 // A core that calls `tool` with `arguments`, then quotes what came back.

@@ -17,16 +17,7 @@ using namespace infsh::local::testing;
 
 namespace {
 
-inf::ClientOptions async_options(const LocalRuntime& local) {
-  inf::ClientOptions options;
-  options.api_key = "test-key";
-  options.base_url = local.url();
-  options.request_timeout = std::chrono::milliseconds(10000);
-  options.wait.reconnect_backoff = std::chrono::milliseconds(10);
-  options.wait.max_reconnect_backoff = std::chrono::milliseconds(50);
-  options.retry.initial_backoff = std::chrono::milliseconds(10);
-  return options;
-}
+inf::ClientOptions async_options(const LocalRuntime& local) { return local.client_options(); }
 
 json counter(const std::string& session) {
   return {{"app", "infsh/counter"}, {"input", json::object()}, {"session", session}};

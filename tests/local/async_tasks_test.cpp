@@ -20,17 +20,7 @@ using namespace infsh::local::testing;
 
 namespace {
 
-inf::ClientOptions async_options(const LocalRuntime& local) {
-  inf::ClientOptions options;
-  options.api_key = "test-key";
-  options.base_url = local.url();
-  options.request_timeout = std::chrono::milliseconds(10000);
-  options.wait.poll_interval = std::chrono::milliseconds(10);
-  options.wait.reconnect_backoff = std::chrono::milliseconds(10);
-  options.wait.max_reconnect_backoff = std::chrono::milliseconds(50);
-  options.retry.initial_backoff = std::chrono::milliseconds(10);
-  return options;
-}
+inf::ClientOptions async_options(const LocalRuntime& local) { return local.client_options(); }
 
 json progress(int steps, int delay_ms) {
   return {{"app", "infsh/progress"}, {"input", {{"steps", steps}, {"delay_ms", delay_ms}}}};

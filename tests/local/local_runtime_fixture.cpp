@@ -149,7 +149,7 @@ LocalRuntime::LocalRuntime(RuntimeOptions options) : runtime_(std::move(options)
   runtime_.start();
 }
 
-inferencesh::Client LocalRuntime::client(const std::string& api_key) const {
+inferencesh::ClientOptions LocalRuntime::client_options(const std::string& api_key) const {
   inferencesh::ClientOptions options;
   options.api_key = api_key;
   options.base_url = runtime_.url();
@@ -158,7 +158,11 @@ inferencesh::Client LocalRuntime::client(const std::string& api_key) const {
   options.wait.reconnect_backoff = std::chrono::milliseconds(10);
   options.wait.max_reconnect_backoff = std::chrono::milliseconds(50);
   options.retry.initial_backoff = std::chrono::milliseconds(10);
-  return inferencesh::inference(std::move(options));
+  return options;
+}
+
+inferencesh::Client LocalRuntime::client(const std::string& api_key) const {
+  return inferencesh::inference(client_options(api_key));
 }
 
 std::optional<std::string> RawResponse::header(const std::string& name) const {

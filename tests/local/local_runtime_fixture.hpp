@@ -76,6 +76,8 @@ class LocalRuntime {
   std::string url() const { return runtime_.url(); }
   std::uint16_t port() const { return runtime_.port(); }
   /// A C++ client pointed at the runtime, with quick reconnects.
+  /// Client options for this runtime: its URL, the key, and short backoffs and poll intervals.
+  inferencesh::ClientOptions client_options(const std::string& api_key = "test-key") const;
   inferencesh::Client client(const std::string& api_key = "test-key") const;
 
  private:
