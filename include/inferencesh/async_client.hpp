@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "inferencesh/async_agents.hpp"
 #include "inferencesh/async_task_stream.hpp"
 #include "inferencesh/client_options.hpp"
+#include "inferencesh/detail/owned_session.hpp"
 #include "inferencesh/files.hpp"
 #include "inferencesh/future.hpp"
 #include "inferencesh/sessions.hpp"
@@ -152,16 +154,10 @@ class AsyncSessions;
 ///     inf::Task next = co_await session.call(input);
 class AsyncSessionHandle {
  public:
-  AsyncSessionHandle(AsyncSessionHandle&& other) noexcept;
-  AsyncSessionHandle& operator=(AsyncSessionHandle&& other) noexcept;
-  AsyncSessionHandle(const AsyncSessionHandle&) = delete;
-  AsyncSessionHandle& operator=(const AsyncSessionHandle&) = delete;
-  ~AsyncSessionHandle();
-
-  const std::string& id() const noexcept { return id_; }
-  const std::string& app() const noexcept { return app_; }
+  const std::string& id() const noexcept { return session_.id(); }
+  const std::string& app() const noexcept { return session_.app(); }
   /// The result of the call that opened the session.
-  const Task& first_result() const noexcept { return first_result_; }
+  const Task& first_result() const noexcept { return session_.first_result(); }
 
   /// Runs `input` in this session; the future holds the result.
   future<Task> call(const nlohmann::json& input, const std::string& function,
@@ -174,17 +170,14 @@ class AsyncSessionHandle {
   future<Session> keepalive() const;
   /// Ends the session now. Idempotent: once ended, a ready future.
   future<void> end();
-  bool ended() const noexcept { return ended_; }
+  bool ended() const noexcept { return session_.ended(); }
 
  private:
   friend class AsyncSessions;
-  AsyncSessionHandle(std::shared_ptr<detail::AsyncCore> core, std::string app, Task first);
+  AsyncSessionHandle(std::shared_ptr<detail::AsyncCore> core, std::string app, Task first)
+      : session_(std::move(core), std::move(app), std::move(first)) {}
 
-  std::shared_ptr<detail::AsyncCore> core_;
-  std::string app_;
-  std::string id_;
-  Task first_result_;
-  bool ended_ = false;
+  detail::OwnedSession<detail::AsyncCore> session_;
 };
 
 /// The Sessions API of the async client: the calls of `Sessions`, each returning a future at
@@ -206,6 +199,8 @@ class AsyncSessions {
  private:
   friend class AsyncClient;
   friend class AsyncSessionHandle;
+  friend void detail::end_session_quietly(const std::shared_ptr<detail::AsyncCore>& core,
+                                          const std::string& session_id) noexcept;
   explicit AsyncSessions(std::shared_ptr<detail::AsyncCore> core) : core_(std::move(core)) {}
   std::shared_ptr<detail::AsyncCore> core_;
 };

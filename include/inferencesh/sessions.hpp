@@ -4,10 +4,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "inferencesh/detail/owned_session.hpp"
 #include "inferencesh/task.hpp"
 #include "inferencesh/tasks.hpp"
 
@@ -51,16 +53,10 @@ class Sessions;
 ///     inf::Task next = session.call({{"prompt", "remember me?"}});
 class SessionHandle {
  public:
-  SessionHandle(SessionHandle&& other) noexcept;
-  SessionHandle& operator=(SessionHandle&& other) noexcept;
-  SessionHandle(const SessionHandle&) = delete;
-  SessionHandle& operator=(const SessionHandle&) = delete;
-  ~SessionHandle();
-
-  const std::string& id() const noexcept { return id_; }
-  const std::string& app() const noexcept { return app_; }
+  const std::string& id() const noexcept { return session_.id(); }
+  const std::string& app() const noexcept { return session_.app(); }
   /// The result of the call that opened the session.
-  const Task& first_result() const noexcept { return first_result_; }
+  const Task& first_result() const noexcept { return session_.first_result(); }
 
   /// Runs `input` in this session and waits for the result.
   Task call(const nlohmann::json& input, const std::string& function = {},
@@ -71,17 +67,14 @@ class SessionHandle {
   Session keepalive() const;
   /// Ends the session now. Idempotent.
   void end();
-  bool ended() const noexcept { return ended_; }
+  bool ended() const noexcept { return session_.ended(); }
 
  private:
   friend class Sessions;
-  SessionHandle(std::shared_ptr<detail::ClientCore> core, std::string app, Task first);
+  SessionHandle(std::shared_ptr<detail::ClientCore> core, std::string app, Task first)
+      : session_(std::move(core), std::move(app), std::move(first)) {}
 
-  std::shared_ptr<detail::ClientCore> core_;
-  std::string app_;
-  std::string id_;
-  Task first_result_;
-  bool ended_ = false;
+  detail::OwnedSession<detail::ClientCore> session_;
 };
 
 /// The Sessions API. Reached as `client.sessions`. Sessions are started by running a task with
@@ -101,6 +94,8 @@ class Sessions {
  private:
   friend class Client;
   friend class SessionHandle;
+  friend void detail::end_session_quietly(const std::shared_ptr<detail::ClientCore>& core,
+                                          const std::string& session_id) noexcept;
   explicit Sessions(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
 
   std::shared_ptr<detail::ClientCore> core_;

@@ -72,55 +72,24 @@ future<AsyncSessionHandle> AsyncSessions::open(const std::string& app) const {
   return open(app, SessionOptions{});
 }
 
-AsyncSessionHandle::AsyncSessionHandle(std::shared_ptr<detail::AsyncCore> core, std::string app,
-                                       Task first)
-    : core_(std::move(core)),
-      app_(std::move(app)),
-      id_(first.session_id),
-      first_result_(std::move(first)) {}
-
-AsyncSessionHandle::AsyncSessionHandle(AsyncSessionHandle&& other) noexcept
-    : core_(std::move(other.core_)),
-      app_(std::move(other.app_)),
-      id_(std::move(other.id_)),
-      first_result_(std::move(other.first_result_)),
-      ended_(other.ended_) {
-  other.ended_ = true;
-}
-
-AsyncSessionHandle& AsyncSessionHandle::operator=(AsyncSessionHandle&& other) noexcept {
-  if (this != &other) {
-    if (!ended_ && core_) {
-      try {
-        end();
-      } catch (...) {  // NOLINT(bugprone-empty-catch): a move must not throw
-      }
-    }
-    core_ = std::move(other.core_);
-    app_ = std::move(other.app_);
-    id_ = std::move(other.id_);
-    first_result_ = std::move(other.first_result_);
-    ended_ = other.ended_;
-    other.ended_ = true;
-  }
-  return *this;
-}
-
-AsyncSessionHandle::~AsyncSessionHandle() {
-  if (ended_ || !core_) return;
+namespace detail {
+void end_session_quietly(const std::shared_ptr<AsyncCore>& core,
+                         const std::string& session_id) noexcept {
   try {
-    end();         // not waited for: its outcome goes with the future
-  } catch (...) {  // NOLINT(bugprone-empty-catch): destructors must not throw; end() reports
+    AsyncSessions(core).end(session_id);  // not waited for: its outcome goes with the future
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a handle going away; end() reports errors
   }
 }
+}  // namespace detail
 
 future<Task> AsyncSessionHandle::call(const nlohmann::json& input, const std::string& function,
                                       const RunOptions& options) const {
-  if (ended_) {
+  if (ended()) {
     return make_exceptional_future<Task>(
-        std::make_exception_ptr(InvalidArgumentError("session " + id_ + " was ended")));
+        std::make_exception_ptr(InvalidArgumentError("session " + id() + " was ended")));
   }
-  return AsyncTasks(core_).run(detail::session_call_params(app_, id_, input, function), options);
+  return AsyncTasks(session_.core())
+      .run(detail::session_call_params(app(), id(), input, function), options);
 }
 
 future<Task> AsyncSessionHandle::call(const nlohmann::json& input,
@@ -132,16 +101,17 @@ future<Task> AsyncSessionHandle::call(const nlohmann::json& input) const {
   return call(input, std::string(), RunOptions{});
 }
 
-future<Session> AsyncSessionHandle::info() const { return AsyncSessions(core_).get(id_); }
+future<Session> AsyncSessionHandle::info() const {
+  return AsyncSessions(session_.core()).get(id());
+}
 
 future<Session> AsyncSessionHandle::keepalive() const {
-  return AsyncSessions(core_).keepalive(id_);
+  return AsyncSessions(session_.core()).keepalive(id());
 }
 
 future<void> AsyncSessionHandle::end() {
-  if (ended_ || !core_) return make_ready_future();
-  ended_ = true;
-  return AsyncSessions(core_).end(id_);
+  if (!session_.mark_ended()) return make_ready_future();
+  return AsyncSessions(session_.core()).end(id());
 }
 
 }  // namespace inferencesh

@@ -46,61 +46,29 @@ SessionHandle Sessions::open(const std::string& app, const SessionOptions& optio
   return {core_, app, std::move(first)};
 }
 
-SessionHandle::SessionHandle(std::shared_ptr<detail::ClientCore> core, std::string app, Task first)
-    : core_(std::move(core)),
-      app_(std::move(app)),
-      id_(first.session_id),
-      first_result_(std::move(first)) {}
-
-SessionHandle::SessionHandle(SessionHandle&& other) noexcept
-    : core_(std::move(other.core_)),
-      app_(std::move(other.app_)),
-      id_(std::move(other.id_)),
-      first_result_(std::move(other.first_result_)),
-      ended_(other.ended_) {
-  other.ended_ = true;
-}
-
-SessionHandle& SessionHandle::operator=(SessionHandle&& other) noexcept {
-  if (this != &other) {
-    if (!ended_ && core_) {
-      try {
-        end();
-      } catch (...) {  // NOLINT(bugprone-empty-catch): a move must not throw
-      }
-    }
-    core_ = std::move(other.core_);
-    app_ = std::move(other.app_);
-    id_ = std::move(other.id_);
-    first_result_ = std::move(other.first_result_);
-    ended_ = other.ended_;
-    other.ended_ = true;
-  }
-  return *this;
-}
-
-SessionHandle::~SessionHandle() {
-  if (ended_ || !core_) return;
+namespace detail {
+void end_session_quietly(const std::shared_ptr<ClientCore>& core,
+                         const std::string& session_id) noexcept {
   try {
-    end();
-  } catch (...) {  // NOLINT(bugprone-empty-catch): destructors must not throw; end() reports
+    Sessions(core).end(session_id);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a handle going away; end() reports errors
   }
 }
+}  // namespace detail
 
 Task SessionHandle::call(const nlohmann::json& input, const std::string& function,
                          const RunOptions& options) const {
-  if (ended_) throw InvalidArgumentError("session " + id_ + " was ended");
-  return Tasks(core_).run(detail::session_call_params(app_, id_, input, function), options);
+  if (ended()) throw InvalidArgumentError("session " + id() + " was ended");
+  return Tasks(session_.core())
+      .run(detail::session_call_params(app(), id(), input, function), options);
 }
 
-Session SessionHandle::info() const { return Sessions(core_).get(id_); }
+Session SessionHandle::info() const { return Sessions(session_.core()).get(id()); }
 
-Session SessionHandle::keepalive() const { return Sessions(core_).keepalive(id_); }
+Session SessionHandle::keepalive() const { return Sessions(session_.core()).keepalive(id()); }
 
 void SessionHandle::end() {
-  if (ended_ || !core_) return;
-  ended_ = true;
-  Sessions(core_).end(id_);
+  if (session_.mark_ended()) Sessions(session_.core()).end(id());
 }
 
 }  // namespace inferencesh

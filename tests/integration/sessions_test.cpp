@@ -1,5 +1,9 @@
 // The Sessions API and session handles against a scripted server.
 
+#include <atomic>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "inferencesh/inferencesh.hpp"
@@ -141,6 +145,38 @@ TEST_CASE("ending a session handle twice sends one DELETE, and a moved handle en
     if (r.method == "DELETE") ++deletes;
   }
   CHECK(deletes == 1);
+}
+
+TEST_CASE("assigning a session handle over an open one ends the open one at once",
+          "[sessions]") {
+  Router router;
+  std::atomic<int> runs{0};
+  router.on("POST", "/apps/run", [&runs](const auto&) {
+    return Reply::json(200, {{"id", "t" + std::to_string(++runs)}, {"status", 1}});
+  });
+  router.on("GET", "/tasks/t1/stream",
+            ndjson_reply({{{"id", "t1"}, {"status", 10}, {"session_id", "sess_1"}}}));
+  router.on("GET", "/tasks/t2/stream",
+            ndjson_reply({{{"id", "t2"}, {"status", 10}, {"session_id", "sess_2"}}}));
+  router.on("DELETE", "/sessions/sess_1", Reply::status(204));
+  router.on("DELETE", "/sessions/sess_2", Reply::status(204));
+  ScriptedServer server(router.handler());
+  auto client = inf::inference(inf::testing::test_options(server));
+  const auto deletes = [&server] {
+    std::vector<std::string> paths;
+    for (const auto& r : server.requests()) {
+      if (r.method == "DELETE") paths.push_back(r.path);
+    }
+    return paths;
+  };
+  {
+    auto session = client.sessions.open("my/app");
+    session = client.sessions.open("my/app");
+    CHECK(deletes() == std::vector<std::string>{"/sessions/sess_1"});
+    CHECK(session.id() == "sess_2");
+    CHECK_FALSE(session.ended());
+  }
+  CHECK(deletes() == std::vector<std::string>{"/sessions/sess_1", "/sessions/sess_2"});
 }
 
 TEST_CASE("opening a session on a server that starts none is an error", "[sessions]") {
