@@ -107,10 +107,15 @@ class FutureStateBase {
     if (continuation) continuation();
   }
 
-  /// Rethrows the stored exception, if any. Called once ready.
+  /// Rethrows the stored exception, if any, moving it out: the thread that takes the result then
+  /// holds the only reference the state had. Called once ready, and once only.
   void rethrow_if_failed() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (error_) std::rethrow_exception(error_);
+    std::exception_ptr error;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      error = std::move(error_);
+    }
+    if (error) std::rethrow_exception(std::move(error));
   }
 
   mutable std::mutex mutex_;
@@ -195,19 +200,31 @@ struct continuation_result_of<
   using type = std::invoke_result_t<F&, T>;
 };
 
+/// Completes `target` with what `produce` returns (nothing for promise<void>), or with the
+/// exception it throws. The exception is handed over after its handler has ended, so this thread
+/// keeps no reference to it once the consumer can see it (see docs/design.md, "Exceptions across
+/// threads").
+template <typename U, typename Produce>
+void complete_with(promise<U>& target, Produce&& produce) {
+  std::exception_ptr failure;
+  try {
+    if constexpr (std::is_void_v<U>) {
+      std::forward<Produce>(produce)();
+      target.set_value();
+    } else {
+      target.set_value(std::forward<Produce>(produce)());
+    }
+    return;
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  target.set_exception(std::move(failure));
+}
+
 /// Completes `target` with what `source` holds (value or exception).
 template <typename U>
 void forward_outcome(future<U>&& source, promise<U>& target) {
-  try {
-    if constexpr (std::is_void_v<U>) {
-      source.get();
-      target.set_value();
-    } else {
-      target.set_value(source.get());
-    }
-  } catch (...) {
-    target.set_exception(std::current_exception());
-  }
+  complete_with(target, [&source] { return source.get(); });
 }
 
 struct FutureAccess;
@@ -310,30 +327,34 @@ class future {
     Next result = next->get_future();
     auto fn = std::make_shared<F>(std::move(f));
     std::function<void()> run = [state, next, fn]() {
-      try {
-        future<T> ready(state);
-        if constexpr (detail::is_future<Result>::value) {
+      future<T> ready(state);
+      if constexpr (detail::is_future<Result>::value) {
+        std::exception_ptr failure;
+        try {
           Result inner = detail::invoke_continuation<T>(*fn, std::move(ready));
           auto inner_state = inner.take_state();
           inner_state->on_ready(
               [inner_state, next] { detail::forward_outcome(future<U>(inner_state), *next); });
-        } else if constexpr (std::is_void_v<Result>) {
-          detail::invoke_continuation<T>(*fn, std::move(ready));
-          next->set_value();
-        } else {
-          next->set_value(detail::invoke_continuation<T>(*fn, std::move(ready)));
+          return;
+        } catch (...) {
+          failure = std::current_exception();
         }
-      } catch (...) {
-        next->set_exception(std::current_exception());
+        next->set_exception(std::move(failure));
+      } else {
+        detail::complete_with(
+            *next, [&] { return detail::invoke_continuation<T>(*fn, std::move(ready)); });
       }
     };
     if (executor) {
       state->on_ready([executor = std::move(executor), run = std::move(run), next]() {
+        std::exception_ptr failure;
         try {
           executor(run);
+          return;
         } catch (...) {
-          next->set_exception(std::current_exception());
+          failure = std::current_exception();
         }
+        next->set_exception(std::move(failure));
       });
     } else {
       state->on_ready(std::move(run));
@@ -456,8 +477,14 @@ struct FutureCoroutinePromiseBase {
   promise<T> result;
   future<T> get_return_object() { return result.get_future(); }
   std::suspend_never initial_suspend() const noexcept { return {}; }
-  std::suspend_never final_suspend() const noexcept { return {}; }
-  void unhandled_exception() { result.set_exception(std::current_exception()); }
+  /// An exception completes the future here, after the coroutine's handler has ended, so that
+  /// this thread keeps no reference to it once the awaiting side can see it.
+  std::suspend_never final_suspend() noexcept {
+    if (failure) result.set_exception(std::move(failure));
+    return {};
+  }
+  void unhandled_exception() noexcept { failure = std::current_exception(); }
+  std::exception_ptr failure;
 };
 
 template <typename T>

@@ -43,7 +43,7 @@ void create_task_on_loop(const std::shared_ptr<detail::AsyncLoop>& loop,
     call = detail::run_task_call(std::move(body), options.idempotency_key);
     if (options.deadline) call.deadline = started + *options.deadline;
   } catch (...) {
-    result.set_exception(std::current_exception());
+    detail::fail_from_queue(*loop, std::move(result), std::current_exception());
     return;
   }
   detail::async_call(
@@ -73,7 +73,7 @@ void create_task_on_loop(const std::shared_ptr<detail::AsyncLoop>& loop,
           detail::follow_task_async(loop, client, std::move(id), std::move(created),
                                     options.waiting(), started, std::move(result));
         } catch (...) {
-          result.set_exception(std::current_exception());
+          detail::fail_from_queue(*loop, std::move(result), std::current_exception());
         }
       });
 }
@@ -107,7 +107,7 @@ future<Task> AsyncTasks::run(const nlohmann::json& params, const RunOptions& opt
         loop, client, std::move(files), options.cancel,
         [loop, client, body, options, started, result](const std::exception_ptr& error) mutable {
           if (error) {
-            result.set_exception(error);
+            detail::fail_from_queue(*loop, std::move(result), error);
             return;
           }
           create_task_on_loop(loop, client, std::move(*body), options, started, std::move(result));

@@ -28,14 +28,15 @@ future<FileRef> upload_on_loop(const std::shared_ptr<detail::AsyncCore>& core,
   auto future = result.get_future();
   const auto& loop = core->loop();
   loop->post([loop, client = core->client(), source = std::move(source), options, result] {
-    detail::upload_file_async(loop, client, source, options,
-                              [result](const std::exception_ptr& error, FileRef file) mutable {
-                                if (error) {
-                                  result.set_exception(error);
-                                } else {
-                                  result.set_value(std::move(file));
-                                }
-                              });
+    detail::upload_file_async(
+        loop, client, source, options,
+        [loop, result](const std::exception_ptr& error, FileRef file) mutable {
+          if (error) {
+            detail::fail_from_queue(*loop, std::move(result), error);
+          } else {
+            result.set_value(std::move(file));
+          }
+        });
   });
   return future;
 }
@@ -58,9 +59,9 @@ future<std::filesystem::path> download_on_loop(const std::shared_ptr<detail::Asy
               result] {
     detail::download_file_async(
         loop, client, request, cancel,
-        [result](const std::exception_ptr& error, std::filesystem::path path) mutable {
+        [loop, result](const std::exception_ptr& error, std::filesystem::path path) mutable {
           if (error) {
-            result.set_exception(error);
+            detail::fail_from_queue(*loop, std::move(result), error);
           } else {
             result.set_value(std::move(path));
           }

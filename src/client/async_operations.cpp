@@ -118,9 +118,9 @@ future<ApiResult> async_call_future(const std::shared_ptr<AsyncLoop>& loop,
   auto future = result.get_future();
   loop->post([loop, core, call = std::move(call), cancel = std::move(cancel), result]() mutable {
     async_call(loop, core, call, cancel,
-               [result](std::exception_ptr error, ApiResult payload) mutable {
+               [loop, result](std::exception_ptr error, ApiResult payload) mutable {
                  if (error) {
-                   result.set_exception(std::move(error));
+                   fail_from_queue(*loop, std::move(result), std::move(error));
                  } else {
                    result.set_value(std::move(payload));
                  }

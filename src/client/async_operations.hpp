@@ -25,6 +25,17 @@ void async_call(const std::shared_ptr<AsyncLoop>& loop,
                 const std::shared_ptr<const ClientCore>& core, const ApiCall& call,
                 const CancellationToken& cancel, AsyncCallDone done);
 
+/// Fails `result` with `error` from the loop's queue, once the callback running now has returned
+/// (with every handler and copy of the error on its stack): the loop thread then holds no
+/// reference to the exception when the future's consumer takes it and reads it (see
+/// docs/design.md, "Exceptions across threads").
+template <typename T>
+void fail_from_queue(AsyncLoop& loop, promise<T> result, std::exception_ptr error) {
+  loop.post([result = std::move(result), error = std::move(error)]() mutable {
+    result.set_exception(std::move(error));
+  });
+}
+
 /// Runs an API call on the loop from any thread; `decode` turns its payload into the value of
 /// the future (an exception it throws fails the future).
 template <typename T, typename Decode>
@@ -35,24 +46,24 @@ future<T> call_on_loop(const std::shared_ptr<AsyncCore>& core, ApiCall call,
   const auto& loop = core->loop();
   loop->post([loop, client = core->client(), call = std::move(call), cancel = std::move(cancel),
               decode = std::move(decode), result]() mutable {
-    async_call(
-        loop, client, call, cancel,
-        [result, decode = std::move(decode)](std::exception_ptr error, ApiResult payload) mutable {
-          if (error) {
-            result.set_exception(error);
-            return;
-          }
-          try {
-            if constexpr (std::is_void_v<T>) {
-              decode(std::move(payload));
-              result.set_value();
-            } else {
-              result.set_value(decode(std::move(payload)));
-            }
-          } catch (...) {
-            result.set_exception(std::current_exception());
-          }
-        });
+    async_call(loop, client, call, cancel,
+               [loop, result, decode = std::move(decode)](std::exception_ptr error,
+                                                          ApiResult payload) mutable {
+                 if (error) {
+                   fail_from_queue(*loop, std::move(result), std::move(error));
+                   return;
+                 }
+                 try {
+                   if constexpr (std::is_void_v<T>) {
+                     decode(std::move(payload));
+                     result.set_value();
+                   } else {
+                     result.set_value(decode(std::move(payload)));
+                   }
+                 } catch (...) {
+                   fail_from_queue(*loop, std::move(result), std::current_exception());
+                 }
+               });
   });
   return future;
 }

@@ -356,7 +356,7 @@ class WaitingListener final : public AsyncTaskListener {
   void ended(const Task& task, std::exception_ptr error) override {
     // Handed to the loop's queue: the caller's continuations never run inside libcurl.
     if (error) {
-      loop_->post([result = result_, error]() mutable { result.set_exception(error); });
+      fail_from_queue(*loop_, result_, std::move(error));
     } else {
       loop_->post([result = result_, task]() mutable { result.set_value(task); });
     }
@@ -379,7 +379,7 @@ void follow_task_async(const std::shared_ptr<AsyncLoop>& loop,
         loop, core, std::move(task_id), std::move(created), options, started,
         std::make_shared<WaitingListener>(loop, result), AsyncTaskFollower::Demand::eager);
   } catch (...) {
-    result.set_exception(std::current_exception());
+    fail_from_queue(*loop, std::move(result), std::current_exception());
     return;
   }
   loop->post([follower] { follower->start(); });

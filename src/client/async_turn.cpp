@@ -369,9 +369,7 @@ class AsyncTurn : public std::enable_shared_from_this<AsyncTurn> {
   void fail(std::exception_ptr error) {
     if (settled_) return;
     end();
-    loop_->post([result = result_, error = std::move(error)]() mutable {
-      result.set_exception(std::move(error));
-    });
+    fail_from_queue(*loop_, result_, std::move(error));
   }
 
   void end() {
