@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -238,6 +239,54 @@ TEST_CASE("a promise is completed once, and its future retrieved once") {
   CHECK_THROWS_AS(p.set_value(2), std::future_error);
   CHECK(f.get() == 1);
   CHECK_THROWS_AS(f.get(), std::future_error);  // taken already
+}
+
+namespace {
+
+// An error that counts its live copies, to see who still holds an exception.
+struct CountedError : std::runtime_error {
+  explicit CountedError(std::shared_ptr<std::atomic<int>> alive)
+      : std::runtime_error("counted"), alive_(std::move(alive)) {
+    ++*alive_;
+  }
+  CountedError(const CountedError& other) : std::runtime_error(other), alive_(other.alive_) {
+    ++*alive_;
+  }
+  CountedError& operator=(const CountedError&) = delete;
+  ~CountedError() override { --*alive_; }
+
+ private:
+  std::shared_ptr<std::atomic<int>> alive_;
+};
+
+}  // namespace
+
+TEST_CASE("taking a failed result leaves its exception with the taker alone") {
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  SECTION("get()") {
+    inf::promise<int> p;  // kept alive: the producer still holds the shared state
+    auto f = p.get_future();
+    p.set_exception(std::make_exception_ptr(CountedError(alive)));
+    CHECK(*alive == 1);
+    CHECK_THROWS_AS(f.get(), CountedError);
+    CHECK(*alive == 0);
+  }
+  SECTION("an exception skipping a value callback") {
+    inf::promise<int> p;
+    auto next = p.get_future().then([](int v) { return v + 1; });
+    p.set_exception(std::make_exception_ptr(CountedError(alive)));
+    CHECK(*alive == 1);  // now held by the next future only
+    CHECK_THROWS_AS(next.get(), CountedError);
+    CHECK(*alive == 0);
+  }
+  SECTION("a callback that takes the future and rethrows") {
+    inf::promise<int> p;
+    auto next = p.get_future().then([](inf::future<int> f) { return f.get(); });
+    p.set_exception(std::make_exception_ptr(CountedError(alive)));
+    CHECK(*alive == 1);
+    CHECK_THROWS_AS(next.get(), CountedError);
+    CHECK(*alive == 0);
+  }
 }
 
 #ifdef INFERENCESH_HAS_COROUTINES
