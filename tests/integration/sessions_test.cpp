@@ -147,8 +147,7 @@ TEST_CASE("ending a session handle twice sends one DELETE, and a moved handle en
   CHECK(deletes == 1);
 }
 
-TEST_CASE("assigning a session handle over an open one ends the open one at once",
-          "[sessions]") {
+TEST_CASE("assigning a session handle over an open one ends the open one at once", "[sessions]") {
   Router router;
   std::atomic<int> runs{0};
   router.on("POST", "/apps/run", [&runs](const auto&) {
