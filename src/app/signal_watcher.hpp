@@ -1,7 +1,9 @@
 #pragma once
 
 // SIGINT/SIGTERM in one-shot runs: the first one cancels the run (on a watcher thread, where
-// the app's on_cancel() may run), a second one exits at once with status 130.
+// the app's on_cancel() may run), a second one exits at once with status 130. The watcher thread
+// is named "infsh-signals" and blocks every signal: the handler runs on the program's other
+// threads.
 
 #include <functional>
 #include <thread>

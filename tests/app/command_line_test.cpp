@@ -4,10 +4,19 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+#include <string>
 
 #include <infsh/infsh.hpp>
 
 #include "app/command_line.hpp"
+#include "app/signal_watcher.hpp"
 #include "app_process.hpp"
 
 using infsh::testing::AppProcess;
@@ -166,6 +175,50 @@ TEST_CASE("a second Ctrl-C ends a run that ignores the cancel at once") {
   const auto status = app.wait(10s);
   REQUIRE(status);
   CHECK(*status == infsh::kExitCancelled);
+}
+
+namespace {
+
+// The signals blocked by this process's thread named `name`, from /proc; nullopt if no thread
+// has that name.
+std::optional<std::uint64_t> blocked_signals_of_thread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string thread_name;
+    std::getline(comm, thread_name);
+    if (thread_name != name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("SigBlk:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+    }
+  }
+  return std::nullopt;
+}
+
+bool has_signal(std::uint64_t set, int signal_number) {
+  return ((set >> (signal_number - 1)) & 1U) != 0;
+}
+
+}  // namespace
+
+TEST_CASE("the signal watcher takes signals on the program's threads and never on its own") {
+  std::promise<void> signalled;
+  auto called = signalled.get_future();
+  infsh::detail::SignalWatcher watcher([&signalled] { signalled.set_value(); });
+  // The watcher's thread blocks them: a handler that ran there while it waits for the handler's
+  // byte would wait forever under a runtime that defers handlers (ThreadSanitizer).
+  const auto watcher_blocks = blocked_signals_of_thread("infsh-signals");
+  REQUIRE(watcher_blocks);
+  CHECK(has_signal(*watcher_blocks, SIGINT));
+  CHECK(has_signal(*watcher_blocks, SIGTERM));
+  // The caller's own mask is as it was.
+  sigset_t caller_mask;
+  REQUIRE(::pthread_sigmask(SIG_BLOCK, nullptr, &caller_mask) == 0);
+  CHECK(sigismember(&caller_mask, SIGINT) == 0);
+  CHECK(sigismember(&caller_mask, SIGTERM) == 0);
+  // A signal to the process reaches the callback.
+  ::kill(::getpid(), SIGTERM);
+  CHECK(called.wait_for(10s) == std::future_status::ready);
 }
 
 TEST_CASE("serve starts infsh-local with --app naming this program") {
