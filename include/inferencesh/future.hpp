@@ -200,25 +200,33 @@ struct continuation_result_of<
   using type = std::invoke_result_t<F&, T>;
 };
 
-/// Completes `target` with what `produce` returns (nothing for promise<void>), or with the
-/// exception it throws. The exception is handed over after its handler has ended, so this thread
-/// keeps no reference to it once the consumer can see it (see docs/design.md, "Exceptions across
-/// threads").
-template <typename U, typename Produce>
-void complete_with(promise<U>& target, Produce&& produce) {
+/// Runs `body`; if it throws, fails `target` with the exception. The exception is handed over
+/// after its handler has ended, so this thread keeps no reference to it once the consumer can see
+/// it (see docs/design.md, "Exceptions across threads").
+template <typename U, typename Body>
+void run_or_fail(promise<U>& target, Body&& body) {
   std::exception_ptr failure;
   try {
+    std::forward<Body>(body)();
+    return;
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  target.set_exception(std::move(failure));
+}
+
+/// Completes `target` with what `produce` returns (nothing for promise<void>), or with the
+/// exception it throws (handed over as run_or_fail() does).
+template <typename U, typename Produce>
+void complete_with(promise<U>& target, Produce&& produce) {
+  run_or_fail(target, [&] {
     if constexpr (std::is_void_v<U>) {
       std::forward<Produce>(produce)();
       target.set_value();
     } else {
       target.set_value(std::forward<Produce>(produce)());
     }
-    return;
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  target.set_exception(std::move(failure));
+  });
 }
 
 /// Completes `target` with what `source` holds (value or exception).
@@ -329,17 +337,12 @@ class future {
     std::function<void()> run = [state, next, fn]() {
       future<T> ready(state);
       if constexpr (detail::is_future<Result>::value) {
-        std::exception_ptr failure;
-        try {
+        detail::run_or_fail(*next, [&] {
           Result inner = detail::invoke_continuation<T>(*fn, std::move(ready));
           auto inner_state = inner.take_state();
           inner_state->on_ready(
               [inner_state, next] { detail::forward_outcome(future<U>(inner_state), *next); });
-          return;
-        } catch (...) {
-          failure = std::current_exception();
-        }
-        next->set_exception(std::move(failure));
+        });
       } else {
         detail::complete_with(
             *next, [&] { return detail::invoke_continuation<T>(*fn, std::move(ready)); });
@@ -347,14 +350,7 @@ class future {
     };
     if (executor) {
       state->on_ready([executor = std::move(executor), run = std::move(run), next]() {
-        std::exception_ptr failure;
-        try {
-          executor(run);
-          return;
-        } catch (...) {
-          failure = std::current_exception();
-        }
-        next->set_exception(std::move(failure));
+        detail::run_or_fail(*next, [&] { executor(run); });
       });
     } else {
       state->on_ready(std::move(run));

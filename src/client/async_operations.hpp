@@ -53,16 +53,8 @@ future<T> call_on_loop(const std::shared_ptr<AsyncCore>& core, ApiCall call,
                    fail_from_queue(*loop, std::move(result), std::move(error));
                    return;
                  }
-                 try {
-                   if constexpr (std::is_void_v<T>) {
-                     decode(std::move(payload));
-                     result.set_value();
-                   } else {
-                     result.set_value(decode(std::move(payload)));
-                   }
-                 } catch (...) {
-                   fail_from_queue(*loop, std::move(result), std::current_exception());
-                 }
+                 // decode's exception has no other holder: it can fail the future here.
+                 complete_with(result, [&] { return decode(std::move(payload)); });
                });
   });
   return future;
