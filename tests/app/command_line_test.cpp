@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill(), pthread_sigmask()
 #include <unistd.h>
 
 #include <cstdint>
