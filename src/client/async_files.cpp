@@ -28,15 +28,7 @@ future<FileRef> upload_on_loop(const std::shared_ptr<detail::AsyncCore>& core,
   auto future = result.get_future();
   const auto& loop = core->loop();
   loop->post([loop, client = core->client(), source = std::move(source), options, result] {
-    detail::upload_file_async(
-        loop, client, source, options,
-        [loop, result](const std::exception_ptr& error, FileRef file) mutable {
-          if (error) {
-            detail::fail_from_queue(*loop, std::move(result), error);
-          } else {
-            result.set_value(std::move(file));
-          }
-        });
+    detail::upload_file_async(loop, client, source, options, detail::settle_on_loop(loop, result));
   });
   return future;
 }
@@ -57,15 +49,8 @@ future<std::filesystem::path> download_on_loop(const std::shared_ptr<detail::Asy
   const auto& loop = core->loop();
   loop->post([loop, client = core->client(), request = std::move(request), cancel = options.cancel,
               result] {
-    detail::download_file_async(
-        loop, client, request, cancel,
-        [loop, result](const std::exception_ptr& error, std::filesystem::path path) mutable {
-          if (error) {
-            detail::fail_from_queue(*loop, std::move(result), error);
-          } else {
-            result.set_value(std::move(path));
-          }
-        });
+    detail::download_file_async(loop, client, request, cancel,
+                                detail::settle_on_loop(loop, result));
   });
   return future;
 }

@@ -117,14 +117,7 @@ future<ApiResult> async_call_future(const std::shared_ptr<AsyncLoop>& loop,
   promise<ApiResult> result;
   auto future = result.get_future();
   loop->post([loop, core, call = std::move(call), cancel = std::move(cancel), result]() mutable {
-    async_call(loop, core, call, cancel,
-               [loop, result](std::exception_ptr error, ApiResult payload) mutable {
-                 if (error) {
-                   fail_from_queue(*loop, std::move(result), std::move(error));
-                 } else {
-                   result.set_value(std::move(payload));
-                 }
-               });
+    async_call(loop, core, call, cancel, settle_on_loop(loop, result));
   });
   return future;
 }

@@ -36,6 +36,20 @@ void fail_from_queue(AsyncLoop& loop, promise<T> result, std::exception_ptr erro
   });
 }
 
+/// The done-callback of a loop operation that yields a `T`: completes `result` with the value,
+/// or fails it with the error from the loop's queue (fail_from_queue()).
+template <typename T>
+auto settle_on_loop(std::shared_ptr<AsyncLoop> loop, promise<T> result) {
+  return [loop = std::move(loop), result = std::move(result)](std::exception_ptr error,
+                                                              T value) mutable {
+    if (error) {
+      fail_from_queue(*loop, std::move(result), std::move(error));
+    } else {
+      result.set_value(std::move(value));
+    }
+  };
+}
+
 /// Runs an API call on the loop from any thread; `decode` turns its payload into the value of
 /// the future (an exception it throws fails the future).
 template <typename T, typename Decode>

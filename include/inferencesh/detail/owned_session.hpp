@@ -25,15 +25,11 @@ template <class Core>
 class OwnedSession {
  public:
   OwnedSession(std::shared_ptr<Core> core, std::string app, Task first)
-      : core_(std::move(core)),
-        app_(std::move(app)),
-        id_(first.session_id),
-        first_result_(std::move(first)) {}
+      : core_(std::move(core)), app_(std::move(app)), first_result_(std::move(first)) {}
 
   OwnedSession(OwnedSession&& other) noexcept
       : core_(std::move(other.core_)),
         app_(std::move(other.app_)),
-        id_(std::move(other.id_)),
         first_result_(std::move(other.first_result_)),
         ended_(std::exchange(other.ended_, true)) {}
 
@@ -42,7 +38,6 @@ class OwnedSession {
       end_quietly();
       core_ = std::move(other.core_);
       app_ = std::move(other.app_);
-      id_ = std::move(other.id_);
       first_result_ = std::move(other.first_result_);
       ended_ = std::exchange(other.ended_, true);
     }
@@ -62,18 +57,18 @@ class OwnedSession {
 
   const std::shared_ptr<Core>& core() const noexcept { return core_; }
   const std::string& app() const noexcept { return app_; }
-  const std::string& id() const noexcept { return id_; }
+  /// The session's id, as the opening call's result carries it.
+  const std::string& id() const noexcept { return first_result_.session_id; }
   const Task& first_result() const noexcept { return first_result_; }
   bool ended() const noexcept { return ended_; }
 
  private:
   void end_quietly() noexcept {
-    if (mark_ended()) end_session_quietly(core_, id_);
+    if (mark_ended()) end_session_quietly(core_, id());
   }
 
   std::shared_ptr<Core> core_;
   std::string app_;
-  std::string id_;
   Task first_result_;
   bool ended_ = false;
 };
